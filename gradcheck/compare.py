@@ -1,0 +1,228 @@
+"""Errors, tolerances and verdicts: how an analytic gradient is compared with another opinion.
+
+Two measures are reported for every gradient block:
+
+* the **block relative error** ``‖a − n‖ / (‖a‖ + ‖n‖)`` (Frobenius norms; 0 when both are 0),
+  the number the course's checker prints, kept for comparison;
+* the **element-wise** errors, which decide the verdict and locate the worst entry.
+
+The pass rule (finite differences)
+----------------------------------
+Entry ``i`` passes when ``|a_i − n_i| ≤ τ_i`` with ::
+
+    τ_i = safety · ( rounding_i + truncation_i + ε_a · (|a_i| + G) )
+
+    rounding_i   = ε_J · |J| / h_i          (central)   2 ε_J · |J| / h_i   (forward)
+    truncation_i = h_i² · G                 (central)   h_i · G            (forward)
+
+``h_i`` is the step used for the entry, ``J`` the cost at the point and ``ε_J`` the machine
+epsilon of the dtype the cost returned, so the tolerance widens for a float32 cost; ``ε_a`` is
+the epsilon of the analytic gradient's dtype, so a float32 gradient is allowed its own rounding;
+``G = max |n|`` over every block is the gradient's scale, standing in for the unknown higher
+derivatives in the truncation term. ``safety`` (default 100) covers third derivatives up to a
+few hundred times the gradient's scale.
+
+The pass rule (reference)
+-------------------------
+When an exact reference gradient ``r`` (autograd on the reference network) is available, entry
+``i`` must also satisfy ``|a_i − r_i| ≤ safety · ε_a · m · (|r_i| + G_r)``: rounding in sums of
+``m`` terms, nothing more.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = [
+    "Comparison",
+    "block_relative_error",
+    "compare",
+    "element_relative_errors",
+    "fd_tolerance",
+    "reference_tolerance",
+]
+
+
+def block_relative_error(analytic: np.ndarray, numeric: np.ndarray) -> float:
+    """``‖a − n‖ / (‖a‖ + ‖n‖)`` with Frobenius norms; 0 when both are 0.
+
+    Parameters
+    ----------
+    analytic, numeric : ndarray
+        Same shape.
+
+    Returns
+    -------
+    float
+        In [0, 1]: 0 for equal blocks, 1 when one is zero and the other not, or when they are
+        opposite.
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    denominator = float(np.linalg.norm(a) + np.linalg.norm(n))
+    if denominator == 0.0:
+        return 0.0
+    return float(np.linalg.norm(a - n)) / denominator
+
+
+def element_relative_errors(analytic: np.ndarray, numeric: np.ndarray) -> np.ndarray:
+    """Element-wise ``|a_i − n_i| / (|a_i| + |n_i|)``, 0 where both are 0.
+
+    Parameters
+    ----------
+    analytic, numeric : ndarray
+        Same shape.
+
+    Returns
+    -------
+    ndarray
+        Same shape, values in [0, 1].
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(numeric, dtype=np.float64)
+    denominator = np.abs(a) + np.abs(n)
+    out = np.zeros(np.broadcast_shapes(a.shape, n.shape))
+    np.divide(np.abs(a - n), denominator, out=out, where=denominator > 0)
+    return out
+
+
+def fd_tolerance(
+    analytic: np.ndarray,
+    steps: np.ndarray,
+    *,
+    method: str,
+    cost: float,
+    cost_eps: float,
+    analytic_eps: float,
+    scale: float,
+    safety: float,
+) -> np.ndarray:
+    """Per-entry tolerance ``τ_i`` for comparing an analytic gradient with finite differences.
+
+    ``τ_i = safety · (rounding_i + truncation_i + ε_a (|a_i| + G))``; see the module docs.
+
+    Parameters
+    ----------
+    analytic : ndarray
+        The analytic gradient block (float64 values).
+    steps : ndarray
+        The step ``h_i`` used for each entry, same shape.
+    method : {"central", "forward"}
+    cost : float
+        ``J`` at the point.
+    cost_eps, analytic_eps : float
+        Machine epsilon of the cost's dtype and of the analytic gradient's dtype.
+    scale : float
+        ``G``, the largest ``|n|`` over all blocks.
+    safety : float
+        Safety factor (> 0).
+
+    Returns
+    -------
+    ndarray
+        ``τ``, same shape as ``analytic``.
+    """
+    if method == "central":
+        rounding = cost_eps * abs(cost) / steps
+        truncation = steps**2 * scale
+    else:
+        rounding = 2.0 * cost_eps * abs(cost) / steps
+        truncation = steps * scale
+    representation = analytic_eps * (np.abs(analytic) + scale)
+    return safety * (rounding + truncation + representation)
+
+
+def reference_tolerance(
+    reference: np.ndarray, *, analytic_eps: float, m: int, scale: float, safety: float
+) -> np.ndarray:
+    """Per-entry tolerance against an exact reference: ``safety · ε_a · m · (|r_i| + G_r)``.
+
+    Parameters
+    ----------
+    reference : ndarray
+        The exact gradient block.
+    analytic_eps : float
+        Machine epsilon of the analytic gradient's dtype.
+    m : int
+        Number of examples summed over.
+    scale : float
+        ``G_r``, the largest ``|r|`` over all blocks.
+    safety : float
+
+    Returns
+    -------
+    ndarray
+    """
+    return safety * analytic_eps * max(m, 1) * (np.abs(reference) + scale)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """An analytic block against one other opinion, entry by entry.
+
+    Attributes
+    ----------
+    relative_error : float
+        Block relative error ``‖a − n‖ / (‖a‖ + ‖n‖)``.
+    failed : ndarray of bool
+        ``|a − n| > τ`` per entry.
+    worst_index : tuple of int
+        Entry most beyond its tolerance (largest ``|a − n| / τ``); the largest ``|a − n|`` when
+        nothing fails.
+    worst_analytic, worst_other, worst_relative_error, worst_tolerance : float
+        ``a``, the other opinion, ``|a − n| / (|a| + |n|)`` and ``τ`` at that entry.
+    """
+
+    relative_error: float
+    failed: np.ndarray
+    worst_index: tuple[int, ...]
+    worst_analytic: float
+    worst_other: float
+    worst_relative_error: float
+    worst_tolerance: float
+
+    @property
+    def n_failed(self) -> int:
+        """Number of entries beyond tolerance."""
+        return int(np.count_nonzero(self.failed))
+
+
+def compare(analytic: np.ndarray, other: np.ndarray, tolerance: np.ndarray) -> Comparison:
+    """Compare two same-shape blocks against a per-entry tolerance.
+
+    Parameters
+    ----------
+    analytic, other : ndarray
+        Same shape; ``other`` is the numeric or the reference gradient.
+    tolerance : ndarray
+        ``τ``, same shape (or broadcastable).
+
+    Returns
+    -------
+    Comparison
+    """
+    a = np.asarray(analytic, dtype=np.float64)
+    n = np.asarray(other, dtype=np.float64)
+    difference = np.abs(a - n)
+    tau = np.broadcast_to(np.asarray(tolerance, dtype=np.float64), a.shape)
+    failed = difference > tau
+    if failed.any():
+        excess = np.full(a.shape, np.inf)
+        np.divide(difference, tau, out=excess, where=tau > 0)
+        excess[~failed] = 0.0
+        flat = int(np.argmax(excess))
+    else:
+        flat = int(np.argmax(difference)) if a.size else 0
+    index = tuple(int(i) for i in np.unravel_index(flat, a.shape)) if a.shape else ()
+    relative = element_relative_errors(a, n)
+    return Comparison(
+        relative_error=block_relative_error(a, n),
+        failed=failed,
+        worst_index=index,
+        worst_analytic=float(a[index]),
+        worst_other=float(n[index]),
+        worst_relative_error=float(relative[index]),
+        worst_tolerance=float(tau[index]),
+    )

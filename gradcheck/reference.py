@@ -1,0 +1,122 @@
+"""The third opinion: recognise the reference network behind a cost and differentiate it exactly.
+
+When the caller gives ``X`` and ``Y`` and the parameters are ``W1, b1, W2, b2`` of matching
+shapes, the cost is compared with the reference network's cross-entropy (for each hidden
+activation in the registry) at the point and at two nearby points. If one matches to rounding,
+autograd differentiates the reference cost: an exact gradient for every entry, independent of
+both the learner's formulas and finite differences.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import autograd
+import numpy as np
+
+from network.activations import ACTIVATIONS, Activation, get_activation
+from network.two_layer import PARAMETER_NAMES, cost, forward
+
+__all__ = ["ReferenceMatch", "match_reference"]
+
+
+@dataclass(frozen=True)
+class ReferenceMatch:
+    """The reference network the cost was recognised as, and its exact gradient.
+
+    Attributes
+    ----------
+    activation : Activation
+        The hidden activation whose reference cost matched.
+    gradient : dict of str to ndarray
+        Autograd's gradient of the reference cost at the point, keyed ``W1, b1, W2, b2``.
+    description : str
+        For the report, e.g. ``"reference network, tanh hidden layer (autograd)"``.
+    """
+
+    activation: Activation
+    gradient: dict[str, np.ndarray]
+    description: str
+
+
+def _reference_cost(X: np.ndarray, Y: np.ndarray, activation: Activation) -> Callable[[Any], Any]:
+    def reference_cost(parameters: Any) -> Any:
+        return cost(forward(X, parameters, activation)[0], Y)
+
+    return reference_cost
+
+
+def _shapes_fit(parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> bool:
+    if set(parameters) != set(PARAMETER_NAMES) or X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
+        return False
+    n_x, n_y = X.shape[0], Y.shape[0]
+    n_h = parameters["W1"].shape[0] if parameters["W1"].ndim == 2 else -1
+    expected = {"W1": (n_h, n_x), "b1": (n_h, 1), "W2": (n_y, n_h), "b2": (n_y, 1)}
+    return all(parameters[name].shape == expected[name] for name in PARAMETER_NAMES)
+
+
+def match_reference(
+    cost_fn: Callable[[dict[str, np.ndarray]], float],
+    parameters: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    activation: str | Activation | None = None,
+    seed: int = 0,
+    rtol: float = 1e-9,
+) -> ReferenceMatch | None:
+    """Recognise ``cost_fn`` as the reference network's cost, or return None.
+
+    Parameters
+    ----------
+    cost_fn : callable
+        ``cost_fn(parameters) -> float``; already known to be a deterministic finite scalar.
+    parameters : mapping
+        float64 arrays ``W1`` (n_h, n_x), ``b1`` (n_h, 1), ``W2`` (n_y, n_h), ``b2`` (n_y, 1).
+    X : ndarray, shape (n_x, m)
+    Y : ndarray, shape (n_y, m)
+    activation : str or Activation, optional
+        Only try this hidden activation (needed for a leaky ReLU whose α is not 0.01).
+        Default: every activation of the registry, in registry order.
+    seed : int, default 0
+        Seed for the two nearby points (each entry moved by ``1e-3 · (1 + |θ|)`` at random).
+    rtol : float, default 1e-9
+        Costs match when ``|J − J_ref| ≤ rtol · max(1, |J|)`` at all three points.
+
+    Returns
+    -------
+    ReferenceMatch or None
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if not _shapes_fit(parameters, X, Y):
+        return None
+    rng = np.random.default_rng(seed)
+    points = [dict(parameters)]
+    for _ in range(2):
+        points.append(
+            {
+                name: value + 1e-3 * (1.0 + np.abs(value)) * rng.standard_normal(value.shape)
+                for name, value in parameters.items()
+            }
+        )
+    try:
+        targets = [float(cost_fn({k: v.copy() for k, v in point.items()})) for point in points]
+    except Exception:  # the cost may fail away from the point; then it is not recognised
+        return None
+    candidates = [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
+    for candidate in candidates:
+        reference_cost = _reference_cost(X, Y, candidate)
+        with np.errstate(all="ignore"):
+            values = [float(reference_cost(point)) for point in points]
+        if all(abs(v - t) <= rtol * max(1.0, abs(t)) for v, t in zip(values, targets, strict=True)):
+            gradient = autograd.grad(reference_cost)(dict(parameters))
+            name = candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
+            return ReferenceMatch(
+                activation=candidate,
+                gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
+                description=f"reference network, {name} hidden layer (autograd)",
+            )
+    return None

@@ -1,0 +1,281 @@
+"""The result of a gradient check: one entry per parameter, a verdict, and readable forms.
+
+``str(report)`` is the terminal table; ``report.to_dict()`` is JSON-serialisable.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from rich import box
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+
+__all__ = ["DIAGNOSIS_CODES", "Diagnosis", "GradientReport", "GradientResult"]
+
+#: The diagnosis catalog: code -> what it means. Extend it; never rename a code.
+DIAGNOSIS_CODES: dict[str, str] = {
+    "missing_1_over_m": "the gradient is m times too large: a 1/m is missing",
+    "extra_1_over_m": "the gradient is m times too small: a 1/m too many",
+    "sign_flipped": "the gradient has the wrong sign",
+    "scaled": "the gradient is off by a constant factor",
+    "transposed": "the gradient is the transpose of the right one",
+    "shape_mismatch": "the gradient's shape differs from its parameter's (e.g. a missing keepdims=True)",
+    "zero_gradient": "the gradient is all zeros but the cost does change with the parameter",
+    "wrong_activation_derivative": "the hidden activation's derivative g'(Z1) is wrong",
+    "preactivation_used": "Z is used where A belongs, or the reverse",
+    "missing_regularization": "the cost has a regularisation term the gradient leaves out",
+    "nondeterministic_cost": "the cost gives different values at the same point",
+    "non_finite": "the gradient holds NaN or inf",
+    "kink": "not a bug: the point is non-differentiable and the gradient lies between the one-sided derivatives",
+    "missing_gradient": "no gradient was given for this parameter",
+    "invalid_gradient": "the gradient is not a numeric array",
+    "unknown": "the gradient is wrong in a way no catalogued mistake explains",
+}
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What is likely wrong with one gradient.
+
+    Attributes
+    ----------
+    code : str
+        A key of :data:`DIAGNOSIS_CODES`.
+    message : str
+        What is wrong, where, and the fix.
+    """
+
+    code: str
+    message: str
+
+    def __post_init__(self) -> None:
+        if self.code not in DIAGNOSIS_CODES:
+            raise ValueError(f"unknown diagnosis code {self.code!r}; add it to DIAGNOSIS_CODES first")
+
+
+def _number(value: float | None) -> float | None:
+    """A float for JSON: None for a missing or non-finite value."""
+    if value is None or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _index(index: tuple[int, ...] | None) -> str:
+    return "" if index is None else "[" + ", ".join(map(str, index)) + "]"
+
+
+@dataclass(frozen=True)
+class GradientResult:
+    """The check of one parameter's gradient.
+
+    Attributes
+    ----------
+    name : str
+        The parameter, e.g. ``"W1"``.
+    gradient_key : str or None
+        The key the gradient was found under (``"dW1"`` or ``"W1"``); None when missing.
+    passed : bool
+        Right shape, finite, and every entry within tolerance of every available opinion.
+    expected_shape : tuple of int
+        The parameter's shape.
+    shape : tuple of int or None
+        The analytic gradient's shape; None when missing or not an array.
+    relative_error : float
+        Block relative error ``‖a − n‖ / (‖a‖ + ‖n‖)`` against finite differences (values
+        compared flattened when only the shape is wrong; NaN when the sizes differ).
+    size : int
+        Number of entries of the parameter.
+    n_failed : int
+        Entries beyond tolerance (all of them when the shape or the values are unusable).
+    worst_index : tuple of int or None
+        The entry most beyond its tolerance.
+    worst_analytic, worst_numeric, worst_relative_error, worst_tolerance : float or None
+        The analytic and numeric values there, their relative error and the tolerance used.
+    reference_error : float or None
+        Block relative error against the exact reference gradient (autograd), when available.
+    numeric_reference_error : float or None
+        Block relative error of the finite differences against the reference: the two
+        independent opinions' agreement.
+    diagnosis : Diagnosis or None
+        The likely mistake, when it is evident.
+    """
+
+    name: str
+    gradient_key: str | None
+    passed: bool
+    expected_shape: tuple[int, ...]
+    shape: tuple[int, ...] | None
+    relative_error: float
+    size: int
+    n_failed: int
+    worst_index: tuple[int, ...] | None = None
+    worst_analytic: float | None = None
+    worst_numeric: float | None = None
+    worst_relative_error: float | None = None
+    worst_tolerance: float | None = None
+    reference_error: float | None = None
+    numeric_reference_error: float | None = None
+    diagnosis: Diagnosis | None = None
+
+    @property
+    def label(self) -> str:
+        """The gradient's name as the learner wrote it: ``dW1`` (or ``W1``)."""
+        return self.gradient_key or f"d{self.name}"
+
+    def summary(self) -> str:
+        """One paragraph: which gradient, shapes, how many entries off, the worst one, the likely mistake."""
+        shape = "missing" if self.shape is None else str(self.shape)
+        head = f"{self.label}: {'ok' if self.passed else 'WRONG'}, shape {shape} (expected {self.expected_shape})"
+        parts = [head]
+        if self.shape == self.expected_shape:
+            parts.append(f"{self.n_failed} of {self.size} entries beyond tolerance")
+        if self.worst_index is not None and self.worst_numeric is not None and self.n_failed:
+            parts.append(
+                f"worst {self.name}{_index(self.worst_index)}: analytic {self.worst_analytic:.6g}, "
+                f"numeric {self.worst_numeric:.6g}, relative error {self.worst_relative_error:.2g} "
+                f"(tolerance {self.worst_tolerance:.2g})"
+            )
+        if self.diagnosis is not None:
+            parts.append(f"likely: {self.diagnosis.message}")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (non-finite numbers become None)."""
+        return {
+            "name": self.name,
+            "gradient_key": self.gradient_key,
+            "passed": self.passed,
+            "expected_shape": list(self.expected_shape),
+            "shape": None if self.shape is None else list(self.shape),
+            "relative_error": _number(self.relative_error),
+            "size": self.size,
+            "n_failed": self.n_failed,
+            "worst_index": None if self.worst_index is None else list(self.worst_index),
+            "worst_analytic": _number(self.worst_analytic),
+            "worst_numeric": _number(self.worst_numeric),
+            "worst_relative_error": _number(self.worst_relative_error),
+            "worst_tolerance": _number(self.worst_tolerance),
+            "reference_error": _number(self.reference_error),
+            "numeric_reference_error": _number(self.numeric_reference_error),
+            "diagnosis": None
+            if self.diagnosis is None
+            else {"code": self.diagnosis.code, "message": self.diagnosis.message},
+        }
+
+
+@dataclass(frozen=True)
+class GradientReport:
+    """All gradients of one check.
+
+    ``report["W1"]`` and ``report["dW1"]`` both give the :class:`GradientResult` of ``W1``;
+    iterating gives the results in parameter order.
+
+    Attributes
+    ----------
+    results : dict of str to GradientResult
+        Keyed by parameter name.
+    method : str
+        The finite-difference method.
+    evaluations : int
+        Cost evaluations spent.
+    reference : str or None
+        What the reference opinion was, e.g. ``"reference network, tanh hidden layer (autograd)"``;
+        None when the cost did not match the reference network (or X, Y were not given).
+    ignored_keys : tuple of str
+        Gradient keys that name no parameter (e.g. ``dZ1``), left unchecked.
+    """
+
+    results: dict[str, GradientResult]
+    method: str
+    evaluations: int
+    reference: str | None = None
+    ignored_keys: tuple[str, ...] = field(default=())
+
+    @property
+    def passed(self) -> bool:
+        """True when every gradient passed."""
+        return all(result.passed for result in self.results.values())
+
+    @property
+    def failed(self) -> list[GradientResult]:
+        """The gradients that did not pass, in parameter order."""
+        return [result for result in self.results.values() if not result.passed]
+
+    def __getitem__(self, key: str) -> GradientResult:
+        if key in self.results:
+            return self.results[key]
+        if key.startswith("d") and key[1:] in self.results:
+            return self.results[key[1:]]
+        raise KeyError(f"{key!r}: this report has {', '.join(self.results)} (or d-prefixed: dW1 for W1)")
+
+    def __iter__(self) -> Iterator[GradientResult]:
+        return iter(self.results.values())
+
+    def __len__(self) -> int:
+        return len(self.results)
+
+    def headline(self) -> str:
+        """One line: the verdict and which gradients are wrong."""
+        if self.passed:
+            return f"All {len(self)} gradients match ({self.method} differences)."
+        wrong = ", ".join(result.label for result in self.failed)
+        return f"{len(self.failed)} of {len(self)} gradients are wrong: {wrong}."
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form: verdict, method, reference, and one object per gradient."""
+        return {
+            "passed": self.passed,
+            "method": self.method,
+            "evaluations": self.evaluations,
+            "reference": self.reference,
+            "ignored_keys": list(self.ignored_keys),
+            "gradients": {name: result.to_dict() for name, result in self.results.items()},
+        }
+
+    def __rich__(self) -> Group:
+        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
+        table.add_column("gradient")
+        table.add_column("shape")
+        table.add_column("rel. error", justify="right")
+        if self.reference is not None:
+            table.add_column("vs autograd", justify="right")
+        table.add_column("entries off", justify="right")
+        table.add_column("verdict")
+        for result in self:
+            shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
+            if result.shape is not None and result.shape != result.expected_shape:
+                shape += f" (want {'x'.join(map(str, result.expected_shape))})"
+            row = [result.label, shape, _format_error(result.relative_error)]
+            if self.reference is not None:
+                row.append(_format_error(result.reference_error))
+            row += [f"{result.n_failed}/{result.size}", "ok" if result.passed else "WRONG"]
+            table.add_row(*row)
+        lines: list[Any] = [Text(self.headline()), table]
+        lines += [Text(result.summary()) for result in self.failed]
+        footer = f"{self.method} differences, {self.evaluations} cost evaluations"
+        if self.reference is not None:
+            footer += f"; reference: {self.reference}"
+        lines.append(Text(footer))
+        return Group(*lines)
+
+    def __str__(self) -> str:
+        buffer = io.StringIO()
+        Console(file=buffer, width=110, color_system=None, force_terminal=False).print(self, soft_wrap=True)
+        return buffer.getvalue().rstrip() + "\n"
+
+    def __repr__(self) -> str:
+        return f"<GradientReport passed={self.passed} gradients={list(self.results)}>"
+
+
+def _format_error(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if math.isnan(value):
+        return "n/a"
+    return f"{value:.2e}"

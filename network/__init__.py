@@ -1,0 +1,15 @@
+"""The reference one-hidden-layer network with hand-derived gradients (see DESIGN.md)."""
+
+from network.activations import ACTIVATIONS, Activation, get_activation
+from network.two_layer import PARAMETER_NAMES, backward, cost, forward, initialize_parameters
+
+__all__ = [
+    "ACTIVATIONS",
+    "PARAMETER_NAMES",
+    "Activation",
+    "backward",
+    "cost",
+    "forward",
+    "get_activation",
+    "initialize_parameters",
+]
