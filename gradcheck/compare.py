@@ -10,23 +10,30 @@ The pass rule (finite differences)
 ----------------------------------
 Entry ``i`` passes when ``|a_i − n_i| ≤ τ_i`` with ::
 
-    τ_i = safety · ( rounding_i + truncation_i + ε_a · (|a_i| + G) )
+    τ_i = safety · ( rounding_i + truncation_i + ε_a · (|a_i| + max(G, 1)) )
 
-    rounding_i   = ε_J · |J| / h_i          (central)   2 ε_J · |J| / h_i   (forward)
+    rounding_i   = σ_J / h_i                (central)   2 σ_J / h_i        (forward)
     truncation_i = h_i² · G                 (central)   h_i · G            (forward)
 
-``h_i`` is the step used for the entry, ``J`` the cost at the point and ``ε_J`` the machine
-epsilon of the dtype the cost returned, so the tolerance widens for a float32 cost; ``ε_a`` is
+``h_i`` is the step used for the entry and ``σ_J`` the rounding noise of one cost evaluation:
+at least ``ε_J · max(|J|, 1)`` (``ε_J`` the machine epsilon of the dtype the cost returned,
+so the tolerance widens for a float32 cost) and more where the cost measurably is noisier (estimated
+from high-order differences, see :func:`gradcheck.numerical.estimate_noise`); ``ε_a`` is
 the epsilon of the analytic gradient's dtype, so a float32 gradient is allowed its own rounding;
 ``G = max |n|`` over every block is the gradient's scale, standing in for the unknown higher
-derivatives in the truncation term. ``safety`` (default 100) covers third derivatives up to a
-few hundred times the gradient's scale.
+derivatives in the truncation term. The last term is the analytic gradient's own rounding:
+relative to the entry, and absolute relative to the larger of ``G`` and 1, because the terms a
+gradient is computed from (probabilities, activations, ``A2 - Y``) are of unit size even when
+the gradient is tiny: near a saturated output, ``A2 - Y`` is ``1e-12`` with an absolute error of
+``1e-16``. ``safety`` (default 100) covers third derivatives up to a few hundred times the
+gradient's scale; measured on 3,000 generated reference problems, correct gradients stay
+below 1/16 of the default tolerance (``bench/tolerance_margin.py``, docs/benchmarks.md).
 
-The pass rule (reference)
--------------------------
-When an exact reference gradient ``r`` (autograd on the reference network) is available, entry
-``i`` must also satisfy ``|a_i − r_i| ≤ safety · ε_a · m · (|r_i| + G_r)``: rounding in sums of
-``m`` terms, nothing more.
+The reference opinion
+---------------------
+When autograd's exact gradient of the reference network is available, the report gives the
+block relative errors of the analytic and of the numeric gradient against it. The verdict stays
+the finite-difference rule above.
 """
 
 from __future__ import annotations
@@ -41,7 +48,6 @@ __all__ = [
     "compare",
     "element_relative_errors",
     "fd_tolerance",
-    "reference_tolerance",
 ]
 
 
@@ -93,15 +99,14 @@ def fd_tolerance(
     steps: np.ndarray,
     *,
     method: str,
-    cost: float,
-    cost_eps: float,
+    noise: float,
     analytic_eps: float,
     scale: float,
     safety: float,
 ) -> np.ndarray:
     """Per-entry tolerance ``τ_i`` for comparing an analytic gradient with finite differences.
 
-    ``τ_i = safety · (rounding_i + truncation_i + ε_a (|a_i| + G))``; see the module docs.
+    ``τ_i = safety · (rounding_i + truncation_i + ε_a (|a_i| + max(G, 1)))``; see the module docs.
 
     Parameters
     ----------
@@ -110,10 +115,10 @@ def fd_tolerance(
     steps : ndarray
         The step ``h_i`` used for each entry, same shape.
     method : {"central", "forward"}
-    cost : float
-        ``J`` at the point.
-    cost_eps, analytic_eps : float
-        Machine epsilon of the cost's dtype and of the analytic gradient's dtype.
+    noise : float
+        ``σ_J``, the rounding noise of one cost evaluation.
+    analytic_eps : float
+        Machine epsilon of the analytic gradient's dtype.
     scale : float
         ``G``, the largest ``|n|`` over all blocks.
     safety : float
@@ -125,37 +130,13 @@ def fd_tolerance(
         ``τ``, same shape as ``analytic``.
     """
     if method == "central":
-        rounding = cost_eps * abs(cost) / steps
+        rounding = noise / steps
         truncation = steps**2 * scale
     else:
-        rounding = 2.0 * cost_eps * abs(cost) / steps
+        rounding = 2.0 * noise / steps
         truncation = steps * scale
-    representation = analytic_eps * (np.abs(analytic) + scale)
+    representation = analytic_eps * (np.abs(analytic) + max(scale, 1.0))
     return safety * (rounding + truncation + representation)
-
-
-def reference_tolerance(
-    reference: np.ndarray, *, analytic_eps: float, m: int, scale: float, safety: float
-) -> np.ndarray:
-    """Per-entry tolerance against an exact reference: ``safety · ε_a · m · (|r_i| + G_r)``.
-
-    Parameters
-    ----------
-    reference : ndarray
-        The exact gradient block.
-    analytic_eps : float
-        Machine epsilon of the analytic gradient's dtype.
-    m : int
-        Number of examples summed over.
-    scale : float
-        ``G_r``, the largest ``|r|`` over all blocks.
-    safety : float
-
-    Returns
-    -------
-    ndarray
-    """
-    return safety * analytic_eps * max(m, 1) * (np.abs(reference) + scale)
 
 
 @dataclass(frozen=True)

@@ -69,7 +69,9 @@ def shape_diagnosis(
             f"Fix: {fix}.",
         )
     if len(expected) == 2 and expected[1] == 1 and shape == (expected[0],):
-        fix = _fix(name, f"keep the summed axis, e.g. np.sum(..., axis=1, keepdims=True), or reshape to {expected}")
+        fix = _fix(
+            name, f"keep the summed axis, e.g. np.sum(..., axis=1, keepdims=True), or reshape to {expected}"
+        )
         return Diagnosis(
             "shape_mismatch",
             f"{label} has shape {shape} but {name} has shape {expected}: did you forget keepdims=True?"

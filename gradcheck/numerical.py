@@ -29,6 +29,7 @@ __all__ = [
     "METHODS",
     "FiniteDifferences",
     "check_parameters",
+    "estimate_noise",
     "evaluate_cost",
     "finite_differences",
     "numerical_gradient",
@@ -55,6 +56,9 @@ class FiniteDifferences:
         ``J(θ)`` at the unperturbed point.
     eps : float
         Machine epsilon of the dtype the cost returned (2.2e-16 for float64).
+    noise : float
+        Estimated absolute rounding noise of one cost evaluation near the point, at least
+        ``eps · max(|J|, 1)`` (see :func:`estimate_noise`).
     method : str
         ``"central"`` or ``"forward"``.
     evaluations : int
@@ -65,6 +69,7 @@ class FiniteDifferences:
     steps: dict[str, np.ndarray]
     cost: float
     eps: float
+    noise: float
     method: str
     evaluations: int
 
@@ -80,7 +85,9 @@ def check_parameters(parameters: object) -> None:
             f"parameters must be a dict of arrays such as {{'W1': W1, 'b1': b1}}, got a {type(parameters).__name__}"
         )
     if not parameters:
-        raise GradcheckError("parameters is empty: pass the dict of arrays the gradients are taken with respect to")
+        raise GradcheckError(
+            "parameters is empty: pass the dict of arrays the gradients are taken with respect to"
+        )
     for name, value in parameters.items():
         if not isinstance(name, str):
             raise GradcheckError(f"parameter names must be strings such as 'W1', got {name!r}")
@@ -95,7 +102,9 @@ def check_parameters(parameters: object) -> None:
                 f"floating-point parameters: {hint}"
             )
         if array.size == 0:
-            raise GradcheckError(f"parameters[{name!r}] is empty (shape {array.shape}); every parameter needs entries")
+            raise GradcheckError(
+                f"parameters[{name!r}] is empty (shape {array.shape}); every parameter needs entries"
+            )
         if not np.all(np.isfinite(array)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
             raise GradcheckError(
@@ -145,6 +154,70 @@ def evaluate_cost(cost_fn: CostFn, parameters: dict[str, np.ndarray], where: str
         )
     dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
     return number, float(np.finfo(dtype).eps)
+
+
+def estimate_noise(
+    cost_fn: CostFn, work: dict[str, np.ndarray], cost: float, eps: float, *, points: int = 8, seed: int = 0
+) -> tuple[float, int]:
+    """Estimate the rounding noise of the cost near the point from its high-order differences.
+
+    The cost is evaluated at ``θ + k δ v`` (k = 0 … ``points``) along a random direction ``v``
+    with ``δ = 1e-6`` relative to each entry's size. Over so short a distance the smooth part of
+    ``J`` has negligible k-th differences, so what remains is noise: with independent noise of
+    standard deviation σ, the k-th difference has variance ``C(2k, k) σ²``. The estimate is the
+    largest of the orders 4, 5 and 6 (the method of Moré and Wild, "Estimating computational
+    noise", 2011), and never less than ``eps · max(|J|, 1)``: a small cost is usually a
+    difference of terms of unit size (``softplus(z) - y z`` for a confident right output), whose
+    rounding is that of the terms, and rounding that varies smoothly along the sampled
+    direction is invisible to the differences.
+
+    This matters for costs computed from saturated probabilities: ``log(1 - A2)`` with ``A2``
+    near 1 has a relative error far above ``eps``, and a step chosen for ``eps`` would be
+    swamped by it.
+
+    Parameters
+    ----------
+    cost_fn : callable
+    work : dict of str to ndarray
+        float64 copies of the parameters; restored exactly before returning.
+    cost : float
+        ``J(θ)``, already evaluated.
+    eps : float
+        Machine epsilon of the cost's dtype.
+    points : int, default 8
+        Extra evaluations.
+    seed : int, default 0
+        Seed of the random direction.
+
+    Returns
+    -------
+    noise : float
+        Estimated standard deviation of the cost's rounding noise (absolute).
+    evaluations : int
+        Cost evaluations spent.
+    """
+    rng = np.random.default_rng(seed)
+    originals = {name: theta.copy() for name, theta in work.items()}
+    direction = {
+        name: rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
+        for name, theta in originals.items()
+    }
+    values = [cost]
+    try:
+        for k in range(1, points + 1):
+            for name, theta in work.items():
+                theta[...] = originals[name] + (k * 1e-6) * direction[name]
+            values.append(evaluate_cost(cost_fn, work, "near the given parameters (estimating its noise)")[0])
+    finally:
+        for name, theta in work.items():
+            theta[...] = originals[name]
+    differences = np.asarray(values)
+    estimates = []
+    for order in range(1, 7):
+        differences = np.diff(differences)
+        if order >= 4:
+            estimates.append(float(np.sqrt(np.mean(differences**2) / math.comb(2 * order, order))))
+    return max([eps * max(abs(cost), 1.0), *estimates]), points
 
 
 def finite_differences(
@@ -198,10 +271,11 @@ def finite_differences(
             "same parameters; a gradient check needs a deterministic cost: switch off dropout or fix "
             "its random state (e.g. np.random.seed inside the cost)"
         )
-    relative_step = eps ** METHODS[method]
+    noise, extra = estimate_noise(cost_fn, work, J0, eps)
+    relative_step = max(eps, noise / max(abs(J0), 1.0)) ** METHODS[method]
     gradient: dict[str, np.ndarray] = {}
     steps: dict[str, np.ndarray] = {}
-    evaluations = 2
+    evaluations = 2 + extra
     for name, theta in work.items():
         g = np.empty_like(theta)
         h_all = np.empty_like(theta)
@@ -225,7 +299,7 @@ def finite_differences(
             h_all[index] = h
         gradient[name] = g
         steps[name] = h_all
-    return FiniteDifferences(gradient, steps, J0, eps, method, evaluations)
+    return FiniteDifferences(gradient, steps, J0, eps, noise, method, evaluations)
 
 
 def numerical_gradient(

@@ -3,8 +3,9 @@
 When the caller gives ``X`` and ``Y`` and the parameters are ``W1, b1, W2, b2`` of matching
 shapes, the cost is compared with the reference network's cross-entropy (for each hidden
 activation in the registry) at the point and at two nearby points. If one matches to rounding,
-autograd differentiates the reference cost: an exact gradient for every entry, independent of
-both the learner's formulas and finite differences.
+autograd differentiates the reference cost (:func:`network.two_layer.cost_from_logits`, exact
+even where outputs saturate): an exact gradient for every entry, independent of both the
+learner's formulas and finite differences.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import autograd
 import numpy as np
 
 from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import PARAMETER_NAMES, cost, forward
+from network.two_layer import PARAMETER_NAMES, cost_from_logits, forward
 
 __all__ = ["ReferenceMatch", "match_reference"]
 
@@ -43,7 +44,7 @@ class ReferenceMatch:
 
 def _reference_cost(X: np.ndarray, Y: np.ndarray, activation: Activation) -> Callable[[Any], Any]:
     def reference_cost(parameters: Any) -> Any:
-        return cost(forward(X, parameters, activation)[0], Y)
+        return cost_from_logits(forward(X, parameters, activation)[1]["Z2"], Y)
 
     return reference_cost
 
@@ -106,14 +107,18 @@ def match_reference(
         targets = [float(cost_fn({k: v.copy() for k, v in point.items()})) for point in points]
     except Exception:  # the cost may fail away from the point; then it is not recognised
         return None
-    candidates = [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
+    candidates = (
+        [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
+    )
     for candidate in candidates:
         reference_cost = _reference_cost(X, Y, candidate)
         with np.errstate(all="ignore"):
             values = [float(reference_cost(point)) for point in points]
         if all(abs(v - t) <= rtol * max(1.0, abs(t)) for v, t in zip(values, targets, strict=True)):
             gradient = autograd.grad(reference_cost)(dict(parameters))
-            name = candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
+            name = (
+                candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
+            )
             return ReferenceMatch(
                 activation=candidate,
                 gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},

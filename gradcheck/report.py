@@ -81,7 +81,7 @@ class GradientResult:
     gradient_key : str or None
         The key the gradient was found under (``"dW1"`` or ``"W1"``); None when missing.
     passed : bool
-        Right shape, finite, and every entry within tolerance of every available opinion.
+        Right shape, finite, and every entry within the finite-difference tolerance.
     expected_shape : tuple of int
         The parameter's shape.
     shape : tuple of int or None

@@ -165,9 +165,7 @@ def get_activation(activation: str | Activation, *, alpha: float | None = None) 
             )
         return activation
     if activation not in ACTIVATIONS:
-        raise ValueError(
-            f"unknown activation {activation!r}; choose one of {', '.join(sorted(ACTIVATIONS))}"
-        )
+        raise ValueError(f"unknown activation {activation!r}; choose one of {', '.join(sorted(ACTIVATIONS))}")
     if alpha is None:
         return ACTIVATIONS[activation]()
     if activation != "leaky_relu":

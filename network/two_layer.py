@@ -32,7 +32,14 @@ import numpy as np
 
 from network.activations import Activation, get_activation, sigmoid
 
-__all__ = ["PARAMETER_NAMES", "backward", "cost", "forward", "initialize_parameters"]
+__all__ = [
+    "PARAMETER_NAMES",
+    "backward",
+    "cost",
+    "cost_from_logits",
+    "forward",
+    "initialize_parameters",
+]
 
 Array = Any  # a numpy array, or an autograd box around one while autograd traces
 Parameters = dict[str, Any]
@@ -137,7 +144,9 @@ def cost(A2: Array, Y: Array) -> Array:
     (``A2 == 0`` or ``A2 == 1`` after rounding) never gives ``log(0) = -inf`` or ``0 * inf = nan``.
     A saturated output that is right (``A2 == Y``) then contributes 0, the limit of its loss;
     one that is confidently wrong contributes a large finite loss (about 708 in float64).
-    Away from saturation the floor changes nothing.
+    Away from saturation the floor changes nothing. Near saturation ``1 - A2`` itself has lost
+    its digits to rounding, which no formula on ``A2`` can recover: :func:`cost_from_logits`
+    computes the same ``J`` from ``Z2`` without that loss.
 
     Parameters
     ----------
@@ -156,6 +165,35 @@ def cost(A2: Array, Y: Array) -> Array:
     log_a = anp.log(anp.maximum(A2, tiny))
     log_one_minus_a = anp.log(anp.maximum(1.0 - A2, tiny))
     return -anp.sum(Y * log_a + (1.0 - Y) * log_one_minus_a) / m
+
+
+def cost_from_logits(Z2: Array, Y: Array) -> Array:
+    """The same cross-entropy ``J`` as :func:`cost`, computed from the logits ``Z2``, exactly.
+
+    With ``A2 = σ(Z2)``, ``-[y log a + (1 - y) log(1 - a)] = softplus(z) - y z``, where
+    ``softplus(z) = log(1 + e^z)`` is evaluated as ``logaddexp(0, z)``::
+
+        J = (1/m) Σ_examples Σ_outputs [ softplus(Z2) - Y Z2 ]
+
+    Unlike :func:`cost`, which only sees ``A2`` and so loses ``1 - A2`` to rounding once an
+    output saturates (``A2`` within 1e-16 of 1), this form keeps full precision for every
+    ``Z2``; its gradient is exactly the hand-derived ``dZ2 = A2 - Y`` everywhere. Use it where
+    the cost must be differentiated or finite-differenced accurately.
+
+    Parameters
+    ----------
+    Z2 : ndarray, shape (n_y, m)
+        Output pre-activations.
+    Y : ndarray, shape (n_y, m), or (m,) when n_y = 1
+        Labels in [0, 1].
+
+    Returns
+    -------
+    numpy float (an autograd box while autograd traces)
+    """
+    Y = _labels(Y, Z2)
+    m = anp.shape(Z2)[1]
+    return anp.sum(anp.logaddexp(0.0, Z2) - Y * Z2) / m
 
 
 def backward(

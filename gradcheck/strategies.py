@@ -1,0 +1,147 @@
+"""Hypothesis strategies for gradient tests: shapes, activations and reference-network problems.
+
+These are the strategies gradcheck's own tests use. Every array is drawn from a
+``numpy.random.default_rng`` seeded by an integer that hypothesis draws (and shrinks), so a
+failing example is reproduced from its printed seed.
+
+>>> from hypothesis import given
+>>> from gradcheck.strategies import problems
+>>> @given(problems())
+... def test_my_backward(problem):
+...     ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from hypothesis import assume
+from hypothesis import strategies as st
+
+from network.activations import ACTIVATIONS, Activation, get_activation
+from network.two_layer import forward, initialize_parameters
+
+__all__ = ["Problem", "activations", "network_shapes", "problems"]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A point at which to check the reference network's gradients.
+
+    Attributes
+    ----------
+    X : ndarray, shape (n_x, m)
+    Y : ndarray, shape (n_y, m), entries 0.0 or 1.0
+    parameters : dict
+        ``W1`` (n_h, n_x), ``b1`` (n_h, 1), ``W2`` (n_y, n_h), ``b2`` (n_y, 1), float64.
+    activation : Activation
+    seed : int
+        Seed of the generator that drew the arrays.
+    scale : float
+        Standard deviation of the weights.
+    """
+
+    X: np.ndarray
+    Y: np.ndarray
+    parameters: dict[str, np.ndarray]
+    activation: Activation
+    seed: int
+    scale: float
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """``(n_x, n_h, n_y, m)``."""
+        n_h, n_x = self.parameters["W1"].shape
+        return n_x, n_h, self.Y.shape[0], self.X.shape[1]
+
+
+def network_shapes(
+    *, max_n_x: int = 6, max_n_h: int = 5, max_n_y: int = 3, max_m: int = 12
+) -> st.SearchStrategy[tuple[int, int, int, int]]:
+    """``(n_x, n_h, n_y, m)``, each drawn from 1 to its maximum.
+
+    Parameters
+    ----------
+    max_n_x, max_n_h, max_n_y, max_m : int
+        Upper bounds (≥ 1); small defaults keep finite differences fast.
+    """
+    for name, value in (("max_n_x", max_n_x), ("max_n_h", max_n_h), ("max_n_y", max_n_y), ("max_m", max_m)):
+        if not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return st.tuples(
+        st.integers(1, max_n_x), st.integers(1, max_n_h), st.integers(1, max_n_y), st.integers(1, max_m)
+    )
+
+
+def activations(names: tuple[str, ...] | None = None) -> st.SearchStrategy[Activation]:
+    """A hidden activation from the registry; leaky ReLU with α drawn from [0.001, 0.5].
+
+    Parameters
+    ----------
+    names : tuple of str, optional
+        Restrict to these registry names. Default: all of them.
+    """
+    chosen = tuple(ACTIVATIONS) if names is None else names
+    unknown = [name for name in chosen if name not in ACTIVATIONS]
+    if unknown or not chosen:
+        raise ValueError(f"unknown activation names {unknown}; choose from {', '.join(ACTIVATIONS)}")
+
+    def build(name: str) -> st.SearchStrategy[Activation]:
+        if name == "leaky_relu":
+            alphas = st.floats(0.001, 0.5, allow_nan=False)
+            return alphas.map(lambda alpha: get_activation("leaky_relu", alpha=alpha))
+        return st.just(get_activation(name))
+
+    return st.sampled_from(chosen).flatmap(build)
+
+
+def _off_kinks(problem: Problem, margin: float) -> bool:
+    if not problem.activation.kinks:
+        return True
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    Z1 = cache["Z1"]
+    return all(bool(np.min(np.abs(Z1 - kink)) > margin) for kink in problem.activation.kinks)
+
+
+@st.composite
+def problems(
+    draw: Any,
+    shapes: st.SearchStrategy[tuple[int, int, int, int]] | None = None,
+    activation: st.SearchStrategy[Activation] | None = None,
+    *,
+    scales: st.SearchStrategy[float] | None = None,
+    kink_margin: float | None = 1e-4,
+) -> Problem:
+    """A reference-network problem: data, parameters and a hidden activation.
+
+    ``X ~ N(0, 1)``, ``Y`` Bernoulli(½), weights ``scale · N(0, 1)``, biases ``0.5 · scale · N(0, 1)``.
+
+    Parameters
+    ----------
+    shapes : strategy of (n_x, n_h, n_y, m), optional
+        Default :func:`network_shapes`.
+    activation : strategy of Activation, optional
+        Default :func:`activations`.
+    scales : strategy of float, optional
+        Weight scale; default floats in [0.05, 2].
+    kink_margin : float or None, default 1e-4
+        For ReLU-like activations, keep every pre-activation ``Z1`` at least this far from a
+        kink, so finite differences (steps of about 6e-6) never cross one. None allows points
+        on kinks.
+    """
+    n_x, n_h, n_y, m = draw(shapes if shapes is not None else network_shapes())
+    act = draw(activation if activation is not None else activations())
+    scale = draw(scales if scales is not None else st.floats(0.05, 2.0, allow_nan=False))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((n_y, m)) < 0.5).astype(np.float64)
+    parameters = initialize_parameters(n_x, n_h, n_y, seed=seed, scale=scale)
+    parameters["b1"] = 0.5 * scale * rng.standard_normal((n_h, 1))
+    parameters["b2"] = 0.5 * scale * rng.standard_normal((n_y, 1))
+    problem = Problem(X, Y, parameters, act, seed, scale)
+    if kink_margin is not None:
+        assume(_off_kinks(problem, kink_margin))
+    return problem

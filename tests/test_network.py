@@ -1,0 +1,143 @@
+"""The reference network: hand-derived gradients against autograd, FD, and properties of the math."""
+
+import autograd
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from gradcheck import verify_gradients
+from gradcheck.compare import block_relative_error
+from gradcheck.strategies import Problem, activations, network_shapes, problems
+from network.two_layer import PARAMETER_NAMES, backward, cost, cost_from_logits, forward, initialize_parameters
+
+
+def hand(problem: Problem) -> dict[str, np.ndarray]:
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    return backward(problem.parameters, cache, problem.X, problem.Y, problem.activation)
+
+
+def logits_cost(problem: Problem):  # type: ignore[no-untyped-def]
+    return lambda p: cost_from_logits(forward(problem.X, p, problem.activation)[1]["Z2"], problem.Y)
+
+
+@given(problems())
+def test_hand_derived_gradients_equal_autograd(problem: Problem) -> None:
+    note(f"seed={problem.seed} shape={problem.shape} activation={problem.activation} scale={problem.scale}")
+    exact = autograd.grad(logits_cost(problem))(problem.parameters)
+    grads = hand(problem)
+    for name in PARAMETER_NAMES:
+        assert grads[f"d{name}"].shape == problem.parameters[name].shape
+        assert block_relative_error(grads[f"d{name}"], exact[name]) <= 1e-12, name
+
+
+@given(problems(scales=st.floats(0.05, 1.0)))
+def test_autograd_of_the_course_cost_agrees_away_from_saturation(problem: Problem) -> None:
+    exact = autograd.grad(lambda p: cost(forward(problem.X, p, problem.activation)[0], problem.Y))(
+        problem.parameters
+    )
+    for name, value in hand(problem).items():
+        assert block_relative_error(value, exact[name[1:]]) <= 1e-9, name
+
+
+@given(problems())
+def test_hand_derived_gradients_agree_with_finite_differences(problem: Problem) -> None:
+    report = verify_gradients(logits_cost(problem), problem.parameters, hand(problem))
+    assert report.passed, str(report)
+
+
+@given(problems(scales=st.floats(0.05, 1.0)))
+def test_cost_and_cost_from_logits_are_the_same_function(problem: Problem) -> None:
+    A2, cache = forward(problem.X, problem.parameters, problem.activation)
+    assert cost(A2, problem.Y) == pytest.approx(cost_from_logits(cache["Z2"], problem.Y), rel=1e-12)
+
+
+def test_cost_by_hand_on_a_small_example() -> None:
+    A2 = np.array([[0.9, 0.2, 0.5]])
+    Y = np.array([[1.0, 0.0, 1.0]])
+    expected = -(np.log(0.9) + np.log(0.8) + np.log(0.5)) / 3
+    assert cost(A2, Y) == pytest.approx(expected, rel=1e-15)
+    assert cost(A2, Y[0]) == pytest.approx(expected, rel=1e-15)  # Y as (m,)
+    two_outputs = np.array([[0.9, 0.2], [0.3, 0.6]])
+    assert cost(two_outputs, np.array([[1.0, 0.0], [0.0, 1.0]])) == pytest.approx(
+        -(np.log(0.9) + np.log(0.8) + np.log(0.7) + np.log(0.6)) / 2, rel=1e-15
+    )
+
+
+def test_cost_is_finite_for_saturated_outputs() -> None:
+    A2 = np.array([[1.0, 0.0, 1.0, 0.0]])
+    right = cost(A2, np.array([[1.0, 0.0, 1.0, 0.0]]))
+    wrong = cost(A2, np.array([[0.0, 1.0, 1.0, 0.0]]))
+    assert right == 0.0
+    assert np.isfinite(wrong) and wrong > 300
+
+
+@given(problems(activation=activations(("identity",))))
+def test_identity_activation_is_logistic_regression(problem: Problem) -> None:
+    p, X, Y = problem.parameters, problem.X, problem.Y
+    W = p["W2"] @ p["W1"]
+    b = p["W2"] @ p["b1"] + p["b2"]
+    A2, _ = forward(X, p, "identity")
+    np.testing.assert_allclose(A2, 1 / (1 + np.exp(-(W @ X + b))), rtol=1e-10)
+    # chain rule: with dZ = A2 - Y, dW = (1/m) dZ Xᵀ; dW1 = W2ᵀ dW and dW2 = dW (W1 X + b1)ᵀ-part
+    m = X.shape[1]
+    dZ = A2 - Y
+    dW = dZ @ X.T / m
+    db = dZ.sum(axis=1, keepdims=True) / m
+    grads = hand(problem)
+    np.testing.assert_allclose(grads["dW1"], p["W2"].T @ dW, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(grads["db1"], p["W2"].T @ db, rtol=1e-9, atol=1e-14)
+    np.testing.assert_allclose(grads["dW2"], dZ @ (p["W1"] @ X + p["b1"]).T / m, rtol=1e-9, atol=1e-14)
+
+
+@given(network_shapes(), activations(), st.sampled_from(["zeros", "constant"]), st.integers(0, 100))
+def test_symmetric_initialisation_never_breaks_symmetry(shape, activation, init, seed) -> None:  # type: ignore[no-untyped-def]
+    n_x, n_h, n_y, m = shape
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((n_x, m)), (rng.random((n_y, m)) < 0.5).astype(float)
+    p = initialize_parameters(n_x, n_h, n_y, seed=seed, init=init, scale=0.3)
+    _, cache = forward(X, p, activation)
+    grads = backward(p, cache, X, Y, activation)
+    np.testing.assert_array_equal(grads["dW1"], np.broadcast_to(grads["dW1"][:1], grads["dW1"].shape))
+    np.testing.assert_array_equal(grads["dW2"], np.broadcast_to(grads["dW2"][:, :1], grads["dW2"].shape))
+
+
+@given(problems(), st.randoms(use_true_random=False))
+def test_permuting_hidden_units_permutes_the_gradients(problem: Problem, random) -> None:  # type: ignore[no-untyped-def]
+    p = problem.parameters
+    order = list(range(p["W1"].shape[0]))
+    random.shuffle(order)
+    permuted = {"W1": p["W1"][order], "b1": p["b1"][order], "W2": p["W2"][:, order], "b2": p["b2"]}
+    g, gp = hand(problem), hand(Problem(problem.X, problem.Y, permuted, problem.activation, 0, 1.0))
+    np.testing.assert_allclose(gp["dW1"], g["dW1"][order], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gp["db1"], g["db1"][order], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gp["dW2"], g["dW2"][:, order], rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gp["db2"], g["db2"], rtol=1e-12, atol=1e-15)
+
+
+@given(problems())
+def test_cost_and_gradient_are_means_over_examples(problem: Problem) -> None:
+    X, Y, p, g = problem.X, problem.Y, problem.parameters, problem.activation
+    m = X.shape[1]
+    singles = [(X[:, [i]], Y[:, [i]]) for i in range(m)]
+    A2, _ = forward(X, p, g)
+    per_example_costs = [cost(forward(x, p, g)[0], y) for x, y in singles]
+    assert cost(A2, Y) == pytest.approx(np.mean(per_example_costs), rel=1e-10, abs=1e-300)
+    full = hand(problem)
+    per_example = [backward(p, forward(x, p, g)[1], x, y, g) for x, y in singles]
+    for key, value in full.items():
+        np.testing.assert_allclose(value, np.mean([e[key] for e in per_example], axis=0), rtol=1e-10, atol=1e-15)
+
+
+def test_initialize_parameters_shapes_scale_and_dtype() -> None:
+    p = initialize_parameters(3, 4, 2, seed=0)
+    assert {k: v.shape for k, v in p.items()} == {"W1": (4, 3), "b1": (4, 1), "W2": (2, 4), "b2": (2, 1)}
+    assert not p["b1"].any() and not p["b2"].any()
+    assert 0.001 < np.std(np.concatenate([p["W1"].ravel(), p["W2"].ravel()])) < 0.03
+    assert initialize_parameters(3, 4, 2, seed=0, dtype=np.float32)["W1"].dtype == np.float32
+    np.testing.assert_array_equal(initialize_parameters(3, 4, 2, seed=5)["W1"], initialize_parameters(3, 4, 2, seed=5)["W1"])
+    assert (initialize_parameters(3, 4, 2, seed=0, init="constant", scale=0.5)["W2"] == 0.5).all()
+    with pytest.raises(ValueError, match="n_h must be a positive integer"):
+        initialize_parameters(3, 0, 1, seed=0)
+    with pytest.raises(ValueError, match="init must be"):
+        initialize_parameters(3, 2, 1, seed=0, init="xavier")  # type: ignore[arg-type]
