@@ -35,13 +35,20 @@ def main(examples: int) -> None:
             return cost_from_logits(forward(problem.X, p, problem.activation)[1]["Z2"], problem.Y)
 
         report = verify_gradients(
-            cost_fn, problem.parameters, gradients, problem.X, problem.Y,
-            activation=problem.activation, safety=1.0,
+            cost_fn,
+            problem.parameters,
+            gradients,
+            problem.X,
+            problem.Y,
+            activation=problem.activation,
+            safety=1.0,
         )
         ratio = max(abs(r.worst_analytic - r.worst_numeric) / max(r.worst_tolerance, 1e-300) for r in report)
         if not ratios or ratio > max(ratios):
             worst.clear()
-            worst.append(f"{problem.activation} seed={problem.seed} scale={problem.scale} shape={problem.shape}")
+            worst.append(
+                f"{problem.activation} seed={problem.seed} scale={problem.scale} shape={problem.shape}"
+            )
             worst.append(str(report))
         ratios.append(ratio)
         fd_errors.extend(r.relative_error for r in report)

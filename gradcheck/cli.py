@@ -75,7 +75,7 @@ def reference_sweep(
                 parameters = initialize_parameters(n_x, n_h, n_y, seed=seed, scale=scale)
                 parameters["b1"] = 0.1 * rng.standard_normal((n_h, 1))
                 parameters["b2"] = 0.1 * rng.standard_normal((n_y, 1))
-                A2, cache = forward(X, parameters, name)
+                _, cache = forward(X, parameters, name)
                 gradients = backward(parameters, cache, X, Y, name)
 
                 def cost_fn(

@@ -136,7 +136,8 @@ def fd_tolerance(
         rounding = 2.0 * noise / steps
         truncation = steps * scale
     representation = analytic_eps * (np.abs(analytic) + max(scale, 1.0))
-    return safety * (rounding + truncation + representation)
+    tolerance: np.ndarray = safety * (rounding + truncation + representation)
+    return tolerance
 
 
 @dataclass(frozen=True)
@@ -170,15 +171,15 @@ class Comparison:
         return int(np.count_nonzero(self.failed))
 
 
-def compare(analytic: np.ndarray, other: np.ndarray, tolerance: np.ndarray) -> Comparison:
+def compare(analytic: np.ndarray, other: np.ndarray, tolerance: np.ndarray | float) -> Comparison:
     """Compare two same-shape blocks against a per-entry tolerance.
 
     Parameters
     ----------
     analytic, other : ndarray
         Same shape; ``other`` is the numeric or the reference gradient.
-    tolerance : ndarray
-        ``τ``, same shape (or broadcastable).
+    tolerance : ndarray or float
+        ``τ``, same shape (or broadcastable; ``np.inf`` when only the errors are wanted).
 
     Returns
     -------

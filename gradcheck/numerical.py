@@ -82,7 +82,8 @@ def check_parameters(parameters: object) -> None:
     """Raise :class:`GradcheckError` unless ``parameters`` is a non-empty dict of finite float arrays."""
     if not isinstance(parameters, Mapping):
         raise GradcheckError(
-            f"parameters must be a dict of arrays such as {{'W1': W1, 'b1': b1}}, got a {type(parameters).__name__}"
+            "parameters must be a dict of arrays such as {'W1': W1, 'b1': b1}, "
+            f"got a {type(parameters).__name__}"
         )
     if not parameters:
         raise GradcheckError(

@@ -32,7 +32,9 @@ DIAGNOSIS_CODES: dict[str, str] = {
     "missing_regularization": "the cost has a regularisation term the gradient leaves out",
     "nondeterministic_cost": "the cost gives different values at the same point",
     "non_finite": "the gradient holds NaN or inf",
-    "kink": "not a bug: the point is non-differentiable and the gradient lies between the one-sided derivatives",
+    "kink": (
+        "not a bug: the point is non-differentiable and the gradient lies between the one-sided derivatives"
+    ),
     "missing_gradient": "no gradient was given for this parameter",
     "invalid_gradient": "the gradient is not a numeric array",
     "unknown": "the gradient is wrong in a way no catalogued mistake explains",
@@ -131,7 +133,8 @@ class GradientResult:
     def summary(self) -> str:
         """One paragraph: which gradient, shapes, how many entries off, the worst one, the likely mistake."""
         shape = "missing" if self.shape is None else str(self.shape)
-        head = f"{self.label}: {'ok' if self.passed else 'WRONG'}, shape {shape} (expected {self.expected_shape})"
+        verdict = "ok" if self.passed else "WRONG"
+        head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
         parts = [head]
         if self.shape == self.expected_shape:
             parts.append(f"{self.n_failed} of {self.size} entries beyond tolerance")

@@ -122,7 +122,8 @@ def verify_gradients(
                 if value is None
             ]
             raise GradcheckError(
-                f"the learner form needs forward, backward, parameters, X and Y; missing: {', '.join(missing)}"
+                "the learner form needs forward, backward, parameters, X and Y; "
+                f"missing: {', '.join(missing)}"
             )
         check_parameters(parameters)
         X, Y = _inputs(X, Y)

@@ -1,7 +1,14 @@
 """The reference one-hidden-layer network with hand-derived gradients (see DESIGN.md)."""
 
 from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import PARAMETER_NAMES, backward, cost, cost_from_logits, forward, initialize_parameters
+from network.two_layer import (
+    PARAMETER_NAMES,
+    backward,
+    cost,
+    cost_from_logits,
+    forward,
+    initialize_parameters,
+)
 
 __all__ = [
     "ACTIVATIONS",

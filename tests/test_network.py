@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 from gradcheck import verify_gradients
 from gradcheck.compare import block_relative_error
 from gradcheck.strategies import Problem, activations, network_shapes, problems
-from network.two_layer import PARAMETER_NAMES, backward, cost, cost_from_logits, forward, initialize_parameters
+from network.two_layer import (
+    PARAMETER_NAMES,
+    backward,
+    cost,
+    cost_from_logits,
+    forward,
+    initialize_parameters,
+)
 
 
 def hand(problem: Problem) -> dict[str, np.ndarray]:
@@ -126,7 +133,9 @@ def test_cost_and_gradient_are_means_over_examples(problem: Problem) -> None:
     full = hand(problem)
     per_example = [backward(p, forward(x, p, g)[1], x, y, g) for x, y in singles]
     for key, value in full.items():
-        np.testing.assert_allclose(value, np.mean([e[key] for e in per_example], axis=0), rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(
+            value, np.mean([e[key] for e in per_example], axis=0), rtol=1e-10, atol=1e-15
+        )
 
 
 def test_initialize_parameters_shapes_scale_and_dtype() -> None:
@@ -135,7 +144,9 @@ def test_initialize_parameters_shapes_scale_and_dtype() -> None:
     assert not p["b1"].any() and not p["b2"].any()
     assert 0.001 < np.std(np.concatenate([p["W1"].ravel(), p["W2"].ravel()])) < 0.03
     assert initialize_parameters(3, 4, 2, seed=0, dtype=np.float32)["W1"].dtype == np.float32
-    np.testing.assert_array_equal(initialize_parameters(3, 4, 2, seed=5)["W1"], initialize_parameters(3, 4, 2, seed=5)["W1"])
+    np.testing.assert_array_equal(
+        initialize_parameters(3, 4, 2, seed=5)["W1"], initialize_parameters(3, 4, 2, seed=5)["W1"]
+    )
     assert (initialize_parameters(3, 4, 2, seed=0, init="constant", scale=0.5)["W2"] == 0.5).all()
     with pytest.raises(ValueError, match="n_h must be a positive integer"):
         initialize_parameters(3, 0, 1, seed=0)

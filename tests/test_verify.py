@@ -4,12 +4,12 @@ import copy
 import json
 
 import autograd
+import my_course_code as course
 import numpy as np
 import pytest
 from hypothesis import given, note
 from hypothesis import strategies as st
 
-import my_course_code as course
 from gradcheck import GradcheckError, verify_gradients
 from gradcheck.strategies import Problem, activations, network_shapes, problems
 from network.two_layer import backward, cost_from_logits, forward
@@ -95,7 +95,9 @@ def test_tanh_derivative_written_as_A1_is_flagged_on_layer_one(problem: Problem)
 @given(problems())
 def test_correct_gradients_pass_for_every_activation_with_autograd_as_third_opinion(problem: Problem) -> None:
     cost_fn, grads, _, _ = setup(problem)
-    report = verify_gradients(cost_fn, problem.parameters, grads, problem.X, problem.Y, activation=problem.activation)
+    report = verify_gradients(
+        cost_fn, problem.parameters, grads, problem.X, problem.Y, activation=problem.activation
+    )
     assert report.passed, str(report)
     assert report.reference is not None and problem.activation.name in report.reference
     for result in report:
@@ -208,7 +210,9 @@ def test_report_is_json_and_readable() -> None:
     p = course.initialize_parameters(2, 3, 1)
     _, cache = course.forward_propagation(X, p)
     grads = course.backward_propagation(p, cache, X, Y)
-    report = verify_gradients(lambda q: course.compute_cost(course.forward_propagation(X, q)[0], Y), p, {**grads, "db2": None})
+    report = verify_gradients(
+        lambda q: course.compute_cost(course.forward_propagation(X, q)[0], Y), p, {**grads, "db2": None}
+    )
     data = json.loads(json.dumps(report.to_dict()))
     assert data["passed"] is False
     assert data["gradients"]["b2"]["diagnosis"]["code"] == "invalid_gradient"
@@ -239,15 +243,24 @@ def test_missing_zero_and_nan_gradients_are_failed_entries_not_exceptions() -> N
         (lambda p, g: verify_gradients(lambda q: np.ones(2), p, g), "must return one real number"),
         (lambda p, g: verify_gradients(lambda q: float("nan"), p, g), "returned nan"),
         (lambda p, g: verify_gradients(lambda q: 1 / 0, p, g), "raised ZeroDivisionError"),
-        (lambda p, g: verify_gradients(lambda q: np.random.rand(), p, g), "nondeterministic_cost"),
+        (
+            lambda p, g: verify_gradients(lambda q: np.random.default_rng().random(), p, g),
+            "nondeterministic_cost",
+        ),
         (lambda p, g: verify_gradients(lambda q: 1.0, [1, 2], g), "parameters must be a dict"),
         (lambda p, g: verify_gradients(lambda q: 1.0, {}, g), "parameters is empty"),
         (lambda p, g: verify_gradients(lambda q: 1.0, {"W1": np.ones(2, int)}, g), r"W1.astype\(float\)"),
-        (lambda p, g: verify_gradients(lambda q: 1.0, {"W1": np.array([1.0, np.inf])}, g), "finite parameters"),
+        (
+            lambda p, g: verify_gradients(lambda q: 1.0, {"W1": np.array([1.0, np.inf])}, g),
+            "finite parameters",
+        ),
         (lambda p, g: verify_gradients(lambda q: 1.0, p, [1.0]), "gradients must be a dict"),
         (lambda p, g: verify_gradients(lambda q: 1.0, p, g, method="backward"), "unknown method"),
         (lambda p, g: verify_gradients(lambda q: 1.0, p, g, X=np.ones((2, 3))), "pass X and Y together"),
-        (lambda p, g: verify_gradients(forward=course.forward_propagation, parameters=p), "missing: backward, X, Y"),
+        (
+            lambda p, g: verify_gradients(forward=course.forward_propagation, parameters=p),
+            "missing: backward, X, Y",
+        ),
     ],
 )
 def test_calls_that_cannot_be_checked_raise_gradcheck_error(call, message) -> None:  # type: ignore[no-untyped-def]
