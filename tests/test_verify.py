@@ -28,13 +28,21 @@ def setup(problem: Problem):  # type: ignore[no-untyped-def]
     return cost_fn, grads, cache, exact
 
 
-def assert_flags_exactly(report, buggy, exact, wrong: set[str]) -> None:  # type: ignore[no-untyped-def]
-    """Wrong blocks fail, right blocks pass; in a wrong block every clearly wrong entry is flagged."""
-    assert {r.name for r in report.failed} == wrong, str(report)
-    for name in wrong:
-        result = report[name]
-        if buggy[f"d{name}"].shape == exact[name].shape:
-            clearly_off = np.abs(buggy[f"d{name}"] - exact[name]) > 1e-3 * np.max(np.abs(exact[name]))
+def assert_flags_exactly(report, grads, buggy, exact) -> None:  # type: ignore[no-untyped-def]
+    """Untouched gradients pass; a planted bug fails its gradient on every entry it clearly moved.
+
+    "Clearly" is more than 1e-6 from autograd's exact value: hundreds of times the tolerance at
+    these scales. A bug can move nothing (x m on a dead ReLU unit's all-zero dW2): then nothing
+    is expected to fail.
+    """
+    for result in report:
+        key = f"d{result.name}"
+        if buggy[key] is grads[key]:
+            assert result.passed, str(report)
+            continue
+        clearly_off = np.abs(buggy[key] - exact[result.name]) > 1e-6
+        if clearly_off.any():
+            assert not result.passed, str(report)
             assert result.n_failed >= np.count_nonzero(clearly_off), str(report)
 
 
@@ -44,16 +52,14 @@ def test_gradient_times_m_is_flagged_on_that_gradient_only(problem: Problem) -> 
     m = problem.X.shape[1]
     buggy = {**grads, "dW2": grads["dW2"] * m}
     note(f"seed={problem.seed} shape={problem.shape}")
-    assert_flags_exactly(verify_gradients(cost_fn, problem.parameters, buggy), buggy, exact, {"W2"})
+    assert_flags_exactly(verify_gradients(cost_fn, problem.parameters, buggy), grads, buggy, exact)
 
 
 @given(problems())
 def test_sign_flip_is_flagged_everywhere(problem: Problem) -> None:
     cost_fn, grads, _, exact = setup(problem)
     buggy = {k: -v for k, v in grads.items()}
-    report = verify_gradients(cost_fn, problem.parameters, buggy)
-    clearly_nonzero = {k for k, v in exact.items() if np.max(np.abs(v)) > 1e-6}
-    assert clearly_nonzero <= {r.name for r in report.failed}, str(report)
+    assert_flags_exactly(verify_gradients(cost_fn, problem.parameters, buggy), grads, buggy, exact)
 
 
 @given(problems(shapes=network_shapes().filter(lambda s: s[0] != s[1])))
@@ -87,14 +93,12 @@ def test_tanh_derivative_written_as_A1_is_flagged_on_layer_one(problem: Problem)
     dZ1 = p["W2"].T @ (cache["A2"] - Y) * cache["A1"]  # the mistake: g'(Z1) written as A1
     buggy = {**grads, "dW1": dZ1 @ X.T / m, "db1": dZ1.sum(axis=1, keepdims=True) / m}
     note(f"seed={problem.seed} shape={problem.shape}")
-    report = verify_gradients(cost_fn, p, buggy)
-    wrong = {name for name in ("W1", "b1") if np.max(np.abs(buggy[f"d{name}"] - exact[name])) > 1e-6}
-    assert_flags_exactly(report, buggy, exact, wrong)
+    assert_flags_exactly(verify_gradients(cost_fn, p, buggy), grads, buggy, exact)
 
 
 @given(problems())
 def test_correct_gradients_pass_for_every_activation_with_autograd_as_third_opinion(problem: Problem) -> None:
-    cost_fn, grads, _, _ = setup(problem)
+    cost_fn, grads, _, exact = setup(problem)
     report = verify_gradients(
         cost_fn, problem.parameters, grads, problem.X, problem.Y, activation=problem.activation
     )
@@ -102,7 +106,9 @@ def test_correct_gradients_pass_for_every_activation_with_autograd_as_third_opin
     assert report.reference is not None and problem.activation.name in report.reference
     for result in report:
         assert result.diagnosis is None
-        assert result.numeric_reference_error is not None and result.numeric_reference_error < 1e-4
+        assert result.reference_error is not None and result.numeric_reference_error is not None
+    # the independent opinion passes the same rule: autograd's gradient is within tolerance of FD
+    assert verify_gradients(cost_fn, problem.parameters, exact).passed
 
 
 @given(problems(), st.sampled_from([np.float64, np.float32]))
