@@ -138,7 +138,8 @@ def problems(
     rng = np.random.default_rng(seed)
     X = rng.standard_normal((n_x, m))
     Y = (rng.random((n_y, m)) < 0.5).astype(np.float64)
-    parameters = initialize_parameters(n_x, n_h, n_y, seed=seed, scale=scale)
+    # a seed of its own for the weights: the same seed would make W1 a copy of X's first entries
+    parameters = initialize_parameters(n_x, n_h, n_y, seed=int(rng.integers(2**32)), scale=scale)
     parameters["b1"] = 0.5 * scale * rng.standard_normal((n_h, 1))
     parameters["b2"] = 0.5 * scale * rng.standard_normal((n_y, 1))
     problem = Problem(X, Y, parameters, act, seed, scale)

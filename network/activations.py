@@ -15,6 +15,10 @@ leaky_relu  z if z > 0 else α z      1 if z > 0 else α   (kink at 0)
 identity    z                        1
 =========== ======================== ===================================
 
+The derivatives are evaluated without cancellation: ``σ(z) σ(-z)`` for ``σ(z)(1 - σ(z))`` and
+``4u / (1 + u)²``, ``u = e^(-2|z|)``, for ``1 - tanh² z``, so they keep full relative precision
+where the unit saturates (the textbook forms lose it: ``1 - A1**2`` is 0 once ``A1`` rounds to 1).
+
 At a kink (``z == 0`` exactly) the derivative is the left one (0 for ReLU, α for leaky
 ReLU), matching both ``np.where(z > 0, ...)`` and what autograd computes through the
 forward functions below.
@@ -84,15 +88,17 @@ def sigmoid(Z: Array) -> Array:
 
 def _sigmoid() -> Activation:
     def derivative(Z: Array) -> Array:
-        s = sigmoid(Z)
-        return s * (1.0 - s)
+        return sigmoid(Z) * sigmoid(-Z)  # = σ(z)(1 - σ(z)), without cancellation in 1 - σ
 
     return Activation("sigmoid", forward=sigmoid, derivative=derivative)
 
 
 def _tanh() -> Activation:
     def derivative(Z: Array) -> Array:
-        return 1.0 - anp.tanh(Z) ** 2
+        # = 1 - tanh²z = sech²z, written as 4u / (1 + u)² with u = e^(-2|z|): no cancellation
+        # in 1 - tanh² where tanh z is near ±1, and no overflow
+        u = anp.exp(-2.0 * anp.abs(Z))
+        return 4.0 * u / (1.0 + u) ** 2
 
     return Activation("tanh", forward=anp.tanh, derivative=derivative)
 
