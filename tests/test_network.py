@@ -3,12 +3,13 @@
 import autograd
 import numpy as np
 import pytest
-from hypothesis import given, note
+from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
 from gradcheck.compare import block_relative_error
 from gradcheck.strategies import Problem, activations, network_shapes, problems
+from network.activations import get_activation
 from network.two_layer import (
     PARAMETER_NAMES,
     backward,
@@ -31,6 +32,10 @@ def logits_cost(problem: Problem):  # type: ignore[no-untyped-def]
 @given(problems())
 def test_hand_derived_gradients_equal_autograd(problem: Problem) -> None:
     note(f"seed={problem.seed} shape={problem.shape} activation={problem.activation} scale={problem.scale}")
+    # dZ2 = A2 - Y cancels where an output is within 1e-4 of its label: the formula then carries a
+    # relative rounding of ε / |A2 - Y|, above 1e-12 (that regime is measured in bench/tolerance_margin.py)
+    A2, _ = forward(problem.X, problem.parameters, problem.activation)
+    assume(np.min(np.abs(A2 - problem.Y)) > 1e-4)
     exact = autograd.grad(logits_cost(problem))(problem.parameters)
     grads = hand(problem)
     for name in PARAMETER_NAMES:
@@ -40,6 +45,8 @@ def test_hand_derived_gradients_equal_autograd(problem: Problem) -> None:
 
 @given(problems(scales=st.floats(0.05, 1.0)))
 def test_autograd_of_the_course_cost_agrees_away_from_saturation(problem: Problem) -> None:
+    A2, _ = forward(problem.X, problem.parameters, problem.activation)
+    assume(np.min(np.minimum(A2, 1 - A2)) > 1e-4 and np.min(np.abs(A2 - problem.Y)) > 1e-4)
     exact = autograd.grad(lambda p: cost(forward(problem.X, p, problem.activation)[0], problem.Y))(
         problem.parameters
     )
@@ -105,8 +112,14 @@ def test_symmetric_initialisation_never_breaks_symmetry(shape, activation, init,
     p = initialize_parameters(n_x, n_h, n_y, seed=seed, init=init, scale=0.3)
     _, cache = forward(X, p, activation)
     grads = backward(p, cache, X, Y, activation)
-    np.testing.assert_array_equal(grads["dW1"], np.broadcast_to(grads["dW1"][:1], grads["dW1"].shape))
-    np.testing.assert_array_equal(grads["dW2"], np.broadcast_to(grads["dW2"][:, :1], grads["dW2"].shape))
+    # identical up to the order BLAS sums the m terms in: at most m ε Σ|terms| apart
+    eps = np.finfo(float).eps
+    dZ2 = cache["A2"] - Y
+    dZ1 = p["W2"].T @ dZ2 * get_activation(activation).derivative(cache["Z1"])
+    sum_error_W2 = m * eps * (np.abs(dZ2) @ np.abs(cache["A1"]).T) / m
+    sum_error_W1 = m * eps * (np.abs(dZ1) @ np.abs(X).T) / m
+    assert np.all(np.abs(grads["dW1"] - grads["dW1"][:1]) <= 2 * sum_error_W1)
+    assert np.all(np.abs(grads["dW2"] - grads["dW2"][:, :1]) <= 2 * sum_error_W2)
 
 
 @given(problems(), st.randoms(use_true_random=False))
