@@ -16,7 +16,6 @@ from hypothesis import HealthCheck, given, settings
 
 from gradcheck import verify_gradients
 from gradcheck.strategies import problems
-from network.two_layer import backward, cost_from_logits, forward
 
 ratios: list[float] = []
 fd_errors: list[float] = []
@@ -28,16 +27,10 @@ def main(examples: int) -> None:
     @settings(max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck))
     @given(problems())
     def measure(problem):  # type: ignore[no-untyped-def]
-        _, cache = forward(problem.X, problem.parameters, problem.activation)
-        gradients = backward(problem.parameters, cache, problem.X, problem.Y, problem.activation)
-
-        def cost_fn(p):  # type: ignore[no-untyped-def]
-            return cost_from_logits(forward(problem.X, p, problem.activation)[1]["Z2"], problem.Y)
-
         report = verify_gradients(
-            cost_fn,
+            problem.cost,
             problem.parameters,
-            gradients,
+            problem.gradients(),
             problem.X,
             problem.Y,
             activation=problem.activation,

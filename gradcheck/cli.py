@@ -12,16 +12,16 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
+from gradcheck.strategies import reference_problem
 from gradcheck.verify import verify_gradients
-from network.activations import ACTIVATIONS
-from network.two_layer import PARAMETER_NAMES, backward, cost_from_logits, forward, initialize_parameters
+from network.activations import ACTIVATIONS, get_activation
+from network.two_layer import PARAMETER_NAMES
 
 __all__ = ["SweepCase", "main", "reference_sweep"]
 
@@ -48,9 +48,9 @@ def reference_sweep(
 ) -> list[SweepCase]:
     """Check the reference network's ``backward`` for every activation × shape × seed.
 
-    Each case draws ``X ~ N(0, 1)`` (n_x, m), labels ``Y ∈ {0, 1}`` (n_y, m), weights
-    ``scale · N(0, 1)`` and biases ``0.1 · N(0, 1)`` from ``numpy.random.default_rng(seed)``, then
-    runs :func:`gradcheck.verify_gradients` with ``X`` and ``Y`` so autograd is compared too.
+    Each case is :func:`gradcheck.strategies.reference_problem` (data, weights of standard
+    deviation ``scale``), checked by :func:`gradcheck.verify_gradients` with ``X`` and ``Y`` so
+    autograd is compared too.
 
     Parameters
     ----------
@@ -67,23 +67,11 @@ def reference_sweep(
     cases = []
     for name in ACTIVATIONS:
         for shape in shapes:
-            n_x, n_h, n_y, m = shape
             for seed in seeds:
-                rng = np.random.default_rng(seed)
-                X = rng.standard_normal((n_x, m))
-                Y = (rng.random((n_y, m)) < 0.5).astype(np.float64)
-                parameters = initialize_parameters(n_x, n_h, n_y, seed=seed, scale=scale)
-                parameters["b1"] = 0.1 * rng.standard_normal((n_h, 1))
-                parameters["b2"] = 0.1 * rng.standard_normal((n_y, 1))
-                _, cache = forward(X, parameters, name)
-                gradients = backward(parameters, cache, X, Y, name)
-
-                def cost_fn(
-                    p: dict[str, np.ndarray], X: np.ndarray = X, Y: np.ndarray = Y, g: str = name
-                ) -> float:
-                    return float(cost_from_logits(forward(X, p, g)[1]["Z2"], Y))
-
-                report = verify_gradients(cost_fn, parameters, gradients, X, Y, method=method)
+                problem = reference_problem(shape, get_activation(name), seed=seed, scale=scale)
+                report = verify_gradients(
+                    problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y, method=method
+                )
                 cases.append(SweepCase(name, shape, seed, report))
     return cases
 

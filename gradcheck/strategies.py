@@ -21,9 +21,9 @@ from hypothesis import assume
 from hypothesis import strategies as st
 
 from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import forward, initialize_parameters
+from network.two_layer import backward, cost_from_logits, forward, initialize_parameters
 
-__all__ = ["Problem", "activations", "network_shapes", "problems"]
+__all__ = ["Problem", "activations", "network_shapes", "problems", "reference_problem"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,46 @@ class Problem:
         """``(n_x, n_h, n_y, m)``."""
         n_h, n_x = self.parameters["W1"].shape
         return n_x, n_h, self.Y.shape[0], self.X.shape[1]
+
+    def cost(self, parameters: dict[str, Any]) -> Any:
+        """The exact cross-entropy at ``parameters`` (:func:`network.two_layer.cost_from_logits`)."""
+        return cost_from_logits(forward(self.X, parameters, self.activation)[1]["Z2"], self.Y)
+
+    def gradients(self) -> dict[str, np.ndarray]:
+        """The hand-derived gradients ``dW1, db1, dW2, db2`` at :attr:`parameters`."""
+        _, cache = forward(self.X, self.parameters, self.activation)
+        return backward(self.parameters, cache, self.X, self.Y, self.activation)
+
+
+def reference_problem(
+    shape: tuple[int, int, int, int], activation: Activation, *, seed: int, scale: float
+) -> Problem:
+    """Draw a reference-network problem from ``numpy.random.default_rng(seed)``.
+
+    ``X ~ N(0, 1)`` (n_x, m), ``Y`` Bernoulli(½) (n_y, m), weights ``scale · N(0, 1)``, biases
+    ``0.5 · scale · N(0, 1)``. The weights get a seed of their own drawn from the generator:
+    reusing ``seed`` would make ``W1`` a copy of ``X``'s first entries.
+
+    Parameters
+    ----------
+    shape : (n_x, n_h, n_y, m)
+    activation : Activation
+    seed : int
+    scale : float
+        Standard deviation of the weights.
+
+    Returns
+    -------
+    Problem
+    """
+    n_x, n_h, n_y, m = shape
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((n_y, m)) < 0.5).astype(np.float64)
+    parameters = initialize_parameters(n_x, n_h, n_y, seed=int(rng.integers(2**32)), scale=scale)
+    parameters["b1"] = 0.5 * scale * rng.standard_normal((n_h, 1))
+    parameters["b2"] = 0.5 * scale * rng.standard_normal((n_y, 1))
+    return Problem(X, Y, parameters, activation, seed, scale)
 
 
 def network_shapes(
@@ -114,9 +154,7 @@ def problems(
     scales: st.SearchStrategy[float] | None = None,
     kink_margin: float | None = 1e-4,
 ) -> Problem:
-    """A reference-network problem: data, parameters and a hidden activation.
-
-    ``X ~ N(0, 1)``, ``Y`` Bernoulli(½), weights ``scale · N(0, 1)``, biases ``0.5 · scale · N(0, 1)``.
+    """A reference-network problem (see :func:`reference_problem`) with a hypothesis-drawn seed.
 
     Parameters
     ----------
@@ -131,18 +169,10 @@ def problems(
         kink, so finite differences (steps of about 6e-6) never cross one. None allows points
         on kinks.
     """
-    n_x, n_h, n_y, m = draw(shapes if shapes is not None else network_shapes())
+    shape = draw(shapes if shapes is not None else network_shapes())
     act = draw(activation if activation is not None else activations())
     scale = draw(scales if scales is not None else st.floats(0.05, 2.0, allow_nan=False))
-    seed = draw(st.integers(0, 2**32 - 1))
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((n_y, m)) < 0.5).astype(np.float64)
-    # a seed of its own for the weights: the same seed would make W1 a copy of X's first entries
-    parameters = initialize_parameters(n_x, n_h, n_y, seed=int(rng.integers(2**32)), scale=scale)
-    parameters["b1"] = 0.5 * scale * rng.standard_normal((n_h, 1))
-    parameters["b2"] = 0.5 * scale * rng.standard_normal((n_y, 1))
-    problem = Problem(X, Y, parameters, act, seed, scale)
+    problem = reference_problem(shape, act, seed=draw(st.integers(0, 2**32 - 1)), scale=scale)
     if kink_margin is not None:
         assume(_off_kinks(problem, kink_margin))
     return problem

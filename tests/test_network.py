@@ -20,15 +20,6 @@ from network.two_layer import (
 )
 
 
-def hand(problem: Problem) -> dict[str, np.ndarray]:
-    _, cache = forward(problem.X, problem.parameters, problem.activation)
-    return backward(problem.parameters, cache, problem.X, problem.Y, problem.activation)
-
-
-def logits_cost(problem: Problem):  # type: ignore[no-untyped-def]
-    return lambda p: cost_from_logits(forward(problem.X, p, problem.activation)[1]["Z2"], problem.Y)
-
-
 @given(problems())
 def test_hand_derived_gradients_equal_autograd(problem: Problem) -> None:
     note(f"seed={problem.seed} shape={problem.shape} activation={problem.activation} scale={problem.scale}")
@@ -36,8 +27,8 @@ def test_hand_derived_gradients_equal_autograd(problem: Problem) -> None:
     # relative rounding of ε / |A2 - Y|, above 1e-12 (that regime is measured in bench/tolerance_margin.py)
     A2, _ = forward(problem.X, problem.parameters, problem.activation)
     assume(np.min(np.abs(A2 - problem.Y)) > 1e-4)
-    exact = autograd.grad(logits_cost(problem))(problem.parameters)
-    grads = hand(problem)
+    exact = autograd.grad(problem.cost)(problem.parameters)
+    grads = problem.gradients()
     for name in PARAMETER_NAMES:
         assert grads[f"d{name}"].shape == problem.parameters[name].shape
         assert block_relative_error(grads[f"d{name}"], exact[name]) <= 1e-12, name
@@ -50,13 +41,13 @@ def test_autograd_of_the_course_cost_agrees_away_from_saturation(problem: Proble
     exact = autograd.grad(lambda p: cost(forward(problem.X, p, problem.activation)[0], problem.Y))(
         problem.parameters
     )
-    for name, value in hand(problem).items():
+    for name, value in problem.gradients().items():
         assert block_relative_error(value, exact[name[1:]]) <= 1e-9, name
 
 
 @given(problems())
 def test_hand_derived_gradients_agree_with_finite_differences(problem: Problem) -> None:
-    report = verify_gradients(logits_cost(problem), problem.parameters, hand(problem))
+    report = verify_gradients(problem.cost, problem.parameters, problem.gradients())
     assert report.passed, str(report)
 
 
@@ -98,7 +89,7 @@ def test_identity_activation_is_logistic_regression(problem: Problem) -> None:
     dZ = A2 - Y
     dW = dZ @ X.T / m
     db = dZ.sum(axis=1, keepdims=True) / m
-    grads = hand(problem)
+    grads = problem.gradients()
     np.testing.assert_allclose(grads["dW1"], p["W2"].T @ dW, rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(grads["db1"], p["W2"].T @ db, rtol=1e-9, atol=1e-14)
     np.testing.assert_allclose(grads["dW2"], dZ @ (p["W1"] @ X + p["b1"]).T / m, rtol=1e-9, atol=1e-14)
@@ -128,7 +119,10 @@ def test_permuting_hidden_units_permutes_the_gradients(problem: Problem, random)
     order = list(range(p["W1"].shape[0]))
     random.shuffle(order)
     permuted = {"W1": p["W1"][order], "b1": p["b1"][order], "W2": p["W2"][:, order], "b2": p["b2"]}
-    g, gp = hand(problem), hand(Problem(problem.X, problem.Y, permuted, problem.activation, 0, 1.0))
+    g, gp = (
+        problem.gradients(),
+        Problem(problem.X, problem.Y, permuted, problem.activation, 0, 1.0).gradients(),
+    )
     np.testing.assert_allclose(gp["dW1"], g["dW1"][order], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(gp["db1"], g["db1"][order], rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(gp["dW2"], g["dW2"][:, order], rtol=1e-12, atol=1e-15)
@@ -143,7 +137,7 @@ def test_cost_and_gradient_are_means_over_examples(problem: Problem) -> None:
     A2, _ = forward(X, p, g)
     per_example_costs = [cost(forward(x, p, g)[0], y) for x, y in singles]
     assert cost(A2, Y) == pytest.approx(np.mean(per_example_costs), rel=1e-10, abs=1e-300)
-    full = hand(problem)
+    full = problem.gradients()
     per_example = [backward(p, forward(x, p, g)[1], x, y, g) for x, y in singles]
     for key, value in full.items():
         np.testing.assert_allclose(

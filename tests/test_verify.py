@@ -12,20 +12,14 @@ from hypothesis import strategies as st
 
 from gradcheck import GradcheckError, verify_gradients
 from gradcheck.strategies import Problem, activations, network_shapes, problems
-from network.two_layer import backward, cost_from_logits, forward
+from network.two_layer import forward
 
 shapes_with_examples = network_shapes(max_m=12).filter(lambda s: s[3] >= 2)
 
 
 def setup(problem: Problem):  # type: ignore[no-untyped-def]
-    _, cache = forward(problem.X, problem.parameters, problem.activation)
-    grads = backward(problem.parameters, cache, problem.X, problem.Y, problem.activation)
-
-    def cost_fn(p):  # type: ignore[no-untyped-def]
-        return cost_from_logits(forward(problem.X, p, problem.activation)[1]["Z2"], problem.Y)
-
-    exact = autograd.grad(cost_fn)(problem.parameters)
-    return cost_fn, grads, cache, exact
+    """The cost, the hand-derived gradients and autograd's exact ones."""
+    return problem.cost, problem.gradients(), autograd.grad(problem.cost)(problem.parameters)
 
 
 def assert_flags_exactly(report, grads, buggy, exact) -> None:  # type: ignore[no-untyped-def]
@@ -48,7 +42,7 @@ def assert_flags_exactly(report, grads, buggy, exact) -> None:  # type: ignore[n
 
 @given(problems(shapes=shapes_with_examples))
 def test_gradient_times_m_is_flagged_on_that_gradient_only(problem: Problem) -> None:
-    cost_fn, grads, _, exact = setup(problem)
+    cost_fn, grads, exact = setup(problem)
     m = problem.X.shape[1]
     buggy = {**grads, "dW2": grads["dW2"] * m}
     note(f"seed={problem.seed} shape={problem.shape}")
@@ -57,14 +51,14 @@ def test_gradient_times_m_is_flagged_on_that_gradient_only(problem: Problem) -> 
 
 @given(problems())
 def test_sign_flip_is_flagged_everywhere(problem: Problem) -> None:
-    cost_fn, grads, _, exact = setup(problem)
+    cost_fn, grads, exact = setup(problem)
     buggy = {k: -v for k, v in grads.items()}
     assert_flags_exactly(verify_gradients(cost_fn, problem.parameters, buggy), grads, buggy, exact)
 
 
 @given(problems(shapes=network_shapes().filter(lambda s: s[0] != s[1])))
 def test_transposed_dW1_is_a_shape_failure_that_says_so(problem: Problem) -> None:
-    cost_fn, grads, _, _ = setup(problem)
+    cost_fn, grads, _ = setup(problem)
     report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": grads["dW1"].T})
     assert [r.name for r in report.failed] == ["W1"]
     result = report["dW1"]
@@ -76,7 +70,7 @@ def test_transposed_dW1_is_a_shape_failure_that_says_so(problem: Problem) -> Non
 
 @given(problems())
 def test_missing_keepdims_is_a_shape_failure_even_though_values_match(problem: Problem) -> None:
-    cost_fn, grads, _, _ = setup(problem)
+    cost_fn, grads, _ = setup(problem)
     report = verify_gradients(cost_fn, problem.parameters, {**grads, "db1": grads["db1"].ravel()})
     assert [r.name for r in report.failed] == ["b1"]
     diagnosis = report["db1"].diagnosis
@@ -87,7 +81,8 @@ def test_missing_keepdims_is_a_shape_failure_even_though_values_match(problem: P
 
 @given(problems(activation=activations(("tanh",)), scales=st.floats(0.3, 2.0)))
 def test_tanh_derivative_written_as_A1_is_flagged_on_layer_one(problem: Problem) -> None:
-    cost_fn, grads, cache, exact = setup(problem)
+    cost_fn, grads, exact = setup(problem)
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
     p, X, Y = problem.parameters, problem.X, problem.Y
     m = X.shape[1]
     dZ1 = p["W2"].T @ (cache["A2"] - Y) * cache["A1"]  # the mistake: g'(Z1) written as A1
@@ -98,7 +93,7 @@ def test_tanh_derivative_written_as_A1_is_flagged_on_layer_one(problem: Problem)
 
 @given(problems())
 def test_correct_gradients_pass_for_every_activation_with_autograd_as_third_opinion(problem: Problem) -> None:
-    cost_fn, grads, _, exact = setup(problem)
+    cost_fn, grads, exact = setup(problem)
     report = verify_gradients(
         cost_fn, problem.parameters, grads, problem.X, problem.Y, activation=problem.activation
     )
@@ -113,7 +108,7 @@ def test_correct_gradients_pass_for_every_activation_with_autograd_as_third_opin
 
 @given(problems(), st.sampled_from([np.float64, np.float32]))
 def test_nothing_the_caller_passes_is_modified(problem: Problem, dtype) -> None:  # type: ignore[no-untyped-def]
-    cost_fn, grads, _, _ = setup(problem)
+    cost_fn, grads, _ = setup(problem)
     parameters = {k: v.astype(dtype) for k, v in problem.parameters.items()}
     gradients = {**{k: v.astype(dtype) for k, v in grads.items()}, "dZ1": np.ones(3)}
     X, Y = problem.X.astype(dtype), problem.Y.astype(dtype)
