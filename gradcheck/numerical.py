@@ -8,10 +8,12 @@ Methods (``h`` the step of entry ``θ_i``, ``e_i`` its unit vector)::
     central:  (J(θ + h e_i) - J(θ - h e_i)) / (2h)     error ≈ h² J‴/6 + ε|J|/h
     forward:  (J(θ + h e_i) - J(θ)) / h                error ≈ h J″/2 + 2ε|J|/h
 
-``ε`` is the machine epsilon of the cost's own result (float64 unless the cost computes in
-float32). The default step balances the two error terms: ``h = ε^(1/3) max(1, |θ_i|)`` for
-central (6.1e-6 in float64), ``h = ε^(1/2) max(1, |θ_i|)`` for forward (1.5e-8), and it is
-rounded so that ``θ_i + h`` is exactly representable.
+``ε|J|`` stands for the rounding noise σ_J of one cost evaluation: at least ``ε max(|J|, 1)``
+with ``ε`` the machine epsilon of the cost's own result (float64 unless the cost computes in
+float32), more where :func:`estimate_noise` measures more. The default step balances the two
+error terms: ``h = (σ_J / max(|J|, 1))^(1/3) max(1, |θ_i|)`` for central (6.1e-6 for a float64
+cost of ordinary noise), the square root for forward (1.5e-8), rounded so that ``θ_i + h`` is
+exactly representable.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -118,39 +121,49 @@ def _entry(name: str, index: tuple[int, ...]) -> str:
     return f"{name}[{', '.join(map(str, index))}]" if index else name
 
 
-def evaluate_cost(cost_fn: CostFn, parameters: dict[str, np.ndarray], where: str) -> tuple[float, float]:
+def _perturbed(name: str, index: tuple[int, ...], h: float) -> str:
+    return f"with {_entry(name, index)} perturbed by {h:+.3g}"
+
+
+def evaluate_cost(
+    cost_fn: CostFn, parameters: dict[str, np.ndarray], where: str | Callable[[], str]
+) -> tuple[float, float]:
     """Call ``cost_fn`` once and return ``(J, eps)``: the value as a float and its dtype's epsilon.
 
     ``where`` names the point for error messages (``"at the given parameters"``,
-    ``"with W1[0, 2] perturbed by +6.1e-06"``).
+    ``"with W1[0, 2] perturbed by +6.1e-06"``); a callable is called only to build a message,
+    so the hot loop formats nothing.
 
     Raises
     ------
     GradcheckError
         If the cost raises, or returns anything but one finite real number.
     """
+
+    def place() -> str:
+        return where() if callable(where) else where
+
     try:
         value = cost_fn(parameters)
     except Exception as error:
         raise GradcheckError(
-            f"the cost function raised {type(error).__name__}: {error} (called {where}); "
+            f"the cost function raised {type(error).__name__}: {error} (called {place()}); "
             "fix the cost so that it runs on these parameters"
         ) from error
-    kind = type(value).__name__
     try:
         array = np.asarray(value)
-    except Exception:  # pragma: no cover - np.asarray accepts almost anything
+    except ValueError:  # e.g. a ragged list
         array = np.asarray(None, dtype=object)
     if array.dtype.kind not in "fiu" or array.size != 1:
         shape = f" of shape {array.shape}" if array.ndim else ""
         raise GradcheckError(
-            f"the cost function must return one real number, but returned a {kind}{shape} "
-            f"(dtype {array.dtype}) {where}; return a float, e.g. float(np.squeeze(cost))"
+            f"the cost function must return one real number, but returned a {type(value).__name__}{shape} "
+            f"(dtype {array.dtype}) {place()}; return a float, e.g. float(np.squeeze(cost))"
         )
     number = float(array.reshape(()))
     if not math.isfinite(number):
         raise GradcheckError(
-            f"the cost function returned {number} {where}; a gradient can only be checked where the "
+            f"the cost function returned {number} {place()}; a gradient can only be checked where the "
             "cost is finite: look for log(0), division by zero or overflow in the cost"
         )
     dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
@@ -241,8 +254,8 @@ def finite_differences(
         The point; any float dtype. Not modified.
     method : {"central", "forward"}, default "central"
     step : float, optional
-        Absolute step for every entry. Default: ``ε^(1/3) max(1, |θ_i|)`` for central and
-        ``ε^(1/2) max(1, |θ_i|)`` for forward, ε the machine epsilon of the cost's result.
+        Absolute step for every entry. Default: ``(σ_J / max(|J|, 1))^(1/3) max(1, |θ_i|)`` for
+        central and the square root for forward, σ_J the cost's noise (see the module docs).
 
     Returns
     -------
@@ -273,7 +286,7 @@ def finite_differences(
             "its random state (e.g. np.random.seed inside the cost)"
         )
     noise, extra = estimate_noise(cost_fn, work, J0, eps)
-    relative_step = max(eps, noise / max(abs(J0), 1.0)) ** METHODS[method]
+    relative_step = (noise / max(abs(J0), 1.0)) ** METHODS[method]  # noise ≥ ε max(|J|, 1)
     gradient: dict[str, np.ndarray] = {}
     steps: dict[str, np.ndarray] = {}
     evaluations = 2 + extra
@@ -285,12 +298,10 @@ def finite_differences(
             h = step if step is not None else relative_step * max(1.0, abs(original))
             h = (original + h) - original  # exactly representable: θ + h - θ == h
             theta[index] = original + h
-            J_plus, _ = evaluate_cost(cost_fn, work, f"with {_entry(name, index)} perturbed by {+h:+.3g}")
+            J_plus, _ = evaluate_cost(cost_fn, work, partial(_perturbed, name, index, h))
             if method == "central":
                 theta[index] = original - h
-                J_minus, _ = evaluate_cost(
-                    cost_fn, work, f"with {_entry(name, index)} perturbed by {-h:+.3g}"
-                )
+                J_minus, _ = evaluate_cost(cost_fn, work, partial(_perturbed, name, index, -h))
                 g[index] = (J_plus - J_minus) / (2.0 * h)
                 evaluations += 2
             else:
