@@ -17,11 +17,12 @@ from __future__ import annotations
 import copy
 import inspect
 from collections.abc import Callable, Mapping
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from gradcheck.compare import compare, fd_tolerance
+from gradcheck.compare import block_relative_error, compare, fd_tolerance
 from gradcheck.diagnose import shape_diagnosis, value_diagnosis
 from gradcheck.errors import GradcheckError
 from gradcheck.numerical import Method, check_parameters, finite_differences
@@ -184,29 +185,27 @@ def verify_gradients(
                 ),
             )
             continue
-        analytic_eps = float(np.finfo(analytic.dtype).eps)
         values = analytic.astype(np.float64)
-        if analytic.shape != expected:
-            results[name] = _wrong_shape(
-                name, key, values, expected, numeric, fd, analytic_eps, scale, safety
-            )
-            continue
-        tolerance = fd_tolerance(
-            values,
-            fd.steps[name],
+        tolerance_for = partial(
+            fd_tolerance,
+            steps=fd.steps[name],
             method=fd.method,
             noise=fd.noise,
-            analytic_eps=analytic_eps,
+            analytic_eps=float(np.finfo(analytic.dtype).eps),
             scale=scale,
             safety=safety,
         )
+        if analytic.shape != expected:
+            results[name] = _wrong_shape(name, key, values, expected, numeric, tolerance_for)
+            continue
+        tolerance = tolerance_for(values)
         versus_numeric = compare(values, numeric, tolerance)
         failed = versus_numeric.failed | ~np.isfinite(values)
         reference_error = numeric_reference_error = None
         if reference is not None:
             exact = reference.gradient[name]
-            reference_error = compare(values, exact, np.inf).relative_error
-            numeric_reference_error = compare(numeric, exact, np.inf).relative_error
+            reference_error = block_relative_error(values, exact)
+            numeric_reference_error = block_relative_error(numeric, exact)
         n_failed = int(np.count_nonzero(failed))
         diagnosis = None
         if n_failed:
@@ -369,10 +368,7 @@ def _wrong_shape(
     values: np.ndarray,
     expected: tuple[int, ...],
     numeric: np.ndarray,
-    fd: Any,
-    analytic_eps: float,
-    scale: float,
-    safety: float,
+    tolerance_for: Callable[[np.ndarray], np.ndarray],
 ) -> GradientResult:
     """A gradient whose shape is not its parameter's: failed, and explained."""
     transpose_matches: bool | None = None
@@ -380,17 +376,8 @@ def _wrong_shape(
     if values.size == numeric.size:
         is_transpose = values.ndim == 2 and values.shape == expected[::-1]
         candidate = values.T if is_transpose else values.reshape(expected)
-        tolerance = fd_tolerance(
-            candidate,
-            fd.steps[name],
-            method=fd.method,
-            noise=fd.noise,
-            analytic_eps=analytic_eps,
-            scale=scale,
-            safety=safety,
-        )
-        transpose_matches = not compare(candidate, numeric, tolerance).failed.any()
-        relative_error = compare(values.reshape(-1), numeric.reshape(-1), np.inf).relative_error
+        transpose_matches = not compare(candidate, numeric, tolerance_for(candidate)).failed.any()
+        relative_error = block_relative_error(values.reshape(-1), numeric.reshape(-1))
     return GradientResult(
         name=name,
         gradient_key=key,
