@@ -2,6 +2,7 @@
 
 import copy
 import json
+from dataclasses import dataclass
 
 import autograd
 import my_course_code as course
@@ -131,6 +132,29 @@ def test_nothing_the_caller_passes_is_modified(problem: Problem, dtype) -> None:
     np.testing.assert_array_equal(Y, before[3])
 
 
+@dataclass
+class CoursePoint:
+    """Data, parameters and the course module's own cost and gradients at one point."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    parameters: dict[str, np.ndarray]
+    cache: dict[str, np.ndarray]
+    grads: dict[str, np.ndarray]
+
+    def cost(self, q):  # type: ignore[no-untyped-def]
+        return course.compute_cost(course.forward_propagation(self.X, q)[0], self.Y)
+
+
+def course_point(seed: int, n_x: int, n_h: int, m: int, *, weight_factor: float = 1.0) -> CoursePoint:
+    """The course module's network at a random point; ``weight_factor`` scales its 0.01-sized weights."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((n_x, m)), (rng.random((1, m)) < 0.5).astype(float)
+    p = {k: v * weight_factor for k, v in course.initialize_parameters(n_x, n_h, 1).items()}
+    _, cache = course.forward_propagation(X, p)
+    return CoursePoint(X, Y, p, cache, course.backward_propagation(p, cache, X, Y))
+
+
 def test_float32_gradients_of_correct_code_pass() -> None:
     rng = np.random.default_rng(0)
     X, Y = rng.standard_normal((3, 20)), (rng.random((1, 20)) < 0.5).astype(float)
@@ -142,15 +166,9 @@ def test_float32_gradients_of_correct_code_pass() -> None:
 
 
 def test_keys_with_or_without_d_and_extra_keys() -> None:
-    problem_rng = np.random.default_rng(3)
-    X, Y = problem_rng.standard_normal((2, 8)), (problem_rng.random((1, 8)) < 0.5).astype(float)
-    p = {k: v * 50 for k, v in course.initialize_parameters(2, 3, 1).items()}
-    _, cache = course.forward_propagation(X, p)
-    grads = course.backward_propagation(p, cache, X, Y)
+    point = course_point(3, 2, 3, 8, weight_factor=50)
+    p, cache, grads, cost_fn = point.parameters, point.cache, point.grads, point.cost
     plain = {k[1:]: v for k, v in grads.items()}
-
-    def cost_fn(q):  # type: ignore[no-untyped-def]
-        return course.compute_cost(course.forward_propagation(X, q)[0], Y)
 
     for gradients in (grads, plain, {**grads, "dZ1": cache["Z1"], "dA1": 0}):
         report = verify_gradients(cost_fn, p, gradients)
@@ -206,14 +224,8 @@ def test_learner_form_with_the_old_three_argument_compute_cost() -> None:
 
 
 def test_report_is_json_and_readable() -> None:
-    rng = np.random.default_rng(4)
-    X, Y = rng.standard_normal((2, 6)), (rng.random((1, 6)) < 0.5).astype(float)
-    p = course.initialize_parameters(2, 3, 1)
-    _, cache = course.forward_propagation(X, p)
-    grads = course.backward_propagation(p, cache, X, Y)
-    report = verify_gradients(
-        lambda q: course.compute_cost(course.forward_propagation(X, q)[0], Y), p, {**grads, "db2": None}
-    )
+    point = course_point(4, 2, 3, 6)
+    report = verify_gradients(point.cost, point.parameters, {**point.grads, "db2": None})
     data = json.loads(json.dumps(report.to_dict()))
     assert data["passed"] is False
     assert data["gradients"]["b2"]["diagnosis"]["code"] == "invalid_gradient"
@@ -223,15 +235,12 @@ def test_report_is_json_and_readable() -> None:
 
 
 def test_missing_zero_and_nan_gradients_are_failed_entries_not_exceptions() -> None:
-    rng = np.random.default_rng(5)
-    X, Y = rng.standard_normal((2, 6)), (rng.random((1, 6)) < 0.5).astype(float)
-    p = {k: v * 100 for k, v in course.initialize_parameters(2, 3, 1).items()}
-    _, cache = course.forward_propagation(X, p)
-    grads = course.backward_propagation(p, cache, X, Y)
+    point = course_point(5, 2, 3, 6, weight_factor=100)
+    grads = point.grads
     nan = grads["dW1"].copy()
     nan[0, 1] = np.nan
     buggy = {"dW1": nan, "db1": np.zeros_like(grads["db1"]), "dW2": grads["dW2"]}
-    report = verify_gradients(lambda q: course.compute_cost(course.forward_propagation(X, q)[0], Y), p, buggy)
+    report = verify_gradients(point.cost, point.parameters, buggy)
     codes = {r.name: (r.diagnosis.code if r.diagnosis else None) for r in report}
     assert codes == {"W1": "non_finite", "b1": "zero_gradient", "W2": None, "b2": "missing_gradient"}
     assert report["W1"].n_failed >= 1 and not report["W1"].passed
