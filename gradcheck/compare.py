@@ -26,8 +26,8 @@ relative to the entry, and absolute relative to the larger of ``G`` and 1, becau
 gradient is computed from (probabilities, activations, ``A2 - Y``) are of unit size even when
 the gradient is tiny: near a saturated output, ``A2 - Y`` is ``1e-12`` with an absolute error of
 ``1e-16``. ``safety`` (default 100) covers third derivatives up to a few hundred times the
-gradient's scale; measured on 3,000 generated reference problems, correct gradients stay
-below 1/16 of the default tolerance (``bench/tolerance_margin.py``, docs/benchmarks.md).
+gradient's scale; measured on 15,000 generated reference problems, correct gradients stay
+below 1/15 of the default tolerance (``bench/tolerance_margin.py``, docs/benchmarks.md).
 
 The reference opinion
 ---------------------
