@@ -47,7 +47,8 @@ __all__ = [
     "block_relative_error",
     "compare",
     "element_relative_errors",
-    "fd_tolerance",
+    "kink_verdict",
+    "tolerance",
 ]
 
 
@@ -94,33 +95,22 @@ def element_relative_errors(analytic: np.ndarray, numeric: np.ndarray) -> np.nda
     return out
 
 
-def fd_tolerance(
-    analytic: np.ndarray,
-    steps: np.ndarray,
-    *,
-    method: str,
-    noise: float,
-    analytic_eps: float,
-    scale: float,
-    safety: float,
+def tolerance(
+    analytic: np.ndarray, error: np.ndarray, *, analytic_eps: float, scale: float, safety: float
 ) -> np.ndarray:
-    """Per-entry tolerance ``τ_i`` for comparing an analytic gradient with finite differences.
-
-    ``τ_i = safety · (rounding_i + truncation_i + ε_a (|a_i| + max(G, 1)))``; see the module docs.
+    """Per-entry tolerance ``τ_i = safety · (e_i + ε_a (|a_i| + max(G, 1)))``.
 
     Parameters
     ----------
     analytic : ndarray
         The analytic gradient block (float64 values).
-    steps : ndarray
-        The step ``h_i`` used for each entry, same shape.
-    method : {"central", "forward"}
-    noise : float
-        ``σ_J``, the rounding noise of one cost evaluation.
+    error : ndarray
+        ``e_i``, the other opinion's error estimate (finite differences: see
+        :mod:`gradcheck.numerical`; the exact reference: its rounding bound), same shape.
     analytic_eps : float
         Machine epsilon of the analytic gradient's dtype.
     scale : float
-        ``G``, the largest ``|n|`` over all blocks.
+        ``G``, the gradient's scale (largest ``|∂J/∂θ_i|``).
     safety : float
         Safety factor (> 0).
 
@@ -129,15 +119,40 @@ def fd_tolerance(
     ndarray
         ``τ``, same shape as ``analytic``.
     """
-    if method == "central":
-        rounding = noise / steps
-        truncation = steps**2 * scale
-    else:
-        rounding = 2.0 * noise / steps
-        truncation = steps * scale
     representation = analytic_eps * (np.abs(analytic) + max(scale, 1.0))
-    tolerance: np.ndarray = safety * (rounding + truncation + representation)
-    return tolerance
+    result: np.ndarray = safety * (error + representation)
+    return result
+
+
+def kink_verdict(
+    analytic: float,
+    left: float,
+    right: float,
+    left_error: float,
+    right_error: float,
+    *,
+    analytic_eps: float,
+    scale: float,
+    safety: float,
+) -> tuple[bool, bool]:
+    """Is there a kink, and does the analytic value lie between the one-sided derivatives?
+
+    A kink is detected when ``|R − L| > safety · (e_L + e_R)``: the one-sided derivatives disagree
+    beyond their error estimates. The analytic value then passes when it lies in
+    ``[min(L, R) − τ, max(L, R) + τ]`` with ``τ = safety · (max(e_L, e_R) + ε_a (|a| + max(G, 1)))``.
+
+    Returns
+    -------
+    kink : bool
+    within : bool
+        Only meaningful when ``kink`` is True.
+    """
+    if not all(map(np.isfinite, (analytic, left, right, left_error, right_error))):
+        return False, False
+    kink = abs(right - left) > safety * (left_error + right_error)
+    slack = safety * (max(left_error, right_error) + analytic_eps * (abs(analytic) + max(scale, 1.0)))
+    within = min(left, right) - slack <= analytic <= max(left, right) + slack
+    return bool(kink), bool(within)
 
 
 @dataclass(frozen=True)

@@ -1,26 +1,38 @@
-"""Finite-difference gradients of any ``cost_fn(parameters) -> float``, entry by entry.
+"""Finite-difference gradients of any ``cost_fn(parameters) -> float``, each with an error estimate.
 
-The cost is always evaluated on float64 copies of the parameters, one entry perturbed at a
-time; the caller's arrays are never touched.
+The cost is always evaluated on float64 copies of the parameters; the caller's arrays are never
+touched. ``h`` is the step of entry ``θ_i``, ``e_i`` its unit vector, ``σ`` the rounding noise
+of one cost evaluation (at least ``ε max(|J|, 1)``, ``ε`` the machine epsilon of the dtype the
+cost returns) and ``G`` the gradient's scale (the largest ``|∂J/∂θ_i|``), standing in for the
+unknown higher derivatives. Every method returns the derivative *and* a bound on its error::
 
-Methods (``h`` the step of entry ``θ_i``, ``e_i`` its unit vector)::
+    method      formula                                         evals  error estimate
+    central     (J(θ+h e_i) − J(θ−h e_i)) / 2h                  2      σ/h + h²G
+    forward     (J(θ+h e_i) − J(θ)) / h                         1      2σ/h + hG
+    richardson  R = (16 R₂ − R₁)/15, R₁, R₂ Richardson values    6      |R₂ − R₁|/15 + 6.6 σ/h
+                of central differences at h, h/2 and h/2, h/4
+    complex     Im J(θ + i h e_i) / h                           1      4ε (|∂J/∂θ_i| + max(G, 1))
 
-    central:  (J(θ + h e_i) - J(θ - h e_i)) / (2h)     error ≈ h² J‴/6 + ε|J|/h
-    forward:  (J(θ + h e_i) - J(θ)) / h                error ≈ h J″/2 + 2ε|J|/h
-
-``ε|J|`` stands for the rounding noise σ_J of one cost evaluation: at least ``ε max(|J|, 1)``
-with ``ε`` the machine epsilon of the cost's own result (float64 unless the cost computes in
-float32), more where :func:`estimate_noise` measures more. The default step balances the two
-error terms: ``h = (σ_J / max(|J|, 1))^(1/3) max(1, |θ_i|)`` for central (6.1e-6 for a float64
-cost of ordinary noise), the square root for forward (1.5e-8), rounded so that ``θ_i + h`` is
+Steps come from balancing the two error terms of each method: truncation ``~hᵖ`` against
+rounding ``~σ/h``. For central differences the truncation is ``h² |J‴|/6`` and the rounding
+``σ/h``, so ``h ∝ (σ/|J|)^(1/3)``: 6.1e-6 for a float64 cost of ordinary noise; forward
+differences use the square root (1.5e-8); Richardson's final value has truncation ``O(h⁶)``,
+so ``h ∝ (σ/|J|)^(1/7)`` (5.8e-3); the complex step has no subtraction at all, so any tiny
+step works (1e-20). Each is relative to ``max(1, |θ_i|)`` and rounded so that ``θ_i + h`` is
 exactly representable.
+
+The complex step needs a cost written for complex input (numpy arithmetic, ``exp``, ``log``,
+``tanh``; no ``float()``, ``abs`` or ``np.real``). It is validated first along a random
+direction against central differences; a cost that is not complex-safe falls back to
+Richardson with a message saying why.
 """
 
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any, Literal
 
@@ -30,55 +42,35 @@ from gradcheck.errors import GradcheckError
 
 __all__ = [
     "METHODS",
+    "CostProbe",
     "FiniteDifferences",
+    "GradcheckWarning",
     "check_parameters",
     "estimate_noise",
     "evaluate_cost",
     "finite_differences",
     "numerical_gradient",
+    "relative_step",
 ]
 
-Method = Literal["central", "forward"]
+Method = Literal["central", "forward", "richardson", "complex"]
 CostFn = Callable[[dict[str, np.ndarray]], Any]
 
-#: Finite-difference methods and the power of ε that gives their default relative step.
-METHODS: dict[str, float] = {"central": 1.0 / 3.0, "forward": 1.0 / 2.0}
+#: Finite-difference methods and the power of σ/max(|J|, 1) that gives their default relative step
+#: (None: a fixed step, the complex step's 1e-20).
+METHODS: dict[str, float | None] = {
+    "central": 1.0 / 3.0,
+    "forward": 1.0 / 2.0,
+    "richardson": 1.0 / 7.0,
+    "complex": None,
+}
+COMPLEX_STEP = 1e-20
+#: Rounding bound of the Richardson value, in units of σ/h (see the module docs).
+RICHARDSON_ROUNDING = 99.0 / 15.0
 
 
-@dataclass(frozen=True)
-class FiniteDifferences:
-    """The numerical gradient with what is needed to judge its accuracy.
-
-    Attributes
-    ----------
-    gradient : dict of str to ndarray
-        ∂J/∂θ per parameter, float64, each with its parameter's shape.
-    steps : dict of str to ndarray
-        The step ``h`` used for every entry (same shapes).
-    cost : float
-        ``J(θ)`` at the unperturbed point.
-    eps : float
-        Machine epsilon of the dtype the cost returned (2.2e-16 for float64).
-    noise : float
-        Estimated absolute rounding noise of one cost evaluation near the point, at least
-        ``eps · max(|J|, 1)`` (see :func:`estimate_noise`).
-    method : str
-        ``"central"`` or ``"forward"``.
-    evaluations : int
-        How many times the cost was called.
-    """
-
-    gradient: dict[str, np.ndarray]
-    steps: dict[str, np.ndarray]
-    cost: float
-    eps: float
-    noise: float
-    method: str
-    evaluations: int
-
-
-def _float64_copies(parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    return {name: np.array(value, dtype=np.float64, copy=True) for name, value in parameters.items()}
+class GradcheckWarning(UserWarning):
+    """A check went ahead, but not as asked (e.g. the complex step fell back to Richardson)."""
 
 
 def check_parameters(parameters: object) -> None:
@@ -115,14 +107,6 @@ def check_parameters(parameters: object) -> None:
                 f"parameters[{name!r}] holds {array[bad]} at {_entry(name, bad)}; a gradient can only be "
                 "checked at finite parameters: re-initialise them or check before training diverges"
             )
-
-
-def _entry(name: str, index: tuple[int, ...]) -> str:
-    return f"{name}[{', '.join(map(str, index))}]" if index else name
-
-
-def _perturbed(name: str, index: tuple[int, ...], h: float) -> str:
-    return f"with {_entry(name, index)} perturbed by {h:+.3g}"
 
 
 def evaluate_cost(
@@ -234,28 +218,377 @@ def estimate_noise(
     return max([eps * max(abs(cost), 1.0), *estimates]), points
 
 
-def finite_differences(
-    cost_fn: CostFn,
-    parameters: Mapping[str, Any],
-    *,
-    method: Method = "central",
-    step: float | None = None,
-) -> FiniteDifferences:
-    """Finite-difference gradient of ``cost_fn`` at ``parameters``, with its steps and precision.
+def relative_step(method: str, noise: float, cost: float) -> float:
+    """Default step of ``method`` relative to ``max(1, |θ_i|)``: ``(σ / max(|J|, 1))^p``.
 
-    The cost is first called twice at the unperturbed point: two different values mean it is
-    not a function of the parameters alone (dropout, a fresh random draw) and no check can work.
+    Parameters
+    ----------
+    method : {"central", "forward", "richardson", "complex"}
+    noise : float
+        ``σ``, the rounding noise of one cost evaluation.
+    cost : float
+        ``J(θ)``.
+
+    Returns
+    -------
+    float
+        ``p`` = 1/3 (central), 1/2 (forward), 1/7 (richardson); 1e-20 for the complex step.
+    """
+    power = METHODS[method]
+    if power is None:
+        return COMPLEX_STEP
+    return float((noise / max(abs(cost), 1.0)) ** power)
+
+
+class CostProbe:
+    """The cost function at one point: evaluates it on float64 copies and counts the calls.
+
+    Creating a probe calls the cost twice at the point: two different values mean it is not a
+    function of the parameters alone (dropout, a fresh random draw), and no check can work.
 
     Parameters
     ----------
     cost_fn : callable
-        ``cost_fn(parameters) -> float``. It receives a dict of float64 copies.
+        ``cost_fn(parameters) -> float``.
+    parameters : mapping of str to array_like
+        The point; any float dtype; never modified.
+
+    Attributes
+    ----------
+    work : dict of str to ndarray
+        float64 copies handed to the cost; always restored to the point between calls.
+    cost : float
+        ``J(θ)``.
+    eps : float
+        Machine epsilon of the dtype the cost returned.
+    noise : float
+        ``σ``: ``eps · max(|J|, 1)`` until :meth:`measure_noise` has measured more.
+    noise_measured : bool
+    evaluations : int
+        Cost calls so far.
+    notes : list of str
+        What the user should know about how the check went (fallbacks, noise).
+    """
+
+    def __init__(self, cost_fn: CostFn, parameters: Mapping[str, Any]) -> None:
+        if not callable(cost_fn):
+            raise GradcheckError(
+                f"cost_fn must be callable as cost_fn(parameters) -> float, got a {type(cost_fn).__name__}"
+            )
+        check_parameters(parameters)
+        self.cost_fn = cost_fn
+        self.work = {name: np.array(value, dtype=np.float64, copy=True) for name, value in parameters.items()}
+        self.point = {name: value.copy() for name, value in self.work.items()}
+        for value in self.point.values():
+            value.flags.writeable = False
+        self.evaluations = 0
+        self.notes: list[str] = []
+        self.cost, self.eps = self.evaluate("at the given parameters")
+        again, _ = self.evaluate("at the given parameters (second call)")
+        if again != self.cost:
+            raise GradcheckError(
+                f"nondeterministic_cost: the cost function returned {self.cost!r} and then {again!r} for the "
+                "same parameters; a gradient check needs a deterministic cost: switch off dropout or fix "
+                "its random state (e.g. np.random.seed inside the cost)"
+            )
+        self.noise = self.eps * max(abs(self.cost), 1.0)
+        self.noise_measured = False
+
+    @property
+    def size(self) -> int:
+        """Number of parameter entries ``P``."""
+        return sum(value.size for value in self.point.values())
+
+    def evaluate(self, where: str | Callable[[], str]) -> tuple[float, float]:
+        """``J`` at the current ``work`` and its dtype's epsilon (see :func:`evaluate_cost`)."""
+        self.evaluations += 1
+        return evaluate_cost(self.cost_fn, self.work, where)
+
+    def step(self, name: str, index: tuple[int, ...], method: str, step: float | None = None) -> float:
+        """The step for entry ``name[index]``: ``step`` or the default, exactly representable."""
+        theta = float(self.point[name][index])
+        h = step if step is not None else relative_step(method, self.noise, self.cost) * max(1.0, abs(theta))
+        if method == "complex":
+            return h
+        return (theta + h) - theta
+
+    def entry(self, name: str, index: tuple[int, ...], offset: float) -> float:
+        """``J`` with ``name[index]`` moved by ``offset`` (every other entry at the point)."""
+        theta = self.work[name]
+        theta[index] = self.point[name][index] + offset
+        try:
+            return self.evaluate(partial(_perturbed, name, index, offset))[0]
+        finally:
+            theta[index] = self.point[name][index]
+
+    def along(self, direction: Mapping[str, np.ndarray], t: float) -> tuple[float, dict[str, np.ndarray]]:
+        """``J(θ + t v)`` and the offsets actually applied, ``fl(θ + t v) − θ`` per block.
+
+        ``direction`` maps parameter names to arrays of their shape (or to flat index arrays
+        with values, see :meth:`along_entries`); blocks it does not name stay at the point.
+        """
+        offsets = {}
+        try:
+            for name, v in direction.items():
+                moved = self.point[name] + t * v
+                self.work[name][...] = moved
+                offsets[name] = moved - self.point[name]
+            value = self.evaluate(f"along a random direction (step {t:.3g})")[0]
+        finally:
+            for name in direction:
+                self.work[name][...] = self.point[name]
+        return value, offsets
+
+    def along_entries(self, name: str, flat: np.ndarray, v: np.ndarray, t: float) -> tuple[float, np.ndarray]:
+        """``J`` with entries ``flat`` (flat indices) of ``name`` moved by ``t v``; the applied offsets."""
+        theta = self.work[name].reshape(-1)
+        origin = self.point[name].reshape(-1)
+        moved = origin[flat] + t * v
+        theta[flat] = moved
+        try:
+            value = self.evaluate(f"with {flat.size} entries of {name} moved (step {t:.3g})")[0]
+        finally:
+            theta[flat] = origin[flat]
+        return value, moved - origin[flat]
+
+    def measure_noise(self) -> float:
+        """Measure the cost's rounding noise once (:func:`estimate_noise`); the new ``σ``."""
+        if not self.noise_measured:
+            noise, spent = estimate_noise(self.cost_fn, self.work, self.cost, self.eps)
+            self.evaluations += spent
+            self.noise_measured = True
+            if noise > 2.0 * self.noise:
+                self.notes.append(
+                    f"the cost is noisier than rounding alone ({noise:.2g} against {self.noise:.2g} for its "
+                    "dtype): steps and tolerances were widened to match; a cost computed from saturated "
+                    "probabilities (log(1 - A2) with A2 near 1) does this"
+                )
+            self.noise = max(self.noise, noise)
+        return self.noise
+
+    def complex_entry(self, name: str, index: tuple[int, ...], h: float) -> complex:
+        """``J(θ + i h e_i)`` evaluated on complex copies; raises if the result is not complex."""
+        values = {key: value.astype(np.complex128) for key, value in self.point.items()}
+        values[name][index] += 1j * h
+        return self._complex_call(values)
+
+    def complex_along(self, direction: Mapping[str, np.ndarray], h: float) -> complex:
+        """``J(θ + i h v)`` on complex copies."""
+        values = {key: value.astype(np.complex128) for key, value in self.point.items()}
+        for key, v in direction.items():
+            values[key] += 1j * h * v
+        return self._complex_call(values)
+
+    def _complex_call(self, values: dict[str, np.ndarray]) -> complex:
+        self.evaluations += 1
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # numpy's ComplexWarning from a float() inside the cost
+            out = self.cost_fn(values)
+        array = np.asarray(out)
+        if array.size != 1 or array.dtype.kind != "c":
+            raise TypeError(
+                f"it returned a {type(out).__name__} ({array.dtype}), dropping the imaginary part"
+            )
+        return complex(array.reshape(()))
+
+
+@dataclass(frozen=True)
+class FiniteDifferences:
+    """The numerical gradient with what is needed to judge its accuracy.
+
+    Attributes
+    ----------
+    gradient : dict of str to ndarray
+        ∂J/∂θ per parameter, float64, each with its parameter's shape (NaN where not computed).
+    error : dict of str to ndarray
+        Estimated absolute error of every computed entry (see the module docs; NaN elsewhere).
+    steps : dict of str to ndarray
+        The step ``h`` used for every computed entry (NaN elsewhere).
+    checked : dict of str to ndarray of bool
+        Which entries were computed (all of them unless ``entries`` was given).
+    cost : float
+        ``J(θ)`` at the unperturbed point.
+    eps : float
+        Machine epsilon of the dtype the cost returned (2.2e-16 for float64).
+    noise : float
+        ``σ``, the rounding noise of one cost evaluation used for steps and errors.
+    method : str
+        The method used (``"richardson"`` when ``"complex"`` fell back).
+    evaluations : int
+        How many times the cost was called.
+    notes : tuple of str
+        Fallbacks and measurements the user should know about.
+    """
+
+    gradient: dict[str, np.ndarray]
+    error: dict[str, np.ndarray]
+    steps: dict[str, np.ndarray]
+    checked: dict[str, np.ndarray]
+    cost: float
+    eps: float
+    noise: float
+    method: str
+    evaluations: int
+    notes: tuple[str, ...] = field(default=())
+
+
+def derivative(
+    probe: CostProbe, name: str, index: tuple[int, ...], method: str, step: float | None = None
+) -> tuple[float, float, float]:
+    """One entry's derivative by ``method``: ``(value, h, measured_error)``.
+
+    ``measured_error`` is the part of the error estimate known from this entry alone: the
+    rounding ``σ/h`` (central), ``2σ/h`` (forward), Richardson's whole estimate, 0 for the
+    complex step. :func:`fd_error` adds the terms that need the gradient's scale ``G``.
+    """
+    h = probe.step(name, index, method, step)
+    sigma = probe.noise
+    if method == "central":
+        plus, minus = probe.entry(name, index, h), probe.entry(name, index, -h)
+        return (plus - minus) / (2.0 * h), h, sigma / h
+    if method == "forward":
+        return (probe.entry(name, index, h) - probe.cost) / h, h, 2.0 * sigma / h
+    if method == "complex":
+        return probe.complex_entry(name, index, h).imag / h, h, 0.0
+    theta = float(probe.point[name][index])
+    levels = []
+    for divisor in (1.0, 2.0, 4.0):
+        s = (theta + h / divisor) - theta  # exactly representable offsets
+        s_minus = theta - (theta - s)
+        levels.append((probe.entry(name, index, s) - probe.entry(name, index, -s_minus)) / (s + s_minus))
+    r1 = (4.0 * levels[1] - levels[0]) / 3.0
+    r2 = (4.0 * levels[2] - levels[1]) / 3.0
+    return (16.0 * r2 - r1) / 15.0, h, abs(r2 - r1) / 15.0 + RICHARDSON_ROUNDING * sigma / h
+
+
+def fd_error(
+    method: str, values: np.ndarray, steps: np.ndarray, measured: np.ndarray, eps: float, scale: float
+) -> np.ndarray:
+    """The full error estimate: ``measured`` plus the terms that need the gradient's scale ``G``.
+
+    central ``+ h²G``; forward ``+ hG``; complex ``4ε(|n| + max(G, 1))``; Richardson adds nothing.
+    """
+    result: np.ndarray = np.array(measured, dtype=np.float64)
+    if method == "central":
+        result = result + steps**2 * scale
+    elif method == "forward":
+        result = result + steps * scale
+    elif method == "complex":
+        result = result + 4.0 * eps * (np.abs(values) + max(scale, 1.0))
+    return result
+
+
+def one_sided(probe: CostProbe, name: str, index: tuple[int, ...]) -> tuple[float, float, float, float]:
+    """Left and right derivatives of one entry with their error estimates: ``(L, R, e_L, e_R)``.
+
+    Each side is extrapolated from steps ``s`` and ``s/2`` (``s`` the central step):
+    ``R = 2 D₊(s/2) − D₊(s)`` with ``D₊(s) = (J(θ + s e_i) − J(θ)) / s``, error estimate
+    ``|D₊(s/2) − D₊(s)| + 10 σ/s``; the left side likewise. Four evaluations.
+    """
+    s = probe.step(name, index, "central")
+    theta = float(probe.point[name][index])
+    sides = []
+    for sign in (-1.0, 1.0):
+        big = (theta + sign * s) - theta
+        small = (theta + sign * s / 2.0) - theta
+        d_big = (probe.entry(name, index, big) - probe.cost) / big
+        d_small = (probe.entry(name, index, small) - probe.cost) / small
+        sides.append((2.0 * d_small - d_big, abs(d_small - d_big) + 10.0 * probe.noise / s))
+    (left, left_error), (right, right_error) = sides
+    return left, right, left_error, right_error
+
+
+def complex_safety(probe: CostProbe, *, seed: int = 0) -> str | None:
+    """Why the cost cannot take complex steps, or None when it can.
+
+    The complex step ``Im J(θ + i h v)/h`` along a random direction ``v`` must agree with central
+    differences along ``v`` within their error (the third difference bounds the truncation). A
+    cost that raises on complex input, returns a real number (``float()``, ``np.real``), or uses
+    ``abs``/``conj`` (its complex derivative is wrong) is caught here. Four evaluations.
+    """
+    rng = np.random.default_rng(seed)
+    direction = unit_direction(probe.point, rng)
+    try:
+        value = probe.complex_along(direction, COMPLEX_STEP)
+    except Exception as error:  # any failure on complex input means: not complex-safe
+        return f"it fails on complex input ({type(error).__name__}: {error})"
+    estimate = directional_difference(probe, direction)
+    exact = value.imag / COMPLEX_STEP
+    tolerance = 100.0 * (estimate.error + 4.0 * probe.eps * (abs(exact) + 1.0))
+    if not math.isfinite(exact) or abs(exact - estimate.value) > tolerance:
+        return (
+            f"its complex-step derivative along a random direction ({exact:.6g}) disagrees with central "
+            f"differences ({estimate.value:.6g} ± {tolerance:.2g}); abs(), conj() or a comparison on "
+            "complex values breaks it"
+        )
+    return None
+
+
+def unit_direction(shapes: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """A random direction of unit norm, each entry weighted by ``max(1, |θ_i|)`` before normalising."""
+    raw = {
+        name: rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
+        for name, theta in shapes.items()
+    }
+    norm = math.sqrt(sum(float(np.sum(v**2)) for v in raw.values()))
+    return {name: v / norm for name, v in raw.items()}
+
+
+@dataclass(frozen=True)
+class Directional:
+    """Central difference along a direction ``v`` with its error estimate.
+
+    ``value = (J(θ + h v) − J(θ − h v)) / 2h``; ``error = σ/h + |Δ³|/6h`` with
+    ``Δ³ = J(θ + 2hv) − 3J(θ + hv) + 3J(θ) − J(θ − hv) ≈ h³ J‴_v`` the measured third difference,
+    so the truncation ``h² J‴_v / 6`` is estimated, not assumed. ``weights`` is ``(d₊ − d₋)/2h`` per
+    block, ``d±`` the offsets actually applied: the analytic side is ``Σ ⟨a, weights⟩``, exact to
+    first order whatever the rounding of ``θ ± h v``.
+    """
+
+    value: float
+    error: float
+    truncation: float
+    step: float
+    weights: dict[str, np.ndarray]
+
+
+def directional_difference(probe: CostProbe, direction: Mapping[str, np.ndarray]) -> Directional:
+    """Central difference of the cost along ``direction`` with an estimated error (3 evaluations)."""
+    h = relative_step("central", probe.noise, probe.cost)
+    plus, d_plus = probe.along(direction, h)
+    minus, d_minus = probe.along(direction, -h)
+    twice, _ = probe.along(direction, 2.0 * h)
+    third = twice - 3.0 * plus + 3.0 * probe.cost - minus
+    truncation = abs(third) / (6.0 * h)
+    weights = {name: (d_plus[name] - d_minus[name]) / (2.0 * h) for name in direction}
+    return Directional((plus - minus) / (2.0 * h), probe.noise / h + truncation, truncation, h, weights)
+
+
+def finite_differences(
+    cost_fn: CostFn | CostProbe,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    method: Method = "central",
+    step: float | None = None,
+    entries: Mapping[str, np.ndarray] | None = None,
+) -> FiniteDifferences:
+    """Finite-difference gradient of ``cost_fn`` at ``parameters`` with a per-entry error estimate.
+
+    Parameters
+    ----------
+    cost_fn : callable or CostProbe
+        ``cost_fn(parameters) -> float``, called with dicts of float64 copies; or a probe
+        already made at the point (then ``parameters`` is not needed).
     parameters : mapping of str to array_like
         The point; any float dtype. Not modified.
-    method : {"central", "forward"}, default "central"
+    method : {"central", "forward", "richardson", "complex"}, default "central"
+        See the module docs. ``"complex"`` falls back to ``"richardson"`` (with a
+        :class:`GradcheckWarning` and a note) when the cost is not complex-safe.
     step : float, optional
-        Absolute step for every entry. Default: ``(σ_J / max(|J|, 1))^(1/3) max(1, |θ_i|)`` for
-        central and the square root for forward, σ_J the cost's noise (see the module docs).
+        Absolute step for every entry. Default: chosen per entry from the cost's noise.
+    entries : mapping of str to ndarray of int, optional
+        Flat indices to compute per parameter (sampled checks); parameters it does not name
+        are skipped. Default: every entry of every parameter.
 
     Returns
     -------
@@ -267,51 +600,65 @@ def finite_differences(
         Unknown method, non-positive step, or a cost that raises, is not a finite scalar, or
         is not deterministic.
     """
+    _check_method(method, step)
+    probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe(cost_fn, parameters or {})
+    if not probe.noise_measured and step is None:
+        probe.measure_noise()
+    used = _usable_method(probe, method)
+    gradient, error, steps, checked = {}, {}, {}, {}
+    measured: dict[str, np.ndarray] = {}
+    for name, theta in probe.point.items():
+        flat = np.arange(theta.size) if entries is None else np.asarray(entries.get(name, []), dtype=int)
+        g, h_all, m_all = (np.full(theta.shape, np.nan) for _ in range(3))
+        mask = np.zeros(theta.shape, dtype=bool)
+        for position in flat:
+            index = tuple(int(i) for i in np.unravel_index(int(position), theta.shape))
+            g[index], h_all[index], m_all[index] = derivative(probe, name, index, used, step)
+            mask[index] = True
+        gradient[name], steps[name], measured[name], checked[name] = g, h_all, m_all, mask
+    scale = max(
+        (float(np.max(np.abs(g[checked[n]]))) for n, g in gradient.items() if checked[n].any()), default=0.0
+    )
+    for name in gradient:
+        error[name] = fd_error(used, gradient[name], steps[name], measured[name], probe.eps, scale)
+    return FiniteDifferences(
+        gradient,
+        error,
+        steps,
+        checked,
+        probe.cost,
+        probe.eps,
+        probe.noise,
+        used,
+        probe.evaluations,
+        tuple(probe.notes),
+    )
+
+
+def _check_method(method: str, step: float | None) -> None:
     if method not in METHODS:
         raise GradcheckError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    if step is not None and not (isinstance(step, int | float) and math.isfinite(step) and step > 0):
+    if step is not None and not (
+        isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step) and step > 0
+    ):
         raise GradcheckError(f"step must be a positive finite number or None, got {step!r}")
-    if not callable(cost_fn):
-        raise GradcheckError(
-            f"cost_fn must be callable as cost_fn(parameters) -> float, got a {type(cost_fn).__name__}"
-        )
-    check_parameters(parameters)
-    work = _float64_copies(parameters)
-    J0, eps = evaluate_cost(cost_fn, work, "at the given parameters")
-    J0_again, _ = evaluate_cost(cost_fn, work, "at the given parameters (second call)")
-    if J0_again != J0:
-        raise GradcheckError(
-            f"nondeterministic_cost: the cost function returned {J0!r} and then {J0_again!r} for the "
-            "same parameters; a gradient check needs a deterministic cost: switch off dropout or fix "
-            "its random state (e.g. np.random.seed inside the cost)"
-        )
-    noise, extra = estimate_noise(cost_fn, work, J0, eps)
-    relative_step = (noise / max(abs(J0), 1.0)) ** METHODS[method]  # noise ≥ ε max(|J|, 1)
-    gradient: dict[str, np.ndarray] = {}
-    steps: dict[str, np.ndarray] = {}
-    evaluations = 2 + extra
-    for name, theta in work.items():
-        g = np.empty_like(theta)
-        h_all = np.empty_like(theta)
-        for index in np.ndindex(theta.shape):
-            original = theta[index]
-            h = step if step is not None else relative_step * max(1.0, abs(original))
-            h = (original + h) - original  # exactly representable: θ + h - θ == h
-            theta[index] = original + h
-            J_plus, _ = evaluate_cost(cost_fn, work, partial(_perturbed, name, index, h))
-            if method == "central":
-                theta[index] = original - h
-                J_minus, _ = evaluate_cost(cost_fn, work, partial(_perturbed, name, index, -h))
-                g[index] = (J_plus - J_minus) / (2.0 * h)
-                evaluations += 2
-            else:
-                g[index] = (J_plus - J0) / h
-                evaluations += 1
-            theta[index] = original
-            h_all[index] = h
-        gradient[name] = g
-        steps[name] = h_all
-    return FiniteDifferences(gradient, steps, J0, eps, noise, method, evaluations)
+
+
+def _usable_method(probe: CostProbe, method: str) -> str:
+    """``method``, or Richardson (with a warning and a note) when a complex step cannot work."""
+    if method != "complex":
+        return method
+    reason = complex_safety(probe)
+    if reason is None:
+        return method
+    message = (
+        f"the complex step was asked for, but the cost is not complex-safe: {reason}. Richardson "
+        "extrapolation was used instead (accurate to about 1e-10); to use the complex step, write the cost "
+        "with numpy operations that accept complex arrays and return the complex result without float()"
+    )
+    probe.notes.append(message)
+    warnings.warn(message, GradcheckWarning, stacklevel=3)
+    return "richardson"
 
 
 def numerical_gradient(
@@ -325,12 +672,13 @@ def numerical_gradient(
     Parameters
     ----------
     cost_fn : callable
-        ``cost_fn(parameters) -> float``; receives a dict of float64 copies of ``parameters``.
+        ``cost_fn(parameters) -> float``; receives a dict of float64 copies of ``parameters``
+        (complex copies for ``method="complex"``).
     parameters : mapping of str to array_like
         The point, e.g. ``{"W1": (n_h, n_x), "b1": (n_h, 1), ...}``; any float dtype; not modified.
-    method : {"central", "forward"}, default "central"
-        Central differences cost 2 evaluations per entry and are accurate to about 1e-10
-        relative in float64; forward differences cost 1 and reach about 1e-8.
+    method : {"central", "forward", "richardson", "complex"}, default "central"
+        Evaluations per entry and float64 accuracy (relative, smooth costs): central 2, about
+        1e-10; forward 1, about 1e-8; richardson 6, about 1e-12; complex 1, machine precision.
     step : float, optional
         Absolute step ``h`` for every entry; by default chosen per entry (see the module docs).
 
@@ -342,8 +690,17 @@ def numerical_gradient(
     Examples
     --------
     >>> import numpy as np
-    >>> grad = numerical_gradient(lambda p: float(np.sum(p["w"] ** 2)), {"w": np.array([1.0, -2.0])})
-    >>> np.round(grad["w"], 6)
+    >>> cost = lambda p: np.sum(p["w"] ** 2)
+    >>> grad = numerical_gradient(cost, {"w": np.array([1.0, -2.0])}, method="complex")
+    >>> grad["w"]
     array([ 2., -4.])
     """
     return finite_differences(cost_fn, parameters, method=method, step=step).gradient
+
+
+def _perturbed(name: str, index: tuple[int, ...], h: float) -> str:
+    return f"with {_entry(name, index)} perturbed by {h:+.3g}"
+
+
+def _entry(name: str, index: tuple[int, ...]) -> str:
+    return f"{name}[{', '.join(map(str, index))}]" if index else name

@@ -20,7 +20,7 @@ import numpy as np
 from network.activations import ACTIVATIONS, Activation, get_activation
 from network.two_layer import PARAMETER_NAMES, cost_from_logits, forward
 
-__all__ = ["ReferenceMatch", "match_reference"]
+__all__ = ["ReferenceMatch", "match_reference", "rounding_magnitude"]
 
 
 @dataclass(frozen=True)
@@ -35,11 +35,60 @@ class ReferenceMatch:
         Autograd's gradient of the reference cost at the point, keyed ``W1, b1, W2, b2``.
     description : str
         For the report, e.g. ``"reference network, tanh hidden layer (autograd)"``.
+    magnitude : dict of str to ndarray
+        ``M``, the size of the terms each gradient entry is computed from (see
+        :func:`rounding_magnitude`): two correct implementations of the backward pass differ
+        by a few ``ε (|a| + M)``.
+    kinked : int
+        How many hidden pre-activations sit exactly on a kink of the activation.
     """
 
     activation: Activation
     gradient: dict[str, np.ndarray]
     description: str
+    magnitude: dict[str, np.ndarray]
+    kinked: int = 0
+
+
+def rounding_magnitude(
+    parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray, activation: Activation
+) -> dict[str, np.ndarray]:
+    """The backward pass run on absolute values: the scale of each gradient entry's rounding error.
+
+    Rounding in a sum is bounded by ``ε`` times the sum of the terms' absolute values, not by
+    the (possibly tiny, cancelled) result. So the hand-derived formulas are evaluated with every
+    factor replaced by its magnitude::
+
+        S2 = |A2| + |Y|                         (the terms of dZ2 = A2 − Y)
+        U1 = |W1| |X| + |b1|                    (the terms of Z1; bounds how far A1 and g′ can move)
+        M_W2 = S2 (|A1| + U1)ᵀ / m              M_b2 = Σ S2 / m
+        S1 = (|W2|ᵀ S2) ⊙ (|g′(Z1)| + U1)
+        M_W1 = S1 |X|ᵀ / m                      M_b1 = Σ S1 / m
+
+    Parameters
+    ----------
+    parameters : mapping
+        ``W1`` (n_h, n_x), ``b1`` (n_h, 1), ``W2`` (n_y, n_h), ``b2`` (n_y, 1), float64.
+    X : ndarray, shape (n_x, m)
+    Y : ndarray, shape (n_y, m)
+    activation : Activation
+
+    Returns
+    -------
+    dict of str to ndarray
+        ``M`` per parameter, keyed ``W1, b1, W2, b2``, each of its parameter's shape.
+    """
+    m = X.shape[1]
+    A2, cache = forward(X, dict(parameters), activation)
+    S2 = np.abs(A2) + np.abs(Y)
+    U1 = np.abs(parameters["W1"]) @ np.abs(X) + np.abs(parameters["b1"])
+    S1 = (np.abs(parameters["W2"]).T @ S2) * (np.abs(activation.derivative(cache["Z1"])) + U1)
+    return {
+        "W1": S1 @ np.abs(X).T / m,
+        "b1": np.sum(S1, axis=1, keepdims=True) / m,
+        "W2": S2 @ (np.abs(cache["A1"]) + U1).T / m,
+        "b2": np.sum(S2, axis=1, keepdims=True) / m,
+    }
 
 
 def _reference_cost(X: np.ndarray, Y: np.ndarray, activation: Activation) -> Callable[[Any], Any]:
@@ -119,9 +168,14 @@ def match_reference(
             name = (
                 candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
             )
+            point = dict(parameters)
+            Z1 = forward(X, point, candidate)[1]["Z1"]
+            kinked = int(sum(np.count_nonzero(Z1 == kink) for kink in candidate.kinks))
             return ReferenceMatch(
                 activation=candidate,
                 gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
                 description=f"reference network, {name} hidden layer (autograd)",
+                magnitude=rounding_magnitude(point, X, Y, candidate),
+                kinked=kinked,
             )
     return None

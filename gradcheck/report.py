@@ -106,6 +106,20 @@ class GradientResult:
         independent opinions' agreement.
     diagnosis : Diagnosis or None
         The likely mistake, when it is evident.
+    mode : str
+        How finite differences covered the block: ``"exhaustive"`` (every entry),
+        ``"sampled"`` (some entries) or ``"directional"`` (random directions, wrong entries
+        located by group testing); ``"none"`` when the gradient could not be used.
+    checked : int
+        Entries compared one by one with finite differences.
+    directions : int
+        Random directions the block was checked along.
+    n_kinks : int
+        Entries at a kink whose gradient lies between the one-sided derivatives (passed).
+    fd_agrees : bool or None
+        Whether finite differences accept the block (None: not compared).
+    reference_agrees : bool or None
+        Whether the exact reference gradient (autograd) accepts it (None: no reference).
     """
 
     name: str
@@ -124,6 +138,37 @@ class GradientResult:
     reference_error: float | None = None
     numeric_reference_error: float | None = None
     diagnosis: Diagnosis | None = None
+    mode: str = "exhaustive"
+    checked: int = 0
+    directions: int = 0
+    n_kinks: int = 0
+    fd_agrees: bool | None = None
+    reference_agrees: bool | None = None
+
+    @property
+    def coverage(self) -> str:
+        """What finite differences looked at, e.g. ``"every entry"`` or ``"12 of 86016 entries"``."""
+        if self.mode == "none":
+            return "not checked"
+        parts = []
+        if self.checked >= self.size:
+            parts.append("every entry")
+        elif self.checked:
+            parts.append(f"{self.checked} of {self.size} entries ({100.0 * self.checked / self.size:.2g}%)")
+        if self.directions:
+            parts.append(f"{self.directions} random direction{'s' * (self.directions > 1)}")
+        return " + ".join(parts) or "no entries"
+
+    @property
+    def opinions(self) -> str:
+        """Which opinions accept the analytic gradient, e.g. ``"FD ✓ autograd ✓"``."""
+        marks = {True: "✓", False: "✗"}
+        parts = []
+        if self.fd_agrees is not None:
+            parts.append(f"FD {marks[self.fd_agrees]}")
+        if self.reference_agrees is not None:
+            parts.append(f"autograd {marks[self.reference_agrees]}")
+        return " ".join(parts) or "-"
 
     @property
     def label(self) -> str:
@@ -137,7 +182,11 @@ class GradientResult:
         head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
         parts = [head]
         if self.shape == self.expected_shape:
-            parts.append(f"{self.n_failed} of {self.size} entries beyond tolerance")
+            parts.append(
+                f"{self.n_failed} of {self.size} entries beyond tolerance (checked: {self.coverage})"
+            )
+        if self.n_kinks:
+            parts.append(f"{self.n_kinks} entries at a kink, between the one-sided derivatives")
         if self.worst_index is not None and self.worst_numeric is not None and self.n_failed:
             parts.append(
                 f"worst {self.name}{_index(self.worst_index)}: analytic {self.worst_analytic:.6g}, "
@@ -169,6 +218,13 @@ class GradientResult:
             "diagnosis": None
             if self.diagnosis is None
             else {"code": self.diagnosis.code, "message": self.diagnosis.message},
+            "mode": self.mode,
+            "checked": self.checked,
+            "directions": self.directions,
+            "coverage": self.coverage,
+            "n_kinks": self.n_kinks,
+            "fd_agrees": self.fd_agrees,
+            "reference_agrees": self.reference_agrees,
         }
 
 
@@ -192,6 +248,10 @@ class GradientReport:
         None when the cost did not match the reference network (or X, Y were not given).
     ignored_keys : tuple of str
         Gradient keys that name no parameter (e.g. ``dZ1``), left unchecked.
+    mode : str
+        The mode asked for: ``"auto"``, ``"exhaustive"``, ``"sampled"`` or ``"directional"``.
+    notes : tuple of str
+        What else the user should know (a fallback of the method, a noisy cost).
     """
 
     results: dict[str, GradientResult]
@@ -199,6 +259,13 @@ class GradientReport:
     evaluations: int
     reference: str | None = None
     ignored_keys: tuple[str, ...] = field(default=())
+    mode: str = "auto"
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def n_kinks(self) -> int:
+        """Entries at kinks that passed (between the one-sided derivatives), over all gradients."""
+        return sum(result.n_kinks for result in self.results.values())
 
     @property
     def passed(self) -> bool:
@@ -226,7 +293,8 @@ class GradientReport:
     def headline(self) -> str:
         """One line: the verdict and which gradients are wrong."""
         if self.passed:
-            return f"All {len(self)} gradients match ({self.method} differences)."
+            kinks = f"; {self.n_kinks} entries at kinks" if self.n_kinks else ""
+            return f"All {len(self)} gradients match ({self.method} differences{kinks})."
         wrong = ", ".join(result.label for result in self.failed)
         return f"{len(self.failed)} of {len(self)} gradients are wrong: {wrong}."
 
@@ -236,8 +304,11 @@ class GradientReport:
             "passed": self.passed,
             "method": self.method,
             "evaluations": self.evaluations,
+            "mode": self.mode,
+            "n_kinks": self.n_kinks,
             "reference": self.reference,
             "ignored_keys": list(self.ignored_keys),
+            "notes": list(self.notes),
             "gradients": {name: result.to_dict() for name, result in self.results.items()},
         }
 
@@ -249,6 +320,8 @@ class GradientReport:
         if self.reference is not None:
             table.add_column("vs autograd", justify="right")
         table.add_column("entries off", justify="right")
+        table.add_column("checked")
+        table.add_column("opinions")
         table.add_column("verdict")
         for result in self:
             shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
@@ -257,14 +330,18 @@ class GradientReport:
             row = [result.label, shape, _format_error(result.relative_error)]
             if self.reference is not None:
                 row.append(_format_error(result.reference_error))
-            row += [f"{result.n_failed}/{result.size}", "ok" if result.passed else "WRONG"]
+            verdict = "ok" if result.passed else "WRONG"
+            if result.passed and result.n_kinks:
+                verdict += f" ({result.n_kinks} kink{'s' * (result.n_kinks > 1)})"
+            row += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, verdict]
             table.add_row(*row)
         lines: list[Any] = [Text(self.headline()), table]
         lines += [Text(result.summary()) for result in self.failed]
-        footer = f"{self.method} differences, {self.evaluations} cost evaluations"
+        footer = f"{self.method} differences ({self.mode} mode), {self.evaluations} cost evaluations"
         if self.reference is not None:
             footer += f"; reference: {self.reference}"
         lines.append(Text(footer))
+        lines += [Text(f"note: {note}") for note in self.notes]
         return Group(*lines)
 
     def __str__(self) -> str:
