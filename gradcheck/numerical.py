@@ -406,6 +406,9 @@ class FiniteDifferences:
         The step ``h`` used for every computed entry (NaN elsewhere).
     checked : dict of str to ndarray of bool
         Which entries were computed (all of them unless ``entries`` was given).
+    kink_gap : dict of str to ndarray
+        ``|D₊ − D₋|`` per entry for central differences (NaN for other methods): see
+        :func:`derivative`.
     cost : float
         ``J(θ)`` at the unperturbed point.
     eps : float
@@ -424,6 +427,7 @@ class FiniteDifferences:
     error: dict[str, np.ndarray]
     steps: dict[str, np.ndarray]
     checked: dict[str, np.ndarray]
+    kink_gap: dict[str, np.ndarray]
     cost: float
     eps: float
     noise: float
@@ -434,22 +438,26 @@ class FiniteDifferences:
 
 def derivative(
     probe: CostProbe, name: str, index: tuple[int, ...], method: str, step: float | None = None
-) -> tuple[float, float, float]:
-    """One entry's derivative by ``method``: ``(value, h, measured_error)``.
+) -> tuple[float, float, float, float]:
+    """One entry's derivative by ``method``: ``(value, h, measured_error, kink_gap)``.
 
     ``measured_error`` is the part of the error estimate known from this entry alone: the
     rounding ``σ/h`` (central), ``2σ/h`` (forward), Richardson's whole estimate, 0 for the
     complex step. :func:`fd_error` adds the terms that need the gradient's scale ``G``.
+    ``kink_gap`` is ``|D₊ − D₋|``, the one-sided derivatives' disagreement that central
+    differences give for free (``(J(θ+h) − J(θ))/h`` against ``(J(θ) − J(θ−h))/h``; about
+    ``h |J″|`` where the cost is smooth); NaN for the other methods.
     """
     h = probe.step(name, index, method, step)
     sigma = probe.noise
     if method == "central":
         plus, minus = probe.entry(name, index, h), probe.entry(name, index, -h)
-        return (plus - minus) / (2.0 * h), h, sigma / h
+        gap = abs((plus - probe.cost) - (probe.cost - minus)) / h
+        return (plus - minus) / (2.0 * h), h, sigma / h, gap
     if method == "forward":
-        return (probe.entry(name, index, h) - probe.cost) / h, h, 2.0 * sigma / h
+        return (probe.entry(name, index, h) - probe.cost) / h, h, 2.0 * sigma / h, math.nan
     if method == "complex":
-        return probe.complex_entry(name, index, h).imag / h, h, 0.0
+        return probe.complex_entry(name, index, h).imag / h, h, 0.0, math.nan
     theta = float(probe.point[name][index])
     levels = []
     for divisor in (1.0, 2.0, 4.0):
@@ -458,7 +466,16 @@ def derivative(
         levels.append((probe.entry(name, index, s) - probe.entry(name, index, -s_minus)) / (s + s_minus))
     r1 = (4.0 * levels[1] - levels[0]) / 3.0
     r2 = (4.0 * levels[2] - levels[1]) / 3.0
-    return (16.0 * r2 - r1) / 15.0, h, abs(r2 - r1) / 15.0 + RICHARDSON_ROUNDING * sigma / h
+    return (16.0 * r2 - r1) / 15.0, h, abs(r2 - r1) / 15.0 + RICHARDSON_ROUNDING * sigma / h, math.nan
+
+
+def smooth_gap(steps: np.ndarray, noise: float, scale: float, safety: float) -> np.ndarray:
+    """Largest ``|D₊ − D₋|`` central differences show where the cost is smooth: ``safety (4σ/h + hG)``.
+
+    A larger gap means the step may cross a kink, worth the four evaluations of :func:`one_sided`.
+    """
+    result: np.ndarray = safety * (4.0 * noise / steps + steps * max(scale, 1.0))
+    return result
 
 
 def fd_error(
@@ -602,20 +619,20 @@ def finite_differences(
     """
     _check_method(method, step)
     probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe(cost_fn, parameters or {})
-    if not probe.noise_measured and step is None:
+    if not probe.noise_measured and step is None and not isinstance(cost_fn, CostProbe):
         probe.measure_noise()
     used = _usable_method(probe, method)
-    gradient, error, steps, checked = {}, {}, {}, {}
+    gradient, error, steps, checked, gaps = {}, {}, {}, {}, {}
     measured: dict[str, np.ndarray] = {}
     for name, theta in probe.point.items():
         flat = np.arange(theta.size) if entries is None else np.asarray(entries.get(name, []), dtype=int)
-        g, h_all, m_all = (np.full(theta.shape, np.nan) for _ in range(3))
+        g, h_all, m_all, gap = (np.full(theta.shape, np.nan) for _ in range(4))
         mask = np.zeros(theta.shape, dtype=bool)
         for position in flat:
             index = tuple(int(i) for i in np.unravel_index(int(position), theta.shape))
-            g[index], h_all[index], m_all[index] = derivative(probe, name, index, used, step)
+            g[index], h_all[index], m_all[index], gap[index] = derivative(probe, name, index, used, step)
             mask[index] = True
-        gradient[name], steps[name], measured[name], checked[name] = g, h_all, m_all, mask
+        gradient[name], steps[name], measured[name], checked[name], gaps[name] = g, h_all, m_all, mask, gap
     scale = max(
         (float(np.max(np.abs(g[checked[n]]))) for n, g in gradient.items() if checked[n].any()), default=0.0
     )
@@ -626,6 +643,7 @@ def finite_differences(
         error,
         steps,
         checked,
+        gaps,
         probe.cost,
         probe.eps,
         probe.noise,

@@ -25,7 +25,7 @@ import numpy as np
 
 from gradcheck.compare import block_relative_error, element_relative_errors, kink_verdict, tolerance
 from gradcheck.diagnose import shape_diagnosis, value_diagnosis
-from gradcheck.directional import DirectionCheck, check_direction, localise
+from gradcheck.directional import DirectionCheck, JointCheck, check_direction, check_joint, localise
 from gradcheck.errors import GradcheckError
 from gradcheck.numerical import (
     CostProbe,
@@ -36,6 +36,7 @@ from gradcheck.numerical import (
     fd_error,
     finite_differences,
     one_sided,
+    smooth_gap,
 )
 from gradcheck.reference import ReferenceMatch, match_reference
 from gradcheck.report import Diagnosis, GradientReport, GradientResult
@@ -227,7 +228,8 @@ def verify_gradients(
         analytic[name] = (key, array)
     check = _Check(probe, reference, options, analytic)
     results = check.run()
-    if not all(result.passed for result in results.values()) and not probe.noise_measured and step is None:
+    entrywise_failure = any(not r.passed and r.mode in ("exhaustive", "sampled") for r in results.values())
+    if entrywise_failure and not probe.noise_measured and step is None:
         before = probe.noise
         probe.measure_noise()  # a failure may only mean the cost is noisier than its dtype
         if probe.noise > before:
@@ -261,6 +263,8 @@ class _Options:
 EXHAUSTIVE_UP_TO = 1000
 #: Entries investigated for a kink per block, and reference disagreements confirmed by FD.
 MAX_INVESTIGATED = 32
+#: Evaluations :meth:`CostProbe.measure_noise` costs: measured up front only for at least as many entries.
+NOISE_POINTS = 8
 
 
 class _Check:
@@ -280,8 +284,8 @@ class _Check:
         self.fd: FiniteDifferences | None = None
         self.method = options.method
         if entries:
-            if options.step is None:
-                probe.measure_noise()
+            if options.step is None and sum(flat.size for flat in entries.values()) >= NOISE_POINTS:
+                probe.measure_noise()  # cheap next to the entries; directions estimate their own error
             self.fd = finite_differences(probe, method=options.method, step=options.step, entries=entries)  # type: ignore[arg-type]
             self.method = self.fd.method
         magnitudes = (
@@ -298,6 +302,13 @@ class _Check:
         if not magnitudes:
             magnitudes = [float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for _, a in analytic.values()]
         self.scale = max(magnitudes, default=0.0)
+        nan = {name: np.full(theta.size, np.nan) for name, theta in probe.point.items()}
+        self.gaps = {name: v.copy() for name, v in nan.items()}  # |D₊ − D₋| of central differences
+        self.steps = {name: v.copy() for name, v in nan.items()}
+        if self.fd is not None:
+            for name in probe.point:
+                self.gaps[name][:] = self.fd.kink_gap[name].reshape(-1)
+                self.steps[name][:] = self.fd.steps[name].reshape(-1)
 
     def _plan(self) -> dict[str, np.ndarray | None]:
         """Flat indices to check entry by entry per block; None for directions only."""
@@ -310,13 +321,33 @@ class _Check:
             elif mode == "sampled":
                 count = min(self.options.samples, theta.size)
                 plan[name] = np.sort(self.rng.choice(theta.size, size=count, replace=False))
-            elif mode == "auto" and 2 * theta.size <= 3 * self.options.directions:
-                plan[name] = everything  # cheaper entry by entry than along directions
             else:
                 plan[name] = None
         return plan
 
     def run(self) -> dict[str, GradientResult]:
+        # blocks checked along directions are first checked all at once (see check_joint)
+        self.joint_blocks = {
+            name: array.astype(np.float64)
+            for name, (_, array) in self.analytic.items()
+            if self.plan[name] is None
+            and array.shape == self.probe.point[name].shape
+            and bool(np.all(np.isfinite(array)))
+        }
+        eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in self.analytic.items()}
+        self.joint: list[JointCheck] = []
+        if self.joint_blocks:
+            self.joint = [
+                check_joint(
+                    self.probe,
+                    self.joint_blocks,
+                    self.rng,
+                    analytic_eps=eps,
+                    scale=self.scale,
+                    safety=self.options.safety,
+                )
+                for _ in range(self.options.directions)
+            ]
         results = {}
         for name, (key, array) in self.analytic.items():
             expected = self.probe.point[name].shape
@@ -331,32 +362,32 @@ class _Check:
     def _tolerance(self, name: str, analytic: np.ndarray, error: np.ndarray, eps: float) -> np.ndarray:
         return tolerance(analytic, error, analytic_eps=eps, scale=self.scale, safety=self.options.safety)
 
-    def _element(self, name: str, flat: int, a: float, eps: float) -> tuple[float, float, bool, bool]:
-        """FD opinion on one entry: ``(numeric, tolerance, wrong, kink)``, kinks investigated."""
-        theta = self.probe.point[name]
-        index = tuple(int(i) for i in np.unravel_index(flat, theta.shape))
-        if self.fd is not None and self.fd.checked[name][index]:
-            n, e = float(self.fd.gradient[name][index]), float(self.fd.error[name][index])
-        else:
-            value, h, measured = derivative(self.probe, name, index, self.method, self.options.step)
-            e = float(
-                fd_error(
-                    self.method,
-                    np.asarray(value),
-                    np.asarray(h),
-                    np.asarray(measured),
-                    self.probe.eps,
-                    self.scale,
-                )
-            )
-            n = float(value)
-        tau = float(self._tolerance(name, np.asarray(a), np.asarray(e), eps))
-        if abs(a - n) <= tau:
-            return n, tau, False, False
-        return n, tau, True, False
+    def _element(self, name: str, flat: int, a: float, eps: float) -> tuple[float, float, bool]:
+        """FD opinion on one entry not yet computed: ``(numeric, tolerance, wrong)``.
+
+        A wrong entry whose step may cross a kink is investigated (:meth:`_kink`).
+        """
+        index = tuple(int(i) for i in np.unravel_index(flat, self.probe.point[name].shape))
+        value, h, measured, gap = derivative(self.probe, name, index, self.method, self.options.step)
+        e = fd_error(
+            self.method, np.asarray(value), np.asarray(h), np.asarray(measured), self.probe.eps, self.scale
+        )
+        tau = float(self._tolerance(name, np.asarray(a), e, eps))
+        self.gaps[name][flat] = gap
+        self.steps[name][flat] = h
+        return value, tau, not abs(a - value) <= tau
+
+    def _may_be_kink(self, name: str, flat: int) -> bool:
+        """Central differences showed one-sided derivatives too far apart for a smooth cost (or no data)."""
+        gap, h = self.gaps[name][flat], self.steps[name][flat]
+        if not math.isfinite(gap):
+            return True
+        return bool(gap > smooth_gap(np.asarray(h), self.probe.noise, self.scale, self.options.safety))
 
     def _kink(self, name: str, flat: int, a: float, eps: float) -> bool:
         """True when the entry sits at a kink and ``a`` lies between the one-sided derivatives."""
+        if not self._may_be_kink(name, flat):
+            return False
         index = tuple(int(i) for i in np.unravel_index(flat, self.probe.point[name].shape))
         left, right, left_error, right_error = one_sided(self.probe, name, index)
         kink, within = kink_verdict(
@@ -401,7 +432,7 @@ class _Check:
             order = unconfirmed[np.argsort(-excess)]
             vouched = 0.0  # the largest excess FD accepted: smaller ones are rounding, not bugs
             for i in order[:MAX_INVESTIGATED]:
-                numeric[i], tau[i], fd_wrong[i], _ = self._element(name, int(i), float(a[i]), eps)
+                numeric[i], tau[i], fd_wrong[i] = self._element(name, int(i), float(a[i]), eps)
                 judged[i] = True
                 if not fd_wrong[i]:
                     vouched = max(vouched, abs(a[i] - r[i]) / t_ref[i])
@@ -418,19 +449,27 @@ class _Check:
             for i in suspects:
                 if self._kink(name, int(i), float(a[i]), eps):
                     fd_wrong[i], kinks[i] = False, True
-        checks: list[DirectionCheck] = []
+        checks: list[DirectionCheck | JointCheck] = []
         unexplained = False
         if flat is None:
             scale, safety = self.scale, options.safety
             block = a.reshape(array.shape)
-            if finite.all():
-                checks = [
-                    check_direction(
-                        probe, name, block, self.rng, analytic_eps=eps, scale=scale, safety=safety
+            if name in self.joint_blocks:
+                checks = list(self.joint)
+                failed_joint = [j for j in self.joint if not j.passed]
+                if failed_joint:  # some block is wrong: is it this one? its own part, measured alone
+                    own = check_direction(
+                        probe,
+                        name,
+                        block,
+                        self.rng,
+                        analytic_eps=eps,
+                        scale=scale,
+                        safety=safety,
+                        direction=failed_joint[0].directions[name],
                     )
-                    for _ in range(options.directions)
-                ]
-            failed = [c for c in checks if not c.passed]
+                    checks.append(own)
+            failed = [c for c in checks if isinstance(c, DirectionCheck) and not c.passed]
             if failed and self.reference is None:
                 found, gave_up = localise(
                     probe,
@@ -448,7 +487,7 @@ class _Check:
                     ]
                 for i in dict.fromkeys(found):
                     if not judged[i]:
-                        numeric[i], tau[i], fd_wrong[i], _ = self._element(name, i, float(a[i]), eps)
+                        numeric[i], tau[i], fd_wrong[i] = self._element(name, i, float(a[i]), eps)
                         judged[i] = True
                         if fd_wrong[i] and self._kink(name, i, float(a[i]), eps):
                             fd_wrong[i], kinks[i] = False, True
@@ -460,7 +499,7 @@ class _Check:
                     checks.append(again)
                     unexplained = not again.passed
                 unexplained = unexplained or gave_up
-        fd_agrees = (not fd_wrong.any()) and (not checks or all(c.passed for c in checks) or not unexplained)
+        fd_agrees = not fd_wrong.any() and not unexplained
         fd_agrees = fd_agrees and bool(finite.all())
         if reference_wrong is None:
             wrong = wrong | fd_wrong
@@ -496,7 +535,7 @@ class _Check:
         judged: np.ndarray,
         wrong: np.ndarray,
         kinks: np.ndarray,
-        checks: list[DirectionCheck],
+        checks: list[DirectionCheck | JointCheck],
         failed: bool,
         fd_agrees: bool,
         reference_agrees: bool | None,
@@ -521,7 +560,9 @@ class _Check:
             )
         if known.all():
             relative = block_relative_error(a, numeric)
-        elif checks:  # the block's relative error along the random directions
+        elif checks:  # the block's relative error along the random directions (its own, if measured)
+            own: list[DirectionCheck | JointCheck] = [c for c in checks if isinstance(c, DirectionCheck)]
+            checks = own or checks
             mismatch = math.sqrt(sum(c.mismatch**2 for c in checks))
             norms = math.sqrt(sum(c.analytic**2 for c in checks)) + math.sqrt(
                 sum(c.numeric.value**2 for c in checks)
@@ -584,7 +625,11 @@ class _Check:
         )
 
     def _numeric_for_diagnosis(
-        self, name: str, numeric: np.ndarray, shape: tuple[int, ...], checks: list[DirectionCheck]
+        self,
+        name: str,
+        numeric: np.ndarray,
+        shape: tuple[int, ...],
+        checks: list[DirectionCheck | JointCheck],
     ) -> np.ndarray:
         """The best full numeric map available: the reference, else FD (zeros where unknown)."""
         if self.reference is not None:
