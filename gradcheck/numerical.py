@@ -469,15 +469,6 @@ def derivative(
     return (16.0 * r2 - r1) / 15.0, h, abs(r2 - r1) / 15.0 + RICHARDSON_ROUNDING * sigma / h, math.nan
 
 
-def smooth_gap(steps: np.ndarray, noise: float, scale: float, safety: float) -> np.ndarray:
-    """Largest ``|D₊ − D₋|`` central differences show where the cost is smooth: ``safety (4σ/h + hG)``.
-
-    A larger gap means the step may cross a kink, worth the four evaluations of :func:`one_sided`.
-    """
-    result: np.ndarray = safety * (4.0 * noise / steps + steps * max(scale, 1.0))
-    return result
-
-
 def fd_error(
     method: str, values: np.ndarray, steps: np.ndarray, measured: np.ndarray, eps: float, scale: float
 ) -> np.ndarray:

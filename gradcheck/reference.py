@@ -18,9 +18,9 @@ import autograd
 import numpy as np
 
 from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import PARAMETER_NAMES, cost_from_logits, forward
+from network.two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
 
-__all__ = ["ReferenceMatch", "match_reference", "rounding_magnitude"]
+__all__ = ["ReferenceMatch", "kink_interval", "match_reference", "rounding_magnitude"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,13 @@ class ReferenceMatch:
         by a few ``ε (|a| + M)``.
     kinked : int
         How many hidden pre-activations sit exactly on a kink of the activation.
+    saturated : bool
+        The cost matched only when written on probabilities (``A2``), as the course writes it:
+        some outputs round to 0 or 1, where such a cost is flat or noisy and finite
+        differences cannot follow it. The exact gradient still comes from the logits.
+    interval : dict of str to (ndarray, ndarray)
+        ``(lo, hi)`` per parameter: every value correct code can return there, whatever
+        derivative it takes at the kinks (see :func:`kink_interval`); ``lo == hi`` away from kinks.
     """
 
     activation: Activation
@@ -48,6 +55,66 @@ class ReferenceMatch:
     description: str
     magnitude: dict[str, np.ndarray]
     kinked: int = 0
+    interval: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    saturated: bool = False
+
+
+def kink_interval(
+    parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray, activation: Activation
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """What correct code may return where hidden pre-activations sit exactly on a kink.
+
+    At ``Z1[j, i] = 0`` a ReLU-like ``g′`` is undefined; code may use any slope ``s`` between the
+    left and right derivatives ``s_L ≤ s ≤ s_R`` (0 and 1 for ReLU, α and 1 for leaky ReLU), and
+    each kinked unit may do so independently. With ``C = W2ᵀ dZ2`` split into the part away from
+    kinks (``B = C ⊙ g′(Z1)``, kinked entries zeroed) and at kinks (``T = C ⊙ [Z1 = 0]``), the
+    entries of ``dW1 = (B + T ⊙ S) Xᵀ / m`` range over ::
+
+        lo = (B Xᵀ + s_L P₊ + s_R P₋) / m        hi = (B Xᵀ + s_R P₊ + s_L P₋) / m
+        P₊ = T⁺ X⁺ᵀ + T⁻ X⁻ᵀ   (the positive terms T_ji X_ki)    P₋ = T⁺ X⁻ᵀ + T⁻ X⁺ᵀ
+
+    (``⁺``/``⁻`` the positive and negative parts), and ``db1`` likewise with ``X`` a row of ones.
+    Layer 2 does not depend on the slope at a kink (``g(0) = 0`` either way).
+
+    This is wider than the one-sided derivatives along a single entry when several kinks meet
+    on one coordinate (``W1`` and ``b1`` initialised to zero): there, code that is correct by
+    every convention can lie outside ``[D₋, D₊]``, and only the network's structure tells.
+
+    Returns
+    -------
+    dict of str to (ndarray, ndarray)
+        ``(lo, hi)`` for ``W1, b1, W2, b2``.
+    """
+    m = X.shape[1]
+    A2, cache = forward(X, dict(parameters), activation)
+    Z1 = cache["Z1"]
+    C = parameters["W2"].T @ (A2 - Y)
+    at_kink = np.zeros(Z1.shape, dtype=bool)
+    for kink in activation.kinks:
+        at_kink |= Z1 == kink
+    slopes = [
+        float(activation.derivative(np.array(kink + side)))
+        for kink in activation.kinks[:1]
+        for side in (-1.0, 1.0)
+    ]
+    s_left, s_right = (min(slopes), max(slopes)) if slopes else (0.0, 0.0)
+    B = np.where(at_kink, 0.0, C * activation.derivative(Z1))
+    T = np.where(at_kink, C, 0.0)
+    Tp, Tm = np.maximum(T, 0.0), np.minimum(T, 0.0)
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for name, inputs in (("W1", X), ("b1", np.ones((1, m)))):
+        Xp, Xm = np.maximum(inputs, 0.0), np.minimum(inputs, 0.0)
+        positive = Tp @ Xp.T + Tm @ Xm.T
+        negative = Tp @ Xm.T + Tm @ Xp.T
+        fixed = B @ inputs.T
+        out[name] = (
+            (fixed + s_left * positive + s_right * negative) / m,
+            (fixed + s_right * positive + s_left * negative) / m,
+        )
+    dZ2 = A2 - Y
+    for name, value in (("W2", dZ2 @ cache["A1"].T / m), ("b2", np.sum(dZ2, axis=1, keepdims=True) / m)):
+        out[name] = (value, value)
+    return out
 
 
 def rounding_magnitude(
@@ -98,6 +165,20 @@ def _reference_cost(X: np.ndarray, Y: np.ndarray, activation: Activation) -> Cal
     return reference_cost
 
 
+def _probability_cost(
+    X: np.ndarray, Y: np.ndarray, activation: Activation, dtype: np.dtype[Any]
+) -> Callable[[Any], Any]:
+    """The same cost written on ``A2`` as learners write it, in ``dtype``: flat where ``A2`` rounds
+    to 0 or 1."""
+    X, Y = X.astype(dtype), Y.astype(dtype)
+
+    def probability_cost(parameters: Any) -> Any:
+        point = {name: np.asarray(value, dtype=dtype) for name, value in parameters.items()}
+        return cost(forward(X, point, activation)[0], Y)
+
+    return probability_cost
+
+
 def _shapes_fit(parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> bool:
     if set(parameters) != set(PARAMETER_NAMES) or X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:
         return False
@@ -116,6 +197,7 @@ def match_reference(
     activation: str | Activation | None = None,
     seed: int = 0,
     rtol: float = 1e-9,
+    dtype: type[np.floating[Any]] | np.dtype[Any] = np.float64,
 ) -> ReferenceMatch | None:
     """Recognise ``cost_fn`` as the reference network's cost, or return None.
 
@@ -133,7 +215,11 @@ def match_reference(
     seed : int, default 0
         Seed for the two nearby points (each entry moved by ``1e-3 · (1 + |θ|)`` at random).
     rtol : float, default 1e-9
-        Costs match when ``|J − J_ref| ≤ rtol · max(1, |J|)`` at all three points.
+        Costs match when ``|J − J_ref| ≤ rtol · max(1, |J|)`` at all three points, for the
+        reference cost written on logits (exact) or on probabilities (as learners write it).
+    dtype : numpy float dtype, default float64
+        The dtype the cost computes in; the probability form is evaluated in it, so that it
+        saturates where the cost does.
 
     Returns
     -------
@@ -159,23 +245,35 @@ def match_reference(
     candidates = (
         [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
     )
+    best: tuple[float, Activation, bool] | None = None  # (deviation, activation, logits form matched)
     for candidate in candidates:
-        reference_cost = _reference_cost(X, Y, candidate)
+        forms = (_reference_cost(X, Y, candidate), _probability_cost(X, Y, candidate, np.dtype(dtype)))
         with np.errstate(all="ignore"):
-            values = [float(reference_cost(point)) for point in points]
-        if all(abs(v - t) <= rtol * max(1.0, abs(t)) for v, t in zip(values, targets, strict=True)):
-            gradient = autograd.grad(reference_cost)(dict(parameters))
-            name = (
-                candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
-            )
-            point = dict(parameters)
-            Z1 = forward(X, point, candidate)[1]["Z1"]
-            kinked = int(sum(np.count_nonzero(Z1 == kink) for kink in candidate.kinks))
-            return ReferenceMatch(
-                activation=candidate,
-                gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
-                description=f"reference network, {name} hidden layer (autograd)",
-                magnitude=rounding_magnitude(point, X, Y, candidate),
-                kinked=kinked,
-            )
-    return None
+            deviations = [
+                max(
+                    abs(float(form(point)) - target) / max(1.0, abs(target))
+                    for point, target in zip(points, targets, strict=True)
+                )
+                for form in forms
+            ]
+        deviation = min(deviations)
+        if deviation <= rtol and (best is None or deviation < best[0]):
+            best = (deviation, candidate, deviations[0] <= rtol)
+    if best is None:
+        return None
+    _, candidate, exact_form = best
+    reference_cost = _reference_cost(X, Y, candidate)
+    gradient = autograd.grad(reference_cost)(dict(parameters))
+    name = candidate.name if candidate.alpha is None else f"{candidate.name} (alpha={candidate.alpha:g})"
+    point = dict(parameters)
+    Z1 = forward(X, point, candidate)[1]["Z1"]
+    kinked = int(sum(np.count_nonzero(Z1 == kink) for kink in candidate.kinks))
+    return ReferenceMatch(
+        activation=candidate,
+        gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
+        description=f"reference network, {name} hidden layer (autograd)",
+        saturated=not exact_form,
+        magnitude=rounding_magnitude(point, X, Y, candidate),
+        kinked=kinked,
+        interval=kink_interval(point, X, Y, candidate) if kinked else None,
+    )

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import autograd.numpy as anp
+import numpy as np
 
 __all__ = ["ACTIVATIONS", "Activation", "get_activation", "sigmoid"]
 
@@ -103,12 +104,18 @@ def _tanh() -> Activation:
     return Activation("tanh", forward=anp.tanh, derivative=derivative)
 
 
+def _float_dtype(Z: Array) -> np.dtype[Any]:
+    """``Z``'s dtype if it is a float type, else float64: a float32 network stays float32."""
+    dtype = np.asarray(Z).dtype
+    return dtype if dtype.kind == "f" else np.dtype(np.float64)
+
+
 def _relu() -> Activation:
     def forward(Z: Array) -> Array:
         return anp.where(Z > 0, Z, 0.0)
 
     def derivative(Z: Array) -> Array:
-        return anp.where(Z > 0, 1.0, 0.0)
+        return anp.where(Z > 0, 1.0, 0.0).astype(_float_dtype(Z))
 
     return Activation("relu", forward=forward, derivative=derivative, kinks=(0.0,))
 
@@ -118,7 +125,7 @@ def _leaky_relu(alpha: float = 0.01) -> Activation:
         return anp.where(Z > 0, Z, alpha * Z)
 
     def derivative(Z: Array) -> Array:
-        return anp.where(Z > 0, 1.0, alpha)
+        return anp.where(Z > 0, 1.0, alpha).astype(_float_dtype(Z))
 
     return Activation("leaky_relu", forward=forward, derivative=derivative, kinks=(0.0,), alpha=alpha)
 
