@@ -182,8 +182,9 @@ class GradientResult:
         head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
         parts = [head]
         if self.shape == self.expected_shape:
+            some = "" if self.checked >= self.size or self.passed else "at least "
             parts.append(
-                f"{self.n_failed} of {self.size} entries beyond tolerance (checked: {self.coverage})"
+                f"{some}{self.n_failed} of {self.size} entries beyond tolerance (checked: {self.coverage})"
             )
         if self.n_kinks:
             parts.append(f"{self.n_kinks} entries at a kink, between the one-sided derivatives")

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from network.activations import ACTIVATIONS, Activation, get_activation
 from network.two_layer import backward, cost_from_logits, forward, initialize_parameters
 
-__all__ = ["Problem", "activations", "network_shapes", "problems", "reference_problem"]
+__all__ = ["Problem", "activations", "network_shapes", "problems", "problems_on_kinks", "reference_problem"]
 
 
 @dataclass(frozen=True)
@@ -176,3 +176,42 @@ def problems(
     if kink_margin is not None:
         assume(_off_kinks(problem, kink_margin))
     return problem
+
+
+@st.composite
+def problems_on_kinks(
+    draw: Any,
+    shapes: st.SearchStrategy[tuple[int, int, int, int]] | None = None,
+    *,
+    zero_weights: bool = True,
+) -> Problem:
+    """A ReLU or leaky-ReLU problem with hidden pre-activations exactly on the kink.
+
+    Biases ``b1`` are zero and at least one input column (example) is all zeros, so
+    ``Z1[:, i] = W1 · 0 + 0`` is exactly 0 there, as happens with zero-initialised biases and an
+    all-black image; with ``zero_weights`` the draw may also zero ``W1`` (zero initialisation),
+    putting every hidden unit of every example on the kink at once.
+
+    Parameters
+    ----------
+    shapes : strategy of (n_x, n_h, n_y, m), optional
+        Default :func:`network_shapes` with ``m ≥ 2``.
+    zero_weights : bool, default True
+        Allow ``W1 = 0`` (several kinks on one coordinate: one-sided derivatives along a single
+        entry no longer bound what correct code returns; see
+        :func:`gradcheck.reference.kink_interval`).
+    """
+    shape = draw(shapes if shapes is not None else network_shapes().filter(lambda s: s[3] >= 2))
+    act = draw(activations(("relu", "leaky_relu")))
+    problem = reference_problem(
+        shape, act, seed=draw(st.integers(0, 2**32 - 1)), scale=draw(st.floats(0.05, 2.0))
+    )
+    m = shape[3]
+    zeroed = draw(st.lists(st.integers(0, m - 1), min_size=1, max_size=m, unique=True))
+    X = problem.X.copy()
+    X[:, zeroed] = 0.0
+    parameters = {name: value.copy() for name, value in problem.parameters.items()}
+    parameters["b1"][:] = 0.0
+    if zero_weights and draw(st.booleans()):
+        parameters["W1"][:] = 0.0
+    return Problem(X, problem.Y, parameters, act, problem.seed, problem.scale)

@@ -1,0 +1,384 @@
+"""The numerical engine: methods and their error estimates, kinks, float32, modes, group testing.
+
+Expected values come from autograd (exact) or from the planted change, never from the engine.
+"""
+
+import warnings
+
+import autograd
+import autograd.numpy as anp
+import numpy as np
+import pytest
+from hypothesis import given, note
+from hypothesis import strategies as st
+
+from gradcheck import verify_gradients
+from gradcheck.numerical import GradcheckWarning, finite_differences
+from gradcheck.reference import rounding_magnitude
+from gradcheck.strategies import Problem, activations, network_shapes, problems, problems_on_kinks
+from network.two_layer import cost, forward
+
+smooth = activations(("sigmoid", "tanh", "identity"))
+unsaturated = problems(activation=smooth, scales=st.floats(0.05, 1.0))
+
+
+def exact_gradient(problem: Problem) -> dict[str, np.ndarray]:
+    return autograd.grad(problem.cost)({k: v.copy() for k, v in problem.parameters.items()})
+
+
+def complex_safe_cost(problem: Problem):  # type: ignore[no-untyped-def]
+    """The cross-entropy written with operations that accept complex input (no logaddexp, no float()).
+
+    Written on the logits: ``log(1 - A2)`` cancels when ``A2`` is near 1, and the complex step
+    differentiates the cost as computed, cancellation included."""
+    X, Y, m = problem.X, problem.Y, problem.X.shape[1]
+    g = {"sigmoid": lambda z: 1 / (1 + anp.exp(-z)), "tanh": anp.tanh, "identity": lambda z: z}[
+        problem.activation.name
+    ]
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        Z2 = p["W2"] @ g(p["W1"] @ X + p["b1"]) + p["b2"]
+        return anp.sum(anp.log1p(anp.exp(Z2)) - Y * Z2) / m  # the logits form: no cancellation
+
+    return cost_fn
+
+
+def block_error(numeric: dict[str, np.ndarray], exact: dict[str, np.ndarray]) -> float:
+    n = np.concatenate([numeric[k].ravel() for k in exact])
+    e = np.concatenate([exact[k].ravel() for k in exact])
+    return float(np.linalg.norm(n - e) / np.linalg.norm(e))
+
+
+@given(unsaturated)
+def test_every_method_is_within_its_own_error_estimate(problem: Problem) -> None:
+    """Estimates, not proofs: the real error stays within a few times the estimate (the pass rule
+    multiplies it by 100; docs/benchmarks.md gives the measured ratios)."""
+    exact = exact_gradient(problem)
+    for method in ("central", "forward", "richardson"):
+        fd = finite_differences(problem.cost, problem.parameters, method=method)
+        for name, value in exact.items():
+            error = np.abs(fd.gradient[name] - value)
+            assert np.all(error <= 10 * fd.error[name]), (method, name, error.max(), fd.error[name].min())
+
+
+@given(unsaturated)
+def test_richardson_and_complex_step_reach_their_accuracy(problem: Problem) -> None:
+    exact = exact_gradient(problem)
+    note(f"shape={problem.shape} activation={problem.activation.name}")
+    richardson = finite_differences(problem.cost, problem.parameters, method="richardson")
+    assert block_error(richardson.gradient, exact) <= 1e-10
+    complex_step = finite_differences(complex_safe_cost(problem), problem.parameters, method="complex")
+    assert complex_step.method == "complex"
+    assert not any("complex-safe" in note for note in complex_step.notes)
+    # the complex step is exact up to the rounding of the two computations being compared
+    magnitude = rounding_magnitude(problem.parameters, problem.X, problem.Y, problem.activation)
+    for name, value in exact.items():
+        bound = 16 * np.finfo(float).eps * (np.abs(value) + magnitude[name])
+        assert np.all(np.abs(complex_step.gradient[name] - value) <= bound), name
+
+
+def test_a_cost_that_is_not_complex_safe_falls_back_to_richardson_and_says_why() -> None:
+    w = np.array([0.3, -1.2, 2.0])
+    costs = {
+        "float()": lambda p: float(np.sum(np.exp(p["w"]))),
+        "abs": lambda p: np.sum(np.abs(p["w"]) ** 3),
+        "logaddexp": lambda p: np.sum(np.logaddexp(0.0, p["w"])),
+    }
+    for label, cost_fn in costs.items():
+        with pytest.warns(GradcheckWarning, match="not complex-safe"):
+            fd = finite_differences(cost_fn, {"w": w}, method="complex")
+        assert fd.method == "richardson", label
+        assert "Richardson extrapolation was used instead" in fd.notes[0]
+    np.testing.assert_allclose(fd.gradient["w"], 1 / (1 + np.exp(-w)), rtol=1e-10)
+
+
+def test_verify_reports_the_complex_fallback_in_its_notes() -> None:
+    w = np.array([[0.5, -0.25]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", GradcheckWarning)
+        report = verify_gradients(
+            lambda p: float(np.sum(p["w"] ** 3)), {"w": w}, {"dw": 3 * w**2}, method="complex"
+        )
+    assert report.passed and report.method == "richardson"
+    assert any("not complex-safe" in note for note in report.notes)
+    assert report.to_dict()["notes"] == list(report.notes)
+
+
+# -- kinks --------------------------------------------------------------------------------------
+
+
+@given(problems_on_kinks(zero_weights=False))
+def test_correct_relu_code_on_kinks_passes_without_x_and_y(problem: Problem) -> None:
+    report = verify_gradients(problem.cost, problem.parameters, problem.gradients())
+    note(str(report))
+    assert report.passed
+
+
+@given(problems_on_kinks())
+def test_correct_relu_code_on_kinks_passes_with_the_reference(problem: Problem) -> None:
+    # zero-initialised W1 included: several kinks on one coordinate
+    report = verify_gradients(
+        problem.cost,
+        problem.parameters,
+        problem.gradients(),
+        X=problem.X,
+        Y=problem.Y,
+        activation=problem.activation,
+    )
+    note(str(report))
+    assert report.passed
+    assert report.reference is not None
+
+
+@given(problems_on_kinks(zero_weights=False), st.sampled_from(["left", "right"]))
+def test_any_convention_at_a_kink_passes_and_is_counted(problem: Problem, side: str) -> None:
+    """Code taking g'(0) from the other side passes, marked kink, wherever the sides differ."""
+    act = problem.activation
+    _, cache = forward(problem.X, problem.parameters, act)
+    Z1 = cache["Z1"]
+    slope = 1.0 if side == "right" else (act.alpha or 0.0)
+    g_prime = np.where(Z1 == 0, slope, act.derivative(Z1))
+    A2, m = cache["A2"], problem.X.shape[1]
+    dZ1 = (problem.parameters["W2"].T @ (A2 - problem.Y)) * g_prime
+    grads = {**problem.gradients(), "dW1": dZ1 @ problem.X.T / m, "db1": dZ1.sum(1, keepdims=True) / m}
+    report = verify_gradients(problem.cost, problem.parameters, grads)
+    note(str(report))
+    assert report.passed
+    exact_db1 = exact_gradient(problem)["b1"]  # autograd takes the left derivative at 0
+    if side == "right" and np.any(np.abs(grads["db1"] - exact_db1) > 1e-8):
+        assert report["db1"].n_kinks > 0 and report.n_kinks == report.to_dict()["n_kinks"]
+
+
+@given(problems_on_kinks(zero_weights=False))
+def test_a_gradient_outside_the_one_sided_derivatives_still_fails(problem: Problem) -> None:
+    act = problem.activation
+    _, cache = forward(problem.X, problem.parameters, act)
+    A2, m = cache["A2"], problem.X.shape[1]
+    C = problem.parameters["W2"].T @ (A2 - problem.Y)
+    at_kink = cache["Z1"] == 0
+    jump = (1.0 - (act.alpha or 0.0)) * np.sum(np.where(at_kink, C, 0.0), axis=1, keepdims=True) / m
+    j = int(np.argmax(np.abs(jump)))
+    if abs(jump[j, 0]) < 1e-6:  # the units' jumps cancel: no visible kink to step outside of
+        return
+    grads = problem.gradients()
+    db1 = grads["db1"].copy()
+    db1[j, 0] += 2 * jump[j, 0]  # the code takes the left slope: D₊ = D₋ + jump, so this is past D₊
+    report = verify_gradients(problem.cost, problem.parameters, {**grads, "db1": db1})
+    note(str(report))
+    assert not report["db1"].passed
+    assert report["db1"].worst_index == (j, 0)
+
+
+# -- float32 --------------------------------------------------------------------------------------
+
+
+def float32_learner(problem: Problem, cost_in_float32: bool):  # type: ignore[no-untyped-def]
+    """Course-style float32 code: float32 data and parameters, gradients computed in float32."""
+    p32 = {k: v.astype(np.float32) for k, v in problem.parameters.items()}
+    X32, Y32 = problem.X.astype(np.float32), problem.Y.astype(np.float32)
+    _, cache = forward(X32, p32, problem.activation)
+    m = X32.shape[1]
+    dZ2 = cache["A2"] - Y32
+    dZ1 = (p32["W2"].T @ dZ2) * problem.activation.derivative(cache["Z1"])
+    grads = {
+        "dW1": dZ1 @ X32.T / m,
+        "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+        "dW2": dZ2 @ cache["A1"].T / m,
+        "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+    }
+    assert all(g.dtype == np.float32 for g in grads.values())
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        if cost_in_float32:  # the cost stays in float32 whatever gradcheck passes it
+            p = {k: v.astype(np.float32) for k, v in p.items()}
+        return cost(forward(X32, p, problem.activation)[0], Y32)
+
+    return cost_fn, p32, grads, X32, Y32
+
+
+def saturated(problem: Problem) -> bool:
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    return bool(np.max(np.abs(cache["Z2"])) > 8)
+
+
+@given(problems(scales=st.floats(0.05, 3.0)), st.booleans())
+def test_correct_float32_code_passes_with_x_and_y(problem: Problem, cost_in_float32: bool) -> None:
+    cost_fn, p32, grads, X32, Y32 = float32_learner(problem, cost_in_float32)
+    report = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y32, activation=problem.activation)
+    note(str(report))
+    assert report.passed
+
+
+@given(problems(scales=st.floats(0.05, 3.0)), st.booleans())
+def test_correct_float32_code_passes_without_x_and_y_away_from_saturation(
+    problem: Problem, cost_in_float32: bool
+) -> None:
+    if saturated(problem):  # a cost on A2 is flat there: only the reference can tell (test above)
+        return
+    cost_fn, p32, grads, _, _ = float32_learner(problem, cost_in_float32)
+    report = verify_gradients(cost_fn, p32, grads)
+    note(str(report))
+    assert report.passed
+
+
+@given(problems(scales=st.floats(0.05, 1.0)))
+def test_a_float32_gradient_off_by_a_percent_still_fails(problem: Problem) -> None:
+    cost_fn, p32, grads, _X32, _Y32 = float32_learner(problem, cost_in_float32=False)
+    exact = exact_gradient(problem)["W2"]
+    if np.max(np.abs(exact)) < 1e-3:
+        return
+    report = verify_gradients(cost_fn, p32, {**grads, "dW2": grads["dW2"] * np.float32(1.01)})
+    assert not report["dW2"].passed
+
+
+# -- modes and group testing -------------------------------------------------------------------
+
+
+class Counting:
+    """A cost that counts its own calls: the engine's count is checked against it."""
+
+    def __init__(self, cost_fn) -> None:  # type: ignore[no-untyped-def]
+        self.cost_fn, self.calls = cost_fn, 0
+
+    def __call__(self, p):  # type: ignore[no-untyped-def]
+        self.calls += 1
+        return self.cost_fn(p)
+
+
+def big_problem(n_x: int, n_h: int, m: int, seed: int = 0) -> tuple[Problem, dict[str, np.ndarray]]:
+    """A tanh network with the shapes of the course's cat classifier (or smaller)."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n_x, m)) / np.sqrt(n_x)
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    params = {
+        "W1": rng.standard_normal((n_h, n_x)) * 0.5,
+        "b1": rng.standard_normal((n_h, 1)) * 0.1,
+        "W2": rng.standard_normal((1, n_h)) * 0.5,
+        "b2": rng.standard_normal((1, 1)) * 0.1,
+    }
+    from network.activations import get_activation
+
+    problem = Problem(X, Y, params, get_activation("tanh"), seed, 0.5)
+    return problem, problem.gradients()
+
+
+@pytest.fixture(scope="module")
+def cat_size() -> tuple[Problem, dict[str, np.ndarray]]:
+    return big_problem(12288, 7, 209)
+
+
+def test_correct_code_at_cat_size_costs_a_handful_of_evaluations(cat_size) -> None:  # type: ignore[no-untyped-def]
+    problem, grads = cat_size
+    counting = Counting(problem.cost)
+    report = verify_gradients(counting, problem.parameters, grads)
+    assert report.passed, str(report)
+    assert report.evaluations == counting.calls <= 10  # 2 for determinism + 3 per direction
+    assert all(result.mode == "directional" and result.directions == 2 for result in report)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_one_wrong_entry_among_86016_is_located_within_60_evaluations(cat_size, seed: int) -> None:  # type: ignore[no-untyped-def]
+    problem, grads = cat_size
+    rng = np.random.default_rng(seed)
+    index = (int(rng.integers(7)), int(rng.integers(12288)))
+    dW1 = grads["dW1"].copy()
+    dW1[index] += 0.05 * np.max(np.abs(dW1)) * (1 if rng.random() < 0.5 else -1)
+    counting = Counting(problem.cost)
+    report = verify_gradients(counting, problem.parameters, {**grads, "dW1": dW1})
+    assert [r.name for r in report.failed] == ["W1"], str(report)
+    assert report["W1"].n_failed == 1 and report["W1"].worst_index == index
+    assert report.evaluations == counting.calls <= 60
+
+
+def test_a_few_wrong_entries_are_all_located_and_nothing_else() -> None:
+    problem, grads = big_problem(64, 32, 256)
+    dW1 = grads["dW1"].copy()
+    planted = [(0, 3), (17, 40), (31, 63)]
+    for index in planted:
+        dW1[index] *= 3.0
+    report = verify_gradients(problem.cost, problem.parameters, {**grads, "dW1": dW1}, mode="directional")
+    result = report["W1"]
+    assert not result.passed and result.n_failed == 3
+    assert result.mode == "directional" and result.checked < 20
+    assert report.evaluations < 2 * 3 * np.log2(result.size) * 2 + 20  # O(k log P), not O(P)
+
+
+def test_a_block_wrong_everywhere_stops_searching_and_samples() -> None:
+    problem, grads = big_problem(64, 32, 256)
+    report = verify_gradients(problem.cost, problem.parameters, {**grads, "dW1": 2 * grads["dW1"]})
+    result = report["W1"]
+    assert not result.passed and result.n_failed >= 8
+    assert "at least" in result.summary()
+    assert report.evaluations < 200
+
+
+def test_exhaustive_mode_spends_two_evaluations_per_entry_and_nothing_more() -> None:
+    problem, grads = big_problem(64, 32, 256)
+    P = sum(v.size for v in problem.parameters.values())
+    counting = Counting(problem.cost)
+    report = verify_gradients(counting, problem.parameters, grads, mode="exhaustive")
+    assert report.passed
+    assert counting.calls == report.evaluations == 2 * P + 2 + 8  # + determinism + noise estimate
+    assert all(result.checked == result.size for result in report)
+
+
+def test_sampled_mode_checks_the_asked_number_of_entries_and_says_so() -> None:
+    problem, grads = big_problem(64, 32, 256)
+    report = verify_gradients(problem.cost, problem.parameters, grads, mode="sampled", samples=10)
+    assert report.passed
+    assert report["W1"].checked == 10 and report["b2"].checked == 1
+    assert report["W1"].coverage == "10 of 2048 entries (0.49%)"
+    assert report.to_dict()["gradients"]["W1"]["coverage"] == report["W1"].coverage
+
+
+@given(problems(activation=smooth, scales=st.floats(0.05, 1.0)), st.sampled_from(["W1", "b1", "W2", "b2"]))
+def test_directional_mode_flags_a_block_scaled_by_m_and_only_it(problem: Problem, name: str) -> None:
+    m = problem.X.shape[1]
+    grads = problem.gradients()
+    exact = exact_gradient(problem)
+    if m == 1 or np.max(np.abs(exact[name])) < 1e-6:
+        return
+    buggy = {**grads, f"d{name}": grads[f"d{name}"] * m}
+    report = verify_gradients(problem.cost, problem.parameters, buggy, mode="directional")
+    assert [r.name for r in report.failed] == [name], str(report)
+
+
+@given(problems(shapes=network_shapes(max_m=12).filter(lambda s: s[3] >= 2)))
+def test_three_opinions_are_reported_and_a_bug_is_rejected_by_both(problem: Problem) -> None:
+    grads = problem.gradients()
+    m = problem.X.shape[1]
+    exact = exact_gradient(problem)
+    buggy = {**grads, "dW2": grads["dW2"] * m}
+    report = verify_gradients(
+        problem.cost, problem.parameters, buggy, X=problem.X, Y=problem.Y, activation=problem.activation
+    )
+    assert report.reference is not None
+    for result in report:
+        if result.name != "W2" or np.max(np.abs(exact["W2"])) < 1e-6:
+            assert result.passed and result.reference_agrees is True, str(report)
+    if np.max(np.abs(exact["W2"])) > 1e-6:
+        w2 = report["W2"]
+        assert not w2.passed and w2.fd_agrees is False and w2.reference_agrees is False
+        assert w2.opinions == "FD ✗ autograd ✗"
+
+
+def test_the_reference_decides_entries_directions_cannot_see() -> None:
+    """At a large size with X and Y, the exact map gives every wrong entry, confirmed by FD."""
+    problem, grads = big_problem(784, 16, 64)
+    dW1 = grads["dW1"].copy()
+    dW1[5, 100] += 1e-3
+    dW1[9, 700] -= 1e-3
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y
+    )
+    result = report["W1"]
+    assert report.reference is not None and not result.passed and result.n_failed == 2
+    assert result.fd_agrees is False and result.reference_agrees is False
+
+
+def test_a_nondeterministic_cost_is_refused_with_its_code() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match=r"nondeterministic_cost.*dropout"):
+        verify_gradients(
+            lambda p: float(np.sum(p["w"]) + rng.random()), {"w": np.ones(3)}, {"dw": np.ones(3)}
+        )
