@@ -65,6 +65,7 @@ METHODS: dict[str, float | None] = {
     "complex": None,
 }
 COMPLEX_STEP = 1e-20
+FLOAT64_EPS = float(np.finfo(np.float64).eps)
 #: Spacing of the points :func:`estimate_noise` samples. Small, so that a kink of a ReLU network
 #: rarely falls among them (its slope change would look like noise); large enough that every
 #: point rounds differently.
@@ -138,6 +139,13 @@ def evaluate_cost(
             f"the cost function raised {type(error).__name__}: {error} (called {place()}); "
             "fix the cost so that it runs on these parameters"
         ) from error
+    if type(value) is float or type(value) is np.float64:  # the usual answer, checked fast
+        if not math.isfinite(value):
+            raise GradcheckError(
+                f"the cost function returned {value} {place()}; a gradient can only be checked where the "
+                "cost is finite: look for log(0), division by zero or overflow in the cost"
+            )
+        return float(value), FLOAT64_EPS
     try:
         array = np.asarray(value)
     except ValueError:  # e.g. a ragged list
@@ -626,10 +634,13 @@ def finite_differences(
         flat = np.arange(theta.size) if entries is None else np.asarray(entries.get(name, []), dtype=int)
         g, h_all, m_all, gap = (np.full(theta.shape, np.nan) for _ in range(4))
         mask = np.zeros(theta.shape, dtype=bool)
-        for position in flat:
-            index = tuple(int(i) for i in np.unravel_index(int(position), theta.shape))
-            g[index], h_all[index], m_all[index], gap[index] = derivative(probe, name, index, used, step)
-            mask[index] = True
+        if used in ("central", "forward"):
+            _differences(probe, name, flat, used, step, g, h_all, m_all, gap)
+        else:
+            for position in flat:
+                index = tuple(int(i) for i in np.unravel_index(int(position), theta.shape))
+                g[index], h_all[index], m_all[index], gap[index] = derivative(probe, name, index, used, step)
+        mask.reshape(-1)[flat] = True
         gradient[name], steps[name], measured[name], checked[name], gaps[name] = g, h_all, m_all, mask, gap
     scale = max(
         (float(np.max(np.abs(g[checked[n]]))) for n, g in gradient.items() if checked[n].any()), default=0.0
@@ -649,6 +660,58 @@ def finite_differences(
         probe.evaluations,
         tuple(probe.notes),
     )
+
+
+def _differences(
+    probe: CostProbe,
+    name: str,
+    flat: np.ndarray,
+    method: str,
+    step: float | None,
+    g: np.ndarray,
+    h_all: np.ndarray,
+    m_all: np.ndarray,
+    gap: np.ndarray,
+) -> None:
+    """Central or forward differences of the entries ``flat`` of ``name``, written into the arrays.
+
+    The same formulas as :func:`derivative`, in one tight loop: exhaustive checks should cost
+    the evaluations and nothing more.
+    """
+    origin = probe.point[name].reshape(-1)[flat]
+    theta = probe.work[name].reshape(-1)
+    if step is None:
+        h = relative_step(method, probe.noise, probe.cost) * np.maximum(1.0, np.abs(origin))
+    else:
+        h = np.full(origin.shape, float(step))
+    h = (origin + h) - origin  # exactly representable
+    cost, sigma, evaluate = probe.cost, probe.noise, probe.evaluate
+    values = np.empty(flat.size)
+    gaps = np.full(flat.size, np.nan)
+    try:
+        for k, position in enumerate(flat.tolist()):
+            hk, original = float(h[k]), float(origin[k])
+            theta[position] = original + hk
+            plus = evaluate(partial(_perturbed_flat, probe, name, position, hk))[0]
+            if method == "central":
+                theta[position] = original - hk
+                minus = evaluate(partial(_perturbed_flat, probe, name, position, -hk))[0]
+                values[k] = (plus - minus) / (2.0 * hk)
+                gaps[k] = abs((plus - cost) - (cost - minus)) / hk
+            else:
+                values[k] = (plus - cost) / hk
+            theta[position] = original
+    finally:
+        theta[flat] = origin
+    g.reshape(-1)[flat] = values
+    h_all.reshape(-1)[flat] = h
+    m_all.reshape(-1)[flat] = (sigma if method == "central" else 2.0 * sigma) / h
+    gap.reshape(-1)[flat] = gaps
+
+
+def _perturbed_flat(probe: CostProbe, name: str, position: int, h: float) -> str:
+    index = tuple(int(i) for i in np.unravel_index(position, probe.point[name].shape))
+    return _perturbed(name, index, h)
 
 
 def _check_method(method: str, step: float | None) -> None:
