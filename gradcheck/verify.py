@@ -387,13 +387,15 @@ class _Check:
         return value, tau, not abs(a - value) <= tau
 
     def _may_be_kink(self, name: str, flat: int, a: float, n: float, tau: float) -> bool:
-        """Could a kink explain ``|a − n|``? At a kink central differences give the mean of the
-        one-sided derivatives, so an analytic value between them is at most the gap ``|D₊ − D₋|``
-        away; a bigger miss is a wrong entry, not worth the four evaluations of a kink check."""
-        gap = self.gaps[name][flat]
-        if not math.isfinite(gap) or not math.isfinite(n):
+        """Is a kink check worth its evaluations? Central differences give ``|D₊ − D₋|`` for free:
+        smooth costs keep it near ``h |J″|``, below ``safety (4σ/h + hG)``. A larger gap means a
+        kink within the step; a gap as large as the miss ``|a − n|`` means one could explain it
+        (central differences average the sides). Either way: check."""
+        gap, h = self.gaps[name][flat], self.steps[name][flat]
+        if not (math.isfinite(gap) and math.isfinite(n) and math.isfinite(h)):
             return True  # no central differences to tell
-        return bool(abs(a - n) <= gap + tau)
+        smooth = self.options.safety * (4.0 * self.probe.noise / h + h * self.scale)
+        return bool(gap > smooth or abs(a - n) <= gap + tau)
 
     def _kink(self, name: str, flat: int, a: float, n: float, tau: float, eps: float) -> bool:
         """True when a kink explains the miss: ``a`` lies between the one-sided derivatives.

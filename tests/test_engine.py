@@ -222,12 +222,14 @@ def test_correct_float32_code_passes_without_x_and_y_away_from_saturation(
 
 
 @given(problems(scales=st.floats(0.05, 1.0)))
-def test_a_float32_gradient_off_by_a_percent_still_fails(problem: Problem) -> None:
+def test_a_float32_gradient_off_by_five_percent_still_fails(problem: Problem) -> None:
+    """float32 gradients are allowed their own rounding, ``safety · ε32 · (|a| + max(G, 1))`` ≈ 1.2e-5
+    at these scales; an error of 5% of a 1e-3 gradient is four times that."""
     cost_fn, p32, grads, _X32, _Y32 = float32_learner(problem, cost_in_float32=False)
     exact = exact_gradient(problem)["W2"]
     if np.max(np.abs(exact)) < 1e-3:
         return
-    report = verify_gradients(cost_fn, p32, {**grads, "dW2": grads["dW2"] * np.float32(1.01)})
+    report = verify_gradients(cost_fn, p32, {**grads, "dW2": grads["dW2"] * np.float32(1.05)})
     assert not report["dW2"].passed
 
 
