@@ -4,7 +4,7 @@
 """
 
 from gradcheck.errors import GradcheckError
-from gradcheck.numerical import numerical_gradient
+from gradcheck.numerical import GradcheckWarning, numerical_gradient
 from gradcheck.report import DIAGNOSIS_CODES, Diagnosis, GradientReport, GradientResult
 from gradcheck.verify import verify_gradients
 
@@ -12,6 +12,7 @@ __all__ = [
     "DIAGNOSIS_CODES",
     "Diagnosis",
     "GradcheckError",
+    "GradcheckWarning",
     "GradientReport",
     "GradientResult",
     "numerical_gradient",

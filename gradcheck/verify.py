@@ -627,7 +627,7 @@ class _Check:
                 name,
                 key,
                 values,
-                self._numeric_for_diagnosis(name, numeric, shape, checks),
+                self._numeric_for_diagnosis(name, numeric, shape),
                 self._transpose_matches(name, values),
             )
             if diagnosis is None and n_failed == 0:
@@ -664,21 +664,11 @@ class _Check:
             reference_agrees=reference_agrees,
         )
 
-    def _numeric_for_diagnosis(
-        self,
-        name: str,
-        numeric: np.ndarray,
-        shape: tuple[int, ...],
-        checks: list[DirectionCheck | JointCheck],
-    ) -> np.ndarray:
+    def _numeric_for_diagnosis(self, name: str, numeric: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """The best full numeric map available: the reference, else FD (zeros where unknown)."""
         if self.reference is not None:
             return self.reference.gradient[name]
-        filled = np.where(np.isfinite(numeric), numeric, 0.0)
-        if checks and not filled.any() and any(abs(c.numeric.value) > c.tolerance for c in checks):
-            filled = np.full(shape, np.nan).reshape(-1)  # the cost moves with the block: not all zero
-            filled[:] = 1.0
-        return filled.reshape(shape)
+        return np.where(np.isfinite(numeric), numeric, 0.0).reshape(shape)
 
     def _agrees(self, name: str, candidate: np.ndarray, eps: float) -> bool:
         """Would ``candidate`` (the parameter's shape) pass? Reference, FD map, or one direction."""
