@@ -539,8 +539,11 @@ class _Check:
                     checks.append(again)
                     unexplained = not again.passed
                 unexplained = unexplained or gave_up
-        fd_agrees = not fd_wrong.any() and not unexplained
-        fd_agrees = fd_agrees and bool(finite.all())
+        # with the reference no search follows a failed direction: the failure is FD's dissent
+        dissent = self.reference is not None and any(
+            isinstance(c, DirectionCheck) and not c.passed for c in checks
+        )
+        fd_agrees = not fd_wrong.any() and not unexplained and not dissent and bool(finite.all())
         if reference_wrong is None:
             wrong = wrong | fd_wrong
             failed_block = bool(wrong.any()) or unexplained
