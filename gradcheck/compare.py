@@ -21,7 +21,7 @@ gradient's dtype, so a float32 gradient is allowed its own rounding; ``G = max |
 gradient's scale. The last term is the analytic gradient's own rounding: relative to the entry,
 and absolute relative to the larger of ``G`` and 1, because the terms a gradient is computed from
 (probabilities, activations, ``A2 - Y``) are of unit size even when the gradient is tiny.
-``safety`` (default 100) covers estimates that are estimates; measured on 3,000 generated
+``safety`` (default 100) covers estimates that are estimates; measured on 1,500 generated
 reference problems, correct gradients stay well below the default tolerance
 (``bench/tolerance_margin.py``, docs/benchmarks.md).
 
