@@ -6,7 +6,7 @@ hand-derived gradients are judged with ``safety=1`` by each opinion gradcheck us
 largest ``|a − n| / τ`` is recorded per problem:
 
 * entry by entry against central differences (``mode="exhaustive"``);
-* along two random directions through every block (``gradcheck.directional.check_joint``);
+* along two random directions through every block (``gradcheck.directional.check_direction``);
 * entry by entry against the exact reference (autograd), ``τ = ε (|a| + M) + ε (|a| + max(G, 1))``.
 
 The default ``safety=100`` leaves a margin of 100 / max for each. Also records the block
@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 
 from gradcheck import verify_gradients
 from gradcheck.compare import tolerance
-from gradcheck.directional import check_joint
+from gradcheck.directional import check_direction
 from gradcheck.numerical import CostProbe
 from gradcheck.reference import match_reference
 from gradcheck.strategies import problems
@@ -58,7 +58,7 @@ def main(examples: int) -> None:
         eps = {name: float(np.finfo(np.float64).eps) for name in analytic}
         rng = np.random.default_rng(problem.seed % 2**32)
         joint = [
-            check_joint(probe, analytic, rng, analytic_eps=eps, scale=scale, safety=1.0) for _ in range(2)
+            check_direction(probe, analytic, rng, analytic_eps=eps, scale=scale, safety=1.0) for _ in range(2)
         ]
         record("directions", max(abs(j.mismatch) / j.tolerance for j in joint), label)
         match = match_reference(

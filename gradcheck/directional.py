@@ -29,71 +29,35 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gradcheck.numerical import CostProbe, Directional, directional_difference, relative_step
+from gradcheck.numerical import (
+    CostProbe,
+    Directional,
+    directional_difference,
+    random_direction,
+    relative_step,
+)
 
-__all__ = ["DirectionCheck", "JointCheck", "check_direction", "check_joint", "localise", "random_direction"]
+__all__ = ["DirectionCheck", "check_direction", "localise"]
 
 
 @dataclass(frozen=True)
 class DirectionCheck:
-    """One block checked along one random direction.
+    """Blocks checked along one direction whose part in each block has unit norm.
 
-    Attributes
-    ----------
-    direction : ndarray
-        The unit direction ``v`` (the block's shape).
-    numeric : Directional
-        ``D_v`` with its error estimate.
-    analytic : float
-        ``⟨a, w⟩``.
-    tolerance : float
-        The right-hand side of the pass rule.
-    """
-
-    direction: np.ndarray
-    numeric: Directional
-    analytic: float
-    tolerance: float
-
-    @property
-    def mismatch(self) -> float:
-        """``⟨a, w⟩ − D_v``."""
-        return self.analytic - self.numeric.value
-
-    @property
-    def passed(self) -> bool:
-        """``|⟨a, w⟩ − D_v| ≤ τ`` (False when either side is not finite)."""
-        return bool(abs(self.mismatch) <= self.tolerance)
-
-
-def _rounding(analytic: np.ndarray, weights: np.ndarray, analytic_eps: float, scale: float) -> float:
-    return float(analytic_eps * np.sum((np.abs(analytic) + max(scale, 1.0)) * np.abs(weights)))
-
-
-def random_direction(theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Gaussian, each entry weighted by ``max(1, |θ_i|)``, scaled to unit norm."""
-    v = rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
-    norm = float(np.linalg.norm(v))
-    unit: np.ndarray = v / norm if norm else v
-    return unit
-
-
-@dataclass(frozen=True)
-class JointCheck:
-    """Every block checked at once along one direction whose part in each block has unit norm.
-
-    A wrong block moves ``Σ_b ⟨a_b, w_b⟩ − D_v`` exactly as much as it would alone; errors of
-    different blocks cancel only for directions of probability zero. So one evaluation stencil
-    tests every block, and per-block checks are needed only when it fails.
+    With several blocks, a wrong block moves ``Σ_b ⟨a_b, w_b⟩ − D_v`` exactly as much as it would
+    alone; errors of different blocks cancel only for directions of probability zero. So one
+    stencil tests every block, and per-block checks are needed only when it fails.
 
     Attributes
     ----------
     directions : dict of str to ndarray
-        The unit-norm part of ``v`` in each block.
+        The unit-norm part ``v_b`` of the direction in each block moved.
     numeric : Directional
+        ``D_v`` with its error estimate.
     analytic : float
         ``Σ_b ⟨a_b, w_b⟩``.
     tolerance : float
+        The right-hand side of the pass rule.
     """
 
     directions: dict[str, np.ndarray]
@@ -108,11 +72,15 @@ class JointCheck:
 
     @property
     def passed(self) -> bool:
-        """``|mismatch| ≤ τ``."""
+        """``|mismatch| ≤ τ`` (False when either side is not finite)."""
         return bool(abs(self.mismatch) <= self.tolerance)
 
 
-def check_joint(
+def _rounding(analytic: np.ndarray, weights: np.ndarray, analytic_eps: float, scale: float) -> float:
+    return float(analytic_eps * np.sum((np.abs(analytic) + max(scale, 1.0)) * np.abs(weights)))
+
+
+def check_direction(
     probe: CostProbe,
     analytic: dict[str, np.ndarray],
     rng: np.random.Generator,
@@ -120,73 +88,38 @@ def check_joint(
     analytic_eps: dict[str, float],
     scale: float,
     safety: float,
-) -> JointCheck:
-    """Check all ``analytic`` blocks along one random direction (3 evaluations).
+    directions: dict[str, np.ndarray] | None = None,
+) -> DirectionCheck:
+    """Check the ``analytic`` blocks along one random direction (3 evaluations).
 
     Parameters
     ----------
     probe : CostProbe
     analytic : dict of str to ndarray
-        Analytic gradients (float64, their parameters' shapes) of the blocks to move.
+        Analytic gradients (float64, their parameters' shapes) of the blocks to move; one block
+        to check it alone.
     rng : numpy.random.Generator
+        Source of the direction: Gaussian, weighted by ``max(1, |θ_i|)``, unit norm per block.
     analytic_eps : dict of str to float
         Machine epsilon of each analytic gradient's dtype.
-    scale, safety : float
-        As for :func:`check_direction`.
-
-    Returns
-    -------
-    JointCheck
-    """
-    directions = {name: random_direction(probe.point[name], rng) for name in analytic}
-    numeric = directional_difference(probe, directions)
-    value = sum(float(np.sum(a * numeric.weights[name])) for name, a in analytic.items())
-    rounding = sum(
-        _rounding(a, numeric.weights[name], analytic_eps[name], scale) for name, a in analytic.items()
-    )
-    return JointCheck(directions, numeric, value, safety * (numeric.error + rounding))
-
-
-def check_direction(
-    probe: CostProbe,
-    name: str,
-    analytic: np.ndarray,
-    rng: np.random.Generator,
-    *,
-    analytic_eps: float,
-    scale: float,
-    safety: float,
-    direction: np.ndarray | None = None,
-) -> DirectionCheck:
-    """Check block ``name`` along one random unit direction (3 evaluations).
-
-    Parameters
-    ----------
-    probe : CostProbe
-    name : str
-        The parameter.
-    analytic : ndarray
-        Its analytic gradient, float64, the parameter's shape.
-    rng : numpy.random.Generator
-        Source of the direction: Gaussian, weighted by ``max(1, |θ_i|)``, unit norm.
-    analytic_eps : float
-        Machine epsilon of the analytic gradient's dtype.
     scale : float
         ``G``, the gradient's scale.
     safety : float
-    direction : ndarray, optional
-        A unit direction to use instead of a fresh random one.
+    directions : dict of str to ndarray, optional
+        Unit directions to use instead of fresh random ones.
 
     Returns
     -------
     DirectionCheck
     """
-    v = random_direction(probe.point[name], rng) if direction is None else direction
-    numeric = directional_difference(probe, {name: v})
-    weights = numeric.weights[name]
-    value = float(np.sum(analytic * weights))
-    tolerance = safety * (numeric.error + _rounding(analytic, weights, analytic_eps, scale))
-    return DirectionCheck(v, numeric, value, tolerance)
+    if directions is None:
+        directions = {name: random_direction(probe.point[name], rng) for name in analytic}
+    numeric = directional_difference(probe, directions)
+    value = sum(float(np.sum(a * numeric.weights[name])) for name, a in analytic.items())
+    rounding = sum(
+        _rounding(a, numeric.weights[name], analytic_eps[name], scale) for name, a in analytic.items()
+    )
+    return DirectionCheck(directions, numeric, value, safety * (numeric.error + rounding))
 
 
 def localise(
@@ -209,7 +142,7 @@ def localise(
     analytic : ndarray
         The block's analytic gradient, float64.
     failed : DirectionCheck
-        A direction along which the block failed; its mismatch is split between halves.
+        A direction along which block ``name`` alone failed; its mismatch is split between halves.
     analytic_eps, scale, safety : float
         As for :func:`check_direction`.
     max_wrong : int, default 8
@@ -223,7 +156,7 @@ def localise(
         True when the block is wrong in more than ``max_wrong`` places.
     """
     a = analytic.reshape(-1)
-    v = failed.direction.reshape(-1)
+    v = failed.directions[name].reshape(-1)
     h = relative_step("central", probe.noise, probe.cost)
     truncation = failed.numeric.truncation
     pending: list[tuple[np.ndarray, float, float]] = [(np.arange(a.size), failed.mismatch, failed.tolerance)]

@@ -305,6 +305,7 @@ class CostProbe:
             )
         self.noise = self.eps * max(abs(self.cost), 1.0)
         self.noise_measured = False
+        self._complex: dict[str, np.ndarray] | None = None
 
     @property
     def size(self) -> int:
@@ -379,17 +380,36 @@ class CostProbe:
         return self.noise
 
     def complex_entry(self, name: str, index: tuple[int, ...], h: float) -> complex:
-        """``J(θ + i h e_i)`` evaluated on complex copies; raises if the result is not complex."""
-        values = {key: value.astype(np.complex128) for key, value in self.point.items()}
-        values[name][index] += 1j * h
-        return self._complex_call(values)
+        """``J(θ + i h e_i)`` on complex copies; raises if the result is not complex."""
+        work = self._complex_work()
+        theta = work[name]
+        theta[index] += 1j * h
+        try:
+            return self._complex_call(work)
+        except Exception as error:
+            raise GradcheckError(
+                f"the cost function raised {type(error).__name__}: {error} (called "
+                f"{_perturbed(name, index, h)}i, a complex step); fix the cost or use another method"
+            ) from error
+        finally:
+            theta[index] = self.point[name][index]
 
     def complex_along(self, direction: Mapping[str, np.ndarray], h: float) -> complex:
         """``J(θ + i h v)`` on complex copies."""
-        values = {key: value.astype(np.complex128) for key, value in self.point.items()}
-        for key, v in direction.items():
-            values[key] += 1j * h * v
-        return self._complex_call(values)
+        work = self._complex_work()
+        try:
+            for key, v in direction.items():
+                work[key] += 1j * h * v
+            return self._complex_call(work)
+        finally:
+            for key in direction:
+                work[key][...] = self.point[key]
+
+    def _complex_work(self) -> dict[str, np.ndarray]:
+        """complex128 copies of the point, made once and restored after every call."""
+        if self._complex is None:
+            self._complex = {key: value.astype(np.complex128) for key, value in self.point.items()}
+        return self._complex
 
     def _complex_call(self, values: dict[str, np.ndarray]) -> complex:
         self.evaluations += 1
@@ -530,7 +550,7 @@ def complex_safety(probe: CostProbe, *, seed: int = 0) -> str | None:
     ``abs``/``conj`` (its complex derivative is wrong) is caught here. Four evaluations.
     """
     rng = np.random.default_rng(seed)
-    direction = unit_direction(probe.point, rng)
+    direction = {name: random_direction(theta, rng) for name, theta in probe.point.items()}
     try:
         value = probe.complex_along(direction, COMPLEX_STEP)
     except Exception as error:  # any failure on complex input means: not complex-safe
@@ -547,14 +567,12 @@ def complex_safety(probe: CostProbe, *, seed: int = 0) -> str | None:
     return None
 
 
-def unit_direction(shapes: Mapping[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """A random direction of unit norm, each entry weighted by ``max(1, |θ_i|)`` before normalising."""
-    raw = {
-        name: rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
-        for name, theta in shapes.items()
-    }
-    norm = math.sqrt(sum(float(np.sum(v**2)) for v in raw.values()))
-    return {name: v / norm for name, v in raw.items()}
+def random_direction(theta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A random direction for one block: Gaussian, each entry weighted by ``max(1, |θ_i|)``, unit norm."""
+    v = rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
+    norm = float(np.linalg.norm(v))
+    unit: np.ndarray = v / norm if norm else v
+    return unit
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import numpy as np
 
 from gradcheck.compare import block_relative_error, element_relative_errors, kink_verdict, tolerance
 from gradcheck.diagnose import shape_diagnosis, value_diagnosis
-from gradcheck.directional import DirectionCheck, JointCheck, check_direction, check_joint, localise
+from gradcheck.directional import DirectionCheck, check_direction, localise
 from gradcheck.errors import GradcheckError
 from gradcheck.numerical import (
     CostProbe,
@@ -335,7 +335,7 @@ class _Check:
         return plan
 
     def run(self) -> dict[str, GradientResult]:
-        # blocks checked along directions are first checked all at once (see check_joint)
+        # blocks checked along directions are first checked all at once (see DirectionCheck)
         self.joint_blocks = {
             name: array.astype(np.float64)
             for name, (_, array) in self.analytic.items()
@@ -344,10 +344,10 @@ class _Check:
             and bool(np.all(np.isfinite(array)))
         }
         eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in self.analytic.items()}
-        self.joint: list[JointCheck] = []
+        self.joint: list[DirectionCheck] = []
         if self.joint_blocks:
             self.joint = [
-                check_joint(
+                check_direction(
                     self.probe,
                     self.joint_blocks,
                     self.rng,
@@ -489,27 +489,26 @@ class _Check:
             for i in suspects:
                 if self._kink(name, int(i), float(a[i]), numeric[i], tau[i], eps):
                     fd_wrong[i], kinks[i] = False, True
-        checks: list[DirectionCheck | JointCheck] = []
+        joint: list[DirectionCheck] = self.joint if name in self.joint_blocks else []
+        own: list[DirectionCheck] = []  # this block alone, after a joint direction failed
         unexplained = False
         if flat is None:
             scale, safety = self.scale, options.safety
             block = a.reshape(array.shape)
-            if name in self.joint_blocks:
-                checks = list(self.joint)
-                failed_joint = [j for j in self.joint if not j.passed]
-                if failed_joint:  # some block is wrong: is it this one? its own part, measured alone
-                    own = check_direction(
+            failed_joint = [j for j in joint if not j.passed]
+            if failed_joint:  # some block is wrong: is it this one? its own part, measured alone
+                own.append(
+                    check_direction(
                         probe,
-                        name,
-                        block,
+                        {name: block},
                         self.rng,
-                        analytic_eps=eps,
+                        analytic_eps={name: eps},
                         scale=scale,
                         safety=safety,
-                        direction=failed_joint[0].directions[name],
+                        directions={name: failed_joint[0].directions[name]},
                     )
-                    checks.append(own)
-            failed = [c for c in checks if isinstance(c, DirectionCheck) and not c.passed]
+                )
+            failed = [c for c in own if not c.passed]
             if failed and self.reference is None:
                 found, gave_up = localise(
                     probe,
@@ -534,15 +533,13 @@ class _Check:
                 if not fd_wrong.any() and not gave_up:
                     # nothing located: one fresh direction decides between a fluke and a diffuse error
                     again = check_direction(
-                        probe, name, block, self.rng, analytic_eps=eps, scale=scale, safety=safety
+                        probe, {name: block}, self.rng, analytic_eps={name: eps}, scale=scale, safety=safety
                     )
-                    checks.append(again)
+                    own.append(again)
                     unexplained = not again.passed
                 unexplained = unexplained or gave_up
         # with the reference no search follows a failed direction: the failure is FD's dissent
-        dissent = self.reference is not None and any(
-            isinstance(c, DirectionCheck) and not c.passed for c in checks
-        )
+        dissent = self.reference is not None and any(not c.passed for c in own)
         fd_agrees = not fd_wrong.any() and not unexplained and not dissent and bool(finite.all())
         if reference_wrong is None:
             wrong = wrong | fd_wrong
@@ -561,7 +558,8 @@ class _Check:
             judged,
             wrong,
             kinks,
-            checks,
+            own or joint,
+            len(joint) + len(own),
             failed_block,
             fd_agrees,
             None if reference_wrong is None else not bool((reference_wrong & ~kinks).any()),
@@ -578,7 +576,8 @@ class _Check:
         judged: np.ndarray,
         wrong: np.ndarray,
         kinks: np.ndarray,
-        checks: list[DirectionCheck | JointCheck],
+        checks: list[DirectionCheck],
+        directions: int,
         failed: bool,
         fd_agrees: bool,
         reference_agrees: bool | None,
@@ -603,9 +602,7 @@ class _Check:
             )
         if known.all():
             relative = block_relative_error(a, numeric)
-        elif checks:  # the block's relative error along the random directions (its own, if measured)
-            own: list[DirectionCheck | JointCheck] = [c for c in checks if isinstance(c, DirectionCheck)]
-            checks = own or checks
+        elif checks:  # the block's relative error along the random directions
             mismatch = math.sqrt(sum(c.mismatch**2 for c in checks))
             norms = math.sqrt(sum(c.analytic**2 for c in checks)) + math.sqrt(
                 sum(c.numeric.value**2 for c in checks)
@@ -636,7 +633,7 @@ class _Check:
             if diagnosis is None and n_failed == 0:
                 diagnosis = Diagnosis(
                     "unknown",
-                    f"{key} disagrees with finite differences along {len(checks)} random directions, but "
+                    f"{key} disagrees with finite differences along {directions} random directions, but "
                     "no single entry could be singled out: many entries are slightly off. Check it with "
                     "mode='exhaustive' to see every entry.",
                 )
@@ -660,8 +657,10 @@ class _Check:
             numeric_reference_error=numeric_reference_error,
             diagnosis=diagnosis,
             mode=mode,
-            checked=int(np.count_nonzero(judged & np.isfinite(numeric))) if plan is not None or checks else 0,
-            directions=len(checks),
+            checked=int(np.count_nonzero(judged & np.isfinite(numeric)))
+            if plan is not None or directions
+            else 0,
+            directions=directions,
             n_kinks=int(np.count_nonzero(kinks)),
             fd_agrees=fd_agrees,
             reference_agrees=reference_agrees,
@@ -686,10 +685,9 @@ class _Check:
             return False
         return check_direction(
             self.probe,
-            name,
-            candidate,
+            {name: candidate},
             self.rng,
-            analytic_eps=eps,
+            analytic_eps={name: eps},
             scale=self.scale,
             safety=self.options.safety,
         ).passed
