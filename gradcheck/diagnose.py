@@ -1,17 +1,48 @@
-"""Name the mistake behind a failed gradient, when it is evident from the numbers.
+"""Name the mistake behind a failed gradient: what is wrong, where, and the fix.
 
-For now: problems of shape (transposed, missing ``keepdims``, summed to a scalar), gradients
-left as zeros, and non-finite values. Comparing with the catalog of realistic mistakes
-(``network/mistakes.py``) comes later.
+Two routes, tried in this order for each failed gradient of the parameter's shape:
+
+* **reference-aware** (``X`` and ``Y`` given and the cost recognised as the reference network):
+  every variant of the catalog of realistic mistakes (:mod:`network.mistakes`) is evaluated at
+  the learner's point, with the hidden activation the forward pass was recognised to use. The
+  variant that reproduces the learner's gradient to rounding, explaining the most failed
+  gradients and contradicting none, names the mistake (:func:`match_catalog`).
+* **generic** (any cost; :func:`value_diagnosis`): with ``t`` the right gradient (the reference,
+  else finite differences, entries and random directions ``u`` as far as they were measured)
+  and ``a`` the learner's,
+
+  - ``a = k t`` within tolerance: ``k = m`` is ``missing_1_over_m``, ``k = 1/m``
+    ``extra_1_over_m``, ``k = −1`` ``sign_flipped``, another constant ``scaled``;
+    ``k = ⟨a, t⟩ / ⟨t, t⟩``, fitted over the entries and the projections ``⟨a, u⟩, ⟨t, u⟩``;
+  - ``a − t = c θ`` within tolerance (``θ`` the parameter itself): an L2 term ``(λ/2m) ‖θ‖²``
+    in the cost that the gradient leaves out (``c = −λ/m``) or has with another factor;
+  - otherwise ``unknown``, with which rows, columns or entries are off and by how much.
+
+Shape problems (:func:`shape_diagnosis`), all-zero and non-finite gradients come first.
+:func:`summarize` turns the per-gradient diagnoses into the report's one-line summary.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
 import numpy as np
 
 from gradcheck.report import Diagnosis
+from network.activations import Activation
+from network.mistakes import CATALOG, Mistake
+from network.two_layer import PARAMETER_NAMES
 
-__all__ = ["shape_diagnosis", "value_diagnosis"]
+__all__ = [
+    "FORMULAS",
+    "Evidence",
+    "match_catalog",
+    "shape_diagnosis",
+    "summarize",
+    "value_diagnosis",
+]
 
 #: The right formula for each reference gradient, quoted in fixes.
 FORMULAS: dict[str, str] = {
@@ -21,9 +52,58 @@ FORMULAS: dict[str, str] = {
     "b2": "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
 }
 
+#: Codes that say the gradient is a constant multiple of the right one.
+FACTOR_CODES = ("missing_1_over_m", "extra_1_over_m", "sign_flipped", "scaled")
+
 
 def _fix(name: str, fallback: str) -> str:
     return f"write {FORMULAS[name]}" if name in FORMULAS else fallback
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What the check knows about one failed gradient of the right shape.
+
+    Attributes
+    ----------
+    name, label : str
+        Parameter name (``"W1"``) and the key the gradient came under (``"dW1"``).
+    analytic : ndarray
+        The learner's gradient, the parameter's shape, float64.
+    truth : ndarray
+        The right gradient where known (the reference, else finite differences), NaN elsewhere.
+    tolerance : ndarray
+        The tolerance each known entry was judged with, NaN elsewhere.
+    wrong : ndarray of bool
+        Entries judged wrong.
+    parameter : ndarray
+        The parameter's value at the point.
+    projections : list of (float, float, float, float)
+        ``(⟨a, u⟩, ⟨t, u⟩, tolerance, ⟨θ, u⟩)`` along the random directions ``u`` the block was
+        checked along (finite differences along ``u`` for ``⟨t, u⟩``).
+    transpose_matches : bool
+        Whether ``analytic.T`` passes (square matrices only).
+    """
+
+    name: str
+    label: str
+    analytic: np.ndarray
+    truth: np.ndarray
+    tolerance: np.ndarray
+    wrong: np.ndarray
+    parameter: np.ndarray
+    projections: list[tuple[float, float, float, float]] = field(default_factory=list)
+    transpose_matches: bool = False
+
+    def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(a, t, τ, θ)`` over known entries and directions, as flat arrays."""
+        known = np.isfinite(self.truth) & np.isfinite(self.tolerance)
+        columns = [self.analytic[known], self.truth[known], self.tolerance[known], self.parameter[known]]
+        if self.projections:
+            extra = np.array(self.projections, dtype=np.float64).T
+            columns = [np.concatenate([c, e]) for c, e in zip(columns, extra, strict=True)]
+        a, t, tau, theta = columns
+        return a, t, tau, theta
 
 
 def shape_diagnosis(
@@ -42,8 +122,8 @@ def shape_diagnosis(
     expected : tuple of int
         The parameter's shape.
     transpose_matches : bool or None
-        Whether the reshaped/transposed values agree with the numerical gradient (None when
-        the sizes differ, so nothing can be compared).
+        Whether the reshaped/transposed values agree with the right gradient (None when the
+        sizes differ, so nothing can be compared).
 
     Returns
     -------
@@ -59,8 +139,8 @@ def shape_diagnosis(
     if len(shape) == 2 and len(expected) == 2 and shape == expected[::-1]:
         fix = _fix(name, "swap the operands of the product (A @ B.T instead of B @ A.T) or transpose it")
         values = {
-            True: " Its transpose matches the numerical gradient, so only the orientation is wrong.",
-            False: " Its transpose does not match the numerical gradient either.",
+            True: " Its transpose matches the right gradient, so only the orientation is wrong.",
+            False: " Its transpose does not match the right gradient either.",
             None: "",
         }[transpose_matches]
         return Diagnosis(
@@ -84,6 +164,14 @@ def shape_diagnosis(
             f"{label} is a single number but {name} has shape {expected}: a sum without axis= adds up every "
             f"entry. Fix: {fix}.",
         )
+    if len(expected) == 2 and expected[1] == 1 and len(shape) == 2 and shape[0] == 1:
+        fix = _fix(name, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
+        return Diagnosis(
+            "shape_mismatch",
+            f"{label} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
+            f"(axis=0 adds up the units of each example; the examples are axis 1).{agree[transpose_matches]} "
+            f"Fix: {fix}.",
+        )
     fix = _fix(name, f"compute one derivative per entry of {name}")
     return Diagnosis(
         "shape_mismatch",
@@ -92,25 +180,155 @@ def shape_diagnosis(
     )
 
 
-def value_diagnosis(
-    name: str, label: str, analytic: np.ndarray, numeric: np.ndarray, transpose_matches: bool
-) -> Diagnosis | None:
-    """The evident mistake behind wrong values of the right shape, or None.
+def _factor(k: float, m: int | None) -> str:
+    """``k`` for a message: ``"m = 7"``, ``"1/m = 1/7"``, ``"2"``, ``"1/4"`` or ``"0.3127"``."""
+    if m is not None and m > 1 and math.isclose(k, m, rel_tol=1e-6):
+        return f"m = {m}"
+    if m is not None and m > 1 and math.isclose(k, 1.0 / m, rel_tol=1e-6):
+        return f"1/m = 1/{m}"
+    if k and math.isclose(k, round(k), rel_tol=1e-6):
+        return str(round(k))
+    if k and math.isclose(1.0 / k, round(1.0 / k), rel_tol=1e-6):
+        return f"1/{round(1.0 / k)}" if k > 0 else f"-1/{round(-1.0 / k)}"
+    return f"{k:.4g}"
+
+
+def _fits(a: np.ndarray, t: np.ndarray, tau: np.ndarray, k: float) -> bool:
+    """``a = k t`` within the tolerances, scaled with ``k`` (``t``'s errors are multiplied by it)."""
+    return bool(np.all(np.abs(a - k * t) <= max(1.0, abs(k)) * tau))
+
+
+def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
+    a, t, tau, _ = evidence.samples()
+    norm = float(np.dot(t, t))
+    if not a.size or norm == 0.0 or _fits(a, t, tau, 0.0):
+        return None  # the right gradient is (within tolerance) zero: no factor is measurable
+    k = float(np.dot(a, t)) / norm
+    label, name = evidence.label, evidence.name
+    fix = _fix(name, f"remove the factor from {label}")
+    cosine = float(np.dot(a, t)) / (float(np.linalg.norm(a)) * math.sqrt(norm) or 1.0)
+    where = f"(cosine {cosine:.6f}, over {a.size} measured values)"
+    if m is not None and m > 1 and _fits(a, t, tau, float(m)):
+        return Diagnosis(
+            "missing_1_over_m",
+            f"{label} is exactly m = {m} times too large {where}: the 1/m is missing. Fix: {fix}.",
+        )
+    if m is not None and m > 1 and _fits(a, t, tau, 1.0 / m):
+        return Diagnosis(
+            "extra_1_over_m",
+            f"{label} is exactly m = {m} times too small {where}: it is divided by m once too often. "
+            f"Fix: {fix}.",
+        )
+    if _fits(a, t, tau, -1.0):
+        return Diagnosis(
+            "sign_flipped",
+            f"{label} is exactly -1 times the right gradient {where}: its sign is flipped. Fix: {fix}.",
+        )
+    if _fits(a, t, tau, k):
+        hint = ""
+        if m is None:
+            hint = (
+                f" If you have m = {_factor(k, None)} examples, a 1/m is missing (pass m= or X and Y to "
+                "verify_gradients to have it checked)."
+                if k > 1
+                else ""
+            )
+        return Diagnosis(
+            "scaled",
+            f"{label} is exactly {_factor(k, m)} times the right gradient {where}: a stray constant factor."
+            f"{hint} Fix: {fix}.",
+        )
+    return None
+
+
+def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
+    a, t, tau, theta = evidence.samples()
+    norm = float(np.dot(theta, theta))
+    if not a.size or norm == 0.0:
+        return None
+    d = a - t
+    c = float(np.dot(d, theta)) / norm
+    if not (np.all(np.abs(d - c * theta) <= tau) and np.any(np.abs(c * theta) > tau)):
+        return None
+    label, name = evidence.label, evidence.name
+    lam = f" (λ = {abs(c) * m:.4g} with m = {m})" if m is not None else ""
+    right = FORMULAS.get(name, f"d{name} = ...")
+    if c < 0:
+        what = (
+            f"{label} = right − {abs(c):.4g}·{name} exactly: the cost has an L2 term (λ/2m)·‖{name}‖² with "
+            f"λ/m = {abs(c):.4g}{lam} that the gradient leaves out (or adds too little of)."
+        )
+    else:
+        what = (
+            f"{label} = right + {c:.4g}·{name} exactly: the gradient's L2 term is larger than the cost's "
+            f"(e.g. lambd * {name} where the cost's (lambd / 2m)·‖{name}‖² gives (lambd / m) * {name})."
+        )
+    return Diagnosis(
+        "missing_regularization",
+        f"{what} Fix: {right} + (lambd / m) * {name}, with the cost's own lambd.",
+    )
+
+
+def _locate(evidence: Evidence) -> str:
+    """Where the wrong entries are: whole rows, whole columns, or the first few, and by how much."""
+    wrong, a, t, name = evidence.wrong, evidence.analytic, evidence.truth, evidence.name
+    count = int(np.count_nonzero(wrong))
+    if not count:
+        return "no single entry could be singled out: many entries are slightly off"
+    known = np.isfinite(t)
+    parts = [
+        f"{count} of {wrong.size} entries are off" if known.all() else f"at least {count} entries are off"
+    ]
+    if wrong.ndim == 2 and known.all() and wrong.shape[1] > 1 and wrong.shape[0] > 1:
+        rows = [int(i) for i in np.flatnonzero(wrong.all(axis=1))]
+        cols = [int(j) for j in np.flatnonzero(wrong.all(axis=0))]
+        if (
+            rows
+            and len(rows) < wrong.shape[0]
+            and np.array_equal(wrong, np.isin(np.arange(wrong.shape[0]), rows)[:, None] & np.ones_like(wrong))
+        ):
+            parts.append(f"whole rows {rows} of {name} (units {rows})")
+        elif (
+            cols
+            and len(cols) < wrong.shape[1]
+            and np.array_equal(wrong, np.ones_like(wrong) & np.isin(np.arange(wrong.shape[1]), cols)[None, :])
+        ):
+            parts.append(f"whole columns {cols} of {name}")
+    flat = np.flatnonzero(wrong.reshape(-1))
+    excess = np.abs(a.reshape(-1) - t.reshape(-1))[flat]
+    worst = flat[np.argsort(-np.nan_to_num(excess, nan=np.inf))][:3]
+    shown = []
+    for i in worst:
+        index = list(np.unravel_index(int(i), a.shape)) if a.shape else []
+        value, right = float(a.reshape(-1)[i]), float(t.reshape(-1)[i])
+        ratio = f", {value / right:.3g}×" if right and math.isfinite(right) else ""
+        shown.append(f"{name}{[int(j) for j in index]}: {value:.6g} vs {right:.6g}{ratio}")
+    parts.append("largest: " + "; ".join(shown))
+    a_s, t_s, _, _ = evidence.samples()
+    norms = float(np.linalg.norm(a_s)) * float(np.linalg.norm(t_s))
+    if norms:
+        parts.append(f"cosine with the right gradient {float(np.dot(a_s, t_s)) / norms:.4f}")
+    return "; ".join(parts)
+
+
+def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
+    """The generic diagnosis of a failed gradient of the right shape (any cost).
 
     Parameters
     ----------
-    name, label : str
-        Parameter name and the gradient's key.
-    analytic, numeric : ndarray
-        Same shape, float64.
-    transpose_matches : bool
-        Whether ``analytic.T`` agrees with ``numeric`` (square matrices only).
+    evidence : Evidence
+        What the check measured on the block.
+    m : int or None
+        The number of examples (``X.shape[1]``, or the caller's ``m=``), to recognise a missing
+        or extra 1/m; None when unknown.
 
     Returns
     -------
-    Diagnosis or None
-        ``non_finite``, ``zero_gradient`` or ``transposed``; None when nothing is evident.
+    Diagnosis
+        ``non_finite``, ``zero_gradient``, ``transposed``, ``missing_1_over_m``,
+        ``extra_1_over_m``, ``sign_flipped``, ``scaled``, ``missing_regularization`` or ``unknown``.
     """
+    analytic, label, name = evidence.analytic, evidence.label, evidence.name
     if not np.all(np.isfinite(analytic)):
         count = int(np.count_nonzero(~np.isfinite(analytic)))
         first = tuple(int(i) for i in np.argwhere(~np.isfinite(analytic))[0])
@@ -119,18 +337,207 @@ def value_diagnosis(
             f"{label} holds {count} NaN/inf entries (first at {name}{list(first)}); look for log(0), "
             "0/0 or overflow in the backward pass.",
         )
-    if not np.any(analytic) and np.any(numeric):
+    if not np.any(analytic):
         fix = _fix(name, f"compute the derivative of the cost with respect to {name}")
         return Diagnosis(
             "zero_gradient",
             f"{label} is all zeros but the cost does change with {name}: was it left as "
             f"np.zeros(...)? Fix: {fix}.",
         )
-    if transpose_matches:
+    if evidence.transpose_matches:
         fix = _fix(name, "swap the operands of the product or transpose it")
         return Diagnosis(
             "transposed",
             f"{label} is the transpose of the right gradient ({name} is square, so the shapes agree). "
             f"Fix: {fix}.",
         )
-    return None
+    diagnosis = _constant_factor(evidence, m) or _regularization(evidence, m)
+    if diagnosis is not None:
+        return diagnosis
+    return Diagnosis(
+        "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}."
+    )
+
+
+# -- the catalog -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Match:
+    """A catalog variant that reproduces some of the learner's failed gradients."""
+
+    mistake: Mistake
+    explains: tuple[str, ...]
+
+
+def match_catalog(
+    point: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    activation: Activation,
+    analytic: Mapping[str, np.ndarray],
+    failed: Sequence[str],
+    right: Mapping[str, np.ndarray],
+    magnitude: Mapping[str, np.ndarray],
+    eps: Mapping[str, float],
+    safety: float,
+) -> dict[str, Match]:
+    """Which catalog variant reproduces each failed gradient, at the learner's point.
+
+    A variant's gradient ``v`` reproduces the learner's ``a`` when
+    ``|a − v| ≤ safety · ε (|a| + |v| + M + max|v|)`` entry by entry (``M`` the rounding
+    magnitude of the right gradient): two implementations of one formula agree that closely,
+    two different formulas do not. A variant is *contradicted* when it changes a gradient the
+    learner got right. Each failed gradient gets the uncontradicted variant that reproduces it and
+    the most other failed gradients; ties go to the catalog's order.
+
+    Parameters
+    ----------
+    point : mapping
+        The parameters, float64.
+    X, Y : ndarray
+        The data, (n_x, m) and (n_y, m).
+    activation : Activation
+        The hidden activation the cost was recognised to use.
+    analytic : mapping
+        The learner's gradients of the right shape, float64, keyed by parameter name.
+    failed : sequence of str
+        The parameters whose gradients failed.
+    right : mapping
+        The right gradients (the reference's).
+    magnitude : mapping
+        Rounding magnitudes ``M`` of the right gradients.
+    eps : mapping
+        Machine epsilon of each learner gradient's dtype.
+    safety : float
+
+    Returns
+    -------
+    dict of str to Match
+        For the failed gradients a variant explains.
+    """
+    n_h, n_x = point["W1"].shape
+    shape = (n_x, n_h, Y.shape[0], X.shape[1])
+
+    def agree(name: str, a: np.ndarray, v: np.ndarray) -> bool:
+        tau = safety * eps[name] * (np.abs(a) + np.abs(v) + magnitude[name] + np.max(np.abs(v)))
+        return bool(np.all(np.abs(a - v) <= tau))
+
+    matches: list[Match] = []
+    for mistake in CATALOG:
+        if mistake.cost is not None or not mistake.applies(activation, shape):
+            continue  # a variant with its own cost cannot have matched the reference cost
+        try:
+            with np.errstate(all="ignore"):
+                grads = mistake.at(dict(point), X, Y, activation)
+        except (ValueError, FloatingPointError):
+            continue
+        explains: list[str] = []
+        contradicted = False
+        for name in PARAMETER_NAMES:
+            v = np.asarray(grads[f"d{name}"], dtype=np.float64)
+            if v.shape != point[name].shape or not np.all(np.isfinite(v)):
+                if name not in failed:
+                    contradicted = True
+                continue
+            changed = not agree(name, v, right[name])
+            if not changed:
+                continue
+            if name not in failed:
+                contradicted = True
+            elif name in analytic and agree(name, analytic[name], v):
+                explains.append(name)
+        if explains and not contradicted:
+            matches.append(Match(mistake, tuple(explains)))
+    best: dict[str, Match] = {}
+    for match in sorted(matches, key=lambda item: -len(item.explains)):  # stable: catalog order on ties
+        for name in match.explains:
+            best.setdefault(name, match)
+    return best
+
+
+def catalog_diagnosis(
+    match: Match, name: str, label: str, activation: Activation, generic: Diagnosis, labels: Mapping[str, str]
+) -> Diagnosis:
+    """The message for a gradient a catalog variant reproduces: what, where, the fix.
+
+    ``generic`` is the generic diagnosis of the same gradient; its measured factor is quoted
+    when it names the same kind of mistake.
+    """
+    mistake = match.mistake
+    meaning, wrote, fix = mistake.describe(activation)
+    code = mistake.code or "unknown"
+    where = ", ".join(labels.get(n, f"d{n}") for n in match.explains)
+    head = f"{where}: {meaning}"
+    if code in FACTOR_CODES and generic.code in FACTOR_CODES:
+        head = generic.message.split(" (cosine", 1)[0] + f": {meaning}"
+    elif code == "missing_regularization":
+        head = generic.message.split(" Fix:", 1)[0].rstrip(".") + f": {meaning}"
+    context = ""
+    if code == "wrong_activation_derivative":
+        g = activation.name if activation.alpha is None else f"{activation.name} (alpha={activation.alpha:g})"
+        context = f" For the {g} hidden layer g'(Z1) = {activation.formula}."
+    return Diagnosis(
+        code, f"{head}. Your code computes `{wrote}`, which reproduces {where} exactly.{context} Fix: {fix}."
+    )
+
+
+# -- the one-line summary ----------------------------------------------------------------------
+
+
+def summarize(
+    diagnoses: Mapping[str, Diagnosis], labels: Mapping[str, str], m: int | None
+) -> Diagnosis | None:
+    """The report's one-line summary of the failed gradients' diagnoses.
+
+    Parameters
+    ----------
+    diagnoses : mapping
+        Parameter name -> diagnosis of each failed gradient.
+    labels : mapping
+        Parameter name -> the gradient's key (``"dW1"``).
+    m : int or None
+
+    Returns
+    -------
+    Diagnosis or None
+        The shared code when every failed gradient has the same one (``unknown`` with the codes
+        listed otherwise), and a message that names the gradients and, where the pattern of
+        failed gradients points at one step of the backward pass, that step.
+    """
+    if not diagnoses:
+        return None
+    names = [n for n in PARAMETER_NAMES if n in diagnoses] + [
+        n for n in diagnoses if n not in PARAMETER_NAMES
+    ]
+    codes = {diagnoses[n].code for n in names}
+    which = ", ".join(labels.get(n, f"d{n}") for n in names)
+    step = ""
+    failed = set(names)
+    if failed == set(PARAMETER_NAMES):
+        step = " Every gradient is off: look at dZ2 or at a factor every gradient shares."
+    elif failed == {"W1", "b1"}:
+        step = " Layer 2 is right and dW1, db1 are off: the mistake is in dZ1 (W2.T, dZ2 or g'(Z1))."
+    if len(codes) == 1:
+        (code,) = codes
+        first = diagnoses[names[0]].message
+        if len(names) == 1 or all(diagnoses[n].message == first for n in names):
+            return Diagnosis(code, first)
+        if code == "missing_1_over_m" and failed == set(PARAMETER_NAMES):
+            message = (
+                f"Every gradient is exactly m = {m} times the right one: the 1/m is missing everywhere "
+                "(or the cost is a mean while the gradients are those of the sum). Fix: divide each by m."
+            )
+        elif code == "extra_1_over_m" and failed == set(PARAMETER_NAMES):
+            message = (
+                f"Every gradient is exactly 1/m = 1/{m} of the right one: the cost is a sum (no 1/m) while "
+                "the gradients divide by m, or dZ2 was divided by m and then dW2, db2 again. Fix: average "
+                "the cost over the examples, and divide by m once, in dW and db."
+            )
+        elif code == "sign_flipped" and failed == set(PARAMETER_NAMES):
+            message = "Every gradient has the wrong sign: dZ2 is flipped. Fix: dZ2 = A2 - Y."
+        else:
+            message = f"{which}: {first}{step if code == 'unknown' else ''}"
+        return Diagnosis(code, message)
+    parts = "; ".join(f"{labels.get(n, 'd' + n)}: {diagnoses[n].code}" for n in names)
+    return Diagnosis("unknown", f"Several mistakes: {parts}.{step} See each gradient's diagnosis.")

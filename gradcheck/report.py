@@ -253,6 +253,9 @@ class GradientReport:
         The mode asked for: ``"auto"``, ``"exhaustive"``, ``"sampled"`` or ``"directional"``.
     notes : tuple of str
         What else the user should know (a fallback of the method, a noisy cost).
+    diagnosis : Diagnosis or None
+        The likely mistake behind the failed gradients, in one line (None when all passed);
+        each gradient's own diagnosis is in ``report[name].diagnosis``.
     """
 
     results: dict[str, GradientResult]
@@ -262,6 +265,7 @@ class GradientReport:
     ignored_keys: tuple[str, ...] = field(default=())
     mode: str = "auto"
     notes: tuple[str, ...] = field(default=())
+    diagnosis: Diagnosis | None = None
 
     @property
     def n_kinks(self) -> int:
@@ -310,6 +314,9 @@ class GradientReport:
             "reference": self.reference,
             "ignored_keys": list(self.ignored_keys),
             "notes": list(self.notes),
+            "diagnosis": None
+            if self.diagnosis is None
+            else {"code": self.diagnosis.code, "message": self.diagnosis.message},
             "gradients": {name: result.to_dict() for name, result in self.results.items()},
         }
 
@@ -336,7 +343,10 @@ class GradientReport:
                 verdict += f" ({result.n_kinks} kink{'s' * (result.n_kinks > 1)})"
             row += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, verdict]
             table.add_row(*row)
-        lines: list[Any] = [Text(self.headline()), table]
+        lines: list[Any] = [Text(self.headline())]
+        if self.diagnosis is not None:
+            lines.append(Text(f"Likely mistake ({self.diagnosis.code}): {self.diagnosis.message}"))
+        lines.append(table)
         lines += [Text(result.summary()) for result in self.failed]
         footer = f"{self.method} differences ({self.mode} mode), {self.evaluations} cost evaluations"
         if self.reference is not None:

@@ -15,6 +15,7 @@ modified: the cost and the learner's functions only ever see copies.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import inspect
 import math
 from collections.abc import Callable, Mapping
@@ -24,7 +25,14 @@ from typing import Any
 import numpy as np
 
 from gradcheck.compare import block_relative_error, element_relative_errors, kink_verdict, tolerance
-from gradcheck.diagnose import shape_diagnosis, value_diagnosis
+from gradcheck.diagnose import (
+    Evidence,
+    catalog_diagnosis,
+    match_catalog,
+    shape_diagnosis,
+    summarize,
+    value_diagnosis,
+)
 from gradcheck.directional import DirectionCheck, check_direction, localise
 from gradcheck.errors import GradcheckError
 from gradcheck.numerical import (
@@ -67,6 +75,7 @@ def verify_gradients(
     samples: int = 16,
     seed: int = 0,
     max_wrong: int = 8,
+    m: int | None = None,
 ) -> GradientReport:
     """Check every gradient entry against finite differences, and against autograd when possible.
 
@@ -122,12 +131,16 @@ def verify_gradients(
         Seed of the random directions and samples.
     max_wrong : int, default 8
         Group testing stops looking for single wrong entries beyond this many.
+    m : int, optional
+        The number of examples, so that a gradient exactly ``m`` times (or ``1/m`` of) the right
+        one is named a missing (or extra) 1/m. Default: ``X.shape[1]`` when ``X`` is given.
 
     Returns
     -------
     GradientReport
         ``report.passed``; ``report["W1"]`` (or ``report["dW1"]``) with ``.passed``,
-        ``.relative_error``, ``.diagnosis``, the worst entry and its values.
+        ``.relative_error``, ``.diagnosis``, the worst entry and its values; ``report.diagnosis``
+        sums up the likely mistakes (see :mod:`gradcheck.diagnose`).
 
     Raises
     ------
@@ -144,6 +157,8 @@ def verify_gradients(
     for option, value in (("directions", directions), ("samples", samples), ("max_wrong", max_wrong)):
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise GradcheckError(f"{option} must be a positive integer, got {value!r}")
+    if m is not None and not (isinstance(m, int | np.integer) and not isinstance(m, bool) and m >= 1):
+        raise GradcheckError(f"m (the number of examples) must be a positive integer, got {m!r}")
     learner = forward is not None or backward is not None
     if learner:
         if cost_fn is not None or gradients is not None:
@@ -190,6 +205,12 @@ def verify_gradients(
         raise GradcheckError(
             f"gradients must be a dict such as {{'dW1': dW1, 'db1': db1}}, got a {type(gradients).__name__}"
         )
+    if X is not None:
+        if m is not None and m != X.shape[1]:
+            raise GradcheckError(
+                f"m={m} but X has {X.shape[1]} examples (columns); leave m out or make them agree"
+            )
+        m = int(X.shape[1])
     options = _Options(method, step, safety, mode, directions, samples, seed, max_wrong)
     probe = CostProbe(cost_fn, parameters)
     reference: ReferenceMatch | None = None
@@ -242,10 +263,14 @@ def verify_gradients(
         before = probe.noise
         probe.measure_noise()  # a failure may only mean the cost is noisier than its dtype
         if probe.noise > before:
-            results = _Check(probe, reference, options, analytic).run()
+            check = _Check(probe, reference, options, analytic)
+            results = check.run()
     ignored = tuple(str(k) for k in gradients if not any(k == n or k == f"d{n}" for n in parameters))
+    everything = {name: early.get(name) or results[name] for name in probe.point}
+    everything, summary = _diagnose(check, everything, X, Y, None if m is None else int(m))
     return GradientReport(
-        results={name: early.get(name) or results[name] for name in probe.point},
+        results=everything,
+        diagnosis=summary,
         method=check.method,
         evaluations=probe.evaluations,
         reference=None if reference is None else reference.description,
@@ -288,6 +313,7 @@ class _Check:
     ) -> None:
         self.probe, self.reference, self.options, self.analytic = probe, reference, options, analytic
         self.rng = np.random.default_rng(options.seed)
+        self.evidence: dict[str, Evidence] = {}  # failed blocks of the right shape, for diagnosis
         self.plan = self._plan()
         entries = {name: flat for name, flat in self.plan.items() if flat is not None and flat.size}
         self.fd: FiniteDifferences | None = None
@@ -620,23 +646,29 @@ class _Check:
                     self.fd.gradient[name].reshape(-1)[mask], exact[mask]
                 )
         n_failed = int(np.count_nonzero(wrong))
-        diagnosis = None
         if failed:
             values = a.reshape(shape)
-            diagnosis = value_diagnosis(
-                name,
-                key,
-                values,
-                self._numeric_for_diagnosis(name, numeric, shape),
-                self._transpose_matches(name, values),
-            )
-            if diagnosis is None and n_failed == 0:
-                diagnosis = Diagnosis(
-                    "unknown",
-                    f"{key} disagrees with finite differences along {directions} random directions, but "
-                    "no single entry could be singled out: many entries are slightly off. Check it with "
-                    "mode='exhaustive' to see every entry.",
+            projections = [
+                (
+                    c.analytic,
+                    c.numeric.value,
+                    c.tolerance,
+                    float(np.sum(self.probe.point[name] * c.numeric.weights[name])),
                 )
+                for c in checks
+                if set(c.directions) == {name}
+            ]
+            self.evidence[name] = Evidence(
+                name=name,
+                label=key,
+                analytic=values,
+                truth=self._truth(name, numeric, shape),
+                tolerance=tau.reshape(shape),
+                wrong=wrong.reshape(shape),
+                parameter=self.probe.point[name],
+                projections=projections,
+                transpose_matches=self._transpose_matches(name, values),
+            )
         plan = self.plan[name]
         mode = "directional" if plan is None else ("exhaustive" if plan.size == a.size else "sampled")
         return GradientResult(
@@ -655,7 +687,6 @@ class _Check:
             worst_tolerance=worst_values[3],
             reference_error=reference_error,
             numeric_reference_error=numeric_reference_error,
-            diagnosis=diagnosis,
             mode=mode,
             checked=int(np.count_nonzero(judged & np.isfinite(numeric)))
             if plan is not None or directions
@@ -666,11 +697,11 @@ class _Check:
             reference_agrees=reference_agrees,
         )
 
-    def _numeric_for_diagnosis(self, name: str, numeric: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """The best full numeric map available: the reference, else FD (zeros where unknown)."""
+    def _truth(self, name: str, numeric: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """The right gradient as far as known: the reference where there is one, else what FD measured."""
         if self.reference is not None:
             return self.reference.gradient[name]
-        return np.where(np.isfinite(numeric), numeric, 0.0).reshape(shape)
+        return numeric.reshape(shape)
 
     def _agrees(self, name: str, candidate: np.ndarray, eps: float) -> bool:
         """Would ``candidate`` (the parameter's shape) pass? Reference, FD map, or one direction."""
@@ -718,6 +749,59 @@ class _Check:
             diagnosis=shape_diagnosis(name, key, values, expected, transpose_matches),
             mode="none",
         )
+
+
+def _diagnose(
+    check: _Check,
+    results: dict[str, GradientResult],
+    X: np.ndarray | None,
+    Y: np.ndarray | None,
+    m: int | None,
+) -> tuple[dict[str, GradientResult], Diagnosis | None]:
+    """Each failed gradient's diagnosis (catalog first, then generic), kinks on passed ones, and the
+    one-line summary (see :mod:`gradcheck.diagnose`)."""
+    labels = {name: result.label for name, result in results.items()}
+    failed = [name for name, result in results.items() if not result.passed]
+    matches = {}
+    reference = check.reference
+    if reference is not None and check.evidence and X is not None and Y is not None:
+        analytic = {name: evidence.analytic for name, evidence in check.evidence.items()}
+        eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in check.analytic.items()}
+        matches = match_catalog(
+            check.probe.point,
+            X,
+            Y,
+            reference.activation,
+            analytic,
+            failed,
+            reference.gradient,
+            reference.magnitude,
+            eps,
+            check.options.safety,
+        )
+    out: dict[str, GradientResult] = {}
+    for name, result in results.items():
+        diagnosis = result.diagnosis
+        if name in check.evidence:
+            diagnosis = value_diagnosis(check.evidence[name], m)
+            if name in matches and reference is not None:
+                diagnosis = catalog_diagnosis(
+                    matches[name], name, result.label, reference.activation, diagnosis, labels
+                )
+        elif result.passed and result.n_kinks:
+            diagnosis = Diagnosis(
+                "kink",
+                f"{result.n_kinks} entr{'ies' if result.n_kinks > 1 else 'y'} of {result.label} at a kink "
+                "(a hidden pre-activation exactly 0): the cost has no derivative there, and your values lie "
+                "between the one-sided derivatives, as any slope convention gives. Not a bug.",
+            )
+        out[name] = dataclasses.replace(result, diagnosis=diagnosis)
+    summary = summarize(
+        {name: out[name].diagnosis for name in failed if out[name].diagnosis is not None},  # type: ignore[misc]
+        labels,
+        m,
+    )
+    return out, summary
 
 
 def _inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -54,6 +54,9 @@ class Activation:
         Points where ``g`` is not differentiable (``(0.0,)`` for ReLU-like functions).
     alpha : float or None
         The negative slope of ``leaky_relu``; None for the others.
+    formula : str
+        ``g'(Z1)`` as learners write it in numpy, in terms of ``A1`` or ``Z1`` (quoted in the
+        fixes :mod:`gradcheck.diagnose` suggests), e.g. ``"(1 - np.power(A1, 2))"``.
     """
 
     name: str
@@ -61,6 +64,7 @@ class Activation:
     derivative: Callable[[Array], Array]
     kinks: tuple[float, ...] = ()
     alpha: float | None = None
+    formula: str = ""
 
 
 def sigmoid(Z: Array) -> Array:
@@ -91,7 +95,7 @@ def _sigmoid() -> Activation:
     def derivative(Z: Array) -> Array:
         return sigmoid(Z) * sigmoid(-Z)  # = σ(z)(1 - σ(z)), without cancellation in 1 - σ
 
-    return Activation("sigmoid", forward=sigmoid, derivative=derivative)
+    return Activation("sigmoid", forward=sigmoid, derivative=derivative, formula="A1 * (1 - A1)")
 
 
 def _tanh() -> Activation:
@@ -101,7 +105,7 @@ def _tanh() -> Activation:
         u = anp.exp(-2.0 * anp.abs(Z))
         return 4.0 * u / (1.0 + u) ** 2
 
-    return Activation("tanh", forward=anp.tanh, derivative=derivative)
+    return Activation("tanh", forward=anp.tanh, derivative=derivative, formula="(1 - np.power(A1, 2))")
 
 
 def _float_dtype(Z: Array) -> np.dtype[Any]:
@@ -117,7 +121,7 @@ def _relu() -> Activation:
     def derivative(Z: Array) -> Array:
         return anp.where(Z > 0, 1.0, 0.0).astype(_float_dtype(Z))
 
-    return Activation("relu", forward=forward, derivative=derivative, kinks=(0.0,))
+    return Activation("relu", forward=forward, derivative=derivative, kinks=(0.0,), formula="(Z1 > 0)")
 
 
 def _leaky_relu(alpha: float = 0.01) -> Activation:
@@ -127,7 +131,14 @@ def _leaky_relu(alpha: float = 0.01) -> Activation:
     def derivative(Z: Array) -> Array:
         return anp.where(Z > 0, 1.0, alpha).astype(_float_dtype(Z))
 
-    return Activation("leaky_relu", forward=forward, derivative=derivative, kinks=(0.0,), alpha=alpha)
+    return Activation(
+        "leaky_relu",
+        forward=forward,
+        derivative=derivative,
+        kinks=(0.0,),
+        alpha=alpha,
+        formula=f"np.where(Z1 > 0, 1, {alpha:g})",
+    )
 
 
 def _identity() -> Activation:
@@ -137,7 +148,7 @@ def _identity() -> Activation:
     def derivative(Z: Array) -> Array:
         return anp.ones_like(Z)
 
-    return Activation("identity", forward=forward, derivative=derivative)
+    return Activation("identity", forward=forward, derivative=derivative, formula="1")
 
 
 #: The registry: name -> builder. ``leaky_relu`` takes ``alpha``; the others take nothing.

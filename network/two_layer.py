@@ -25,6 +25,7 @@ same gradients; the tests hold :func:`backward` to it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 import autograd.numpy as anp
@@ -35,6 +36,7 @@ from network.activations import Activation, get_activation, sigmoid
 __all__ = [
     "PARAMETER_NAMES",
     "backward",
+    "backward_steps",
     "cost",
     "cost_from_logits",
     "forward",
@@ -233,14 +235,61 @@ def backward(
     dict
         ``dW1, db1, dW2, db2``, each with the shape of its parameter.
     """
+    steps = backward_steps(parameters, cache, X, Y, activation)
+    return {key: steps[key] for key in ("dW1", "db1", "dW2", "db2")}
+
+
+def backward_steps(
+    parameters: Parameters,
+    cache: dict[str, Array],
+    X: Array,
+    Y: Array,
+    activation: str | Activation = "tanh",
+    *,
+    dZ2: Array | None = None,
+    g_prime: Array | None = None,
+    hidden: Array | None = None,
+    dZ1: Callable[[Array, Array, Array], Array] | None = None,
+) -> dict[str, Array]:
+    """The backward pass of :func:`backward` step by step, with any step replaceable.
+
+    :func:`backward` is this with nothing replaced; :mod:`network.mistakes` replaces one step
+    to build the wrong variants learners write, so the right steps exist in one place only.
+
+    Parameters
+    ----------
+    parameters, cache, X, Y, activation
+        As for :func:`backward`.
+    dZ2 : ndarray, shape (n_y, m), optional
+        Used instead of ``A2 - Y``.
+    g_prime : ndarray, shape (n_h, m), optional
+        Used instead of ``g'(Z1)``.
+    hidden : ndarray, shape (n_h, m), optional
+        Used instead of ``A1`` in ``dW2 = (1/m) dZ2 A1ᵀ``.
+    dZ1 : callable, optional
+        ``dZ1(W2, dZ2, g_prime)``, used instead of ``(W2ᵀ dZ2) * g_prime``.
+
+    Returns
+    -------
+    dict
+        ``dZ2, dW2, db2, dZ1, dW1, db1`` and the ``g_prime`` used.
+    """
     g = get_activation(activation)
     A2 = cache["A2"]
     Y = _labels(Y, A2)
     m = anp.shape(X)[1]
-    dZ2 = A2 - Y
-    dW2 = anp.dot(dZ2, cache["A1"].T) / m
+    if dZ2 is None:
+        dZ2 = A2 - Y
+    if g_prime is None:
+        g_prime = g.derivative(cache["Z1"])
+    if hidden is None:
+        hidden = cache["A1"]
+    dW2 = anp.dot(dZ2, hidden.T) / m
     db2 = anp.sum(dZ2, axis=1, keepdims=True) / m
-    dZ1 = anp.dot(parameters["W2"].T, dZ2) * g.derivative(cache["Z1"])
-    dW1 = anp.dot(dZ1, X.T) / m
-    db1 = anp.sum(dZ1, axis=1, keepdims=True) / m
-    return {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}
+    if dZ1 is None:
+        dZ1_value = anp.dot(parameters["W2"].T, dZ2) * g_prime
+    else:
+        dZ1_value = dZ1(parameters["W2"], dZ2, g_prime)
+    dW1 = anp.dot(dZ1_value, X.T) / m
+    db1 = anp.sum(dZ1_value, axis=1, keepdims=True) / m
+    return {"dZ2": dZ2, "dW2": dW2, "db2": db2, "dZ1": dZ1_value, "dW1": dW1, "db1": db1, "g_prime": g_prime}
