@@ -95,6 +95,25 @@ class Evidence:
     projections: list[tuple[float, float, float, float]] = field(default_factory=list)
     transpose_matches: bool = False
 
+    @classmethod
+    def pool(cls, evidences: Sequence[Evidence]) -> Evidence:
+        """Several blocks as one, flattened: a factor or an L2 term they share is measured on all
+        their values at once (a 1 x 1 block alone fits any factor)."""
+
+        def joined(part: str) -> np.ndarray:
+            return np.concatenate([np.asarray(getattr(e, part)).reshape(-1) for e in evidences])
+
+        return cls(
+            name=", ".join(e.name for e in evidences),
+            label=", ".join(e.label for e in evidences),
+            analytic=joined("analytic"),
+            truth=joined("truth"),
+            tolerance=joined("tolerance"),
+            wrong=joined("wrong"),
+            parameter=joined("parameter"),
+            projections=[p for e in evidences for p in e.projections],
+        )
+
     def samples(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """``(a, t, τ, θ)`` over known entries and directions, as flat arrays."""
         known = np.isfinite(self.truth) & np.isfinite(self.tolerance)
@@ -136,6 +155,15 @@ def shape_diagnosis(
         False: " Its values are wrong too.",
         None: "",
     }
+    column = len(expected) == 2 and expected[1] == 1
+    if column and len(shape) == 2 and shape[0] == 1 and shape != expected and transpose_matches is not True:
+        fix = _fix(name, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
+        return Diagnosis(
+            "shape_mismatch",
+            f"{label} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
+            f"(axis=0 adds up the units of each example; the examples are axis 1).{agree[transpose_matches]} "
+            f"Fix: {fix}.",
+        )
     if len(shape) == 2 and len(expected) == 2 and shape == expected[::-1]:
         fix = _fix(name, "swap the operands of the product (A @ B.T instead of B @ A.T) or transpose it")
         values = {
@@ -164,14 +192,6 @@ def shape_diagnosis(
             f"{label} is a single number but {name} has shape {expected}: a sum without axis= adds up every "
             f"entry. Fix: {fix}.",
         )
-    if len(expected) == 2 and expected[1] == 1 and len(shape) == 2 and shape[0] == 1:
-        fix = _fix(name, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
-        return Diagnosis(
-            "shape_mismatch",
-            f"{label} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
-            f"(axis=0 adds up the units of each example; the examples are axis 1).{agree[transpose_matches]} "
-            f"Fix: {fix}.",
-        )
     fix = _fix(name, f"compute one derivative per entry of {name}")
     return Diagnosis(
         "shape_mismatch",
@@ -191,6 +211,15 @@ def _factor(k: float, m: int | None) -> str:
     if k and math.isclose(1.0 / k, round(1.0 / k), rel_tol=1e-6):
         return f"1/{round(1.0 / k)}" if k > 0 else f"-1/{round(-1.0 / k)}"
     return f"{k:.4g}"
+
+
+def _simple(k: float) -> float:
+    """``k`` if it is ±n or ±1/n for an integer n ≤ 16 (to 1e-6), else NaN."""
+    inverse = round(1.0 / k) if k and abs(1.0 / k) < 16.5 else 0
+    for candidate in (round(k), 1.0 / inverse if inverse else 0.0):
+        if candidate and abs(candidate) <= 16 and math.isclose(k, candidate, rel_tol=1e-6):
+            return float(candidate)
+    return math.nan
 
 
 def _fits(a: np.ndarray, t: np.ndarray, tau: np.ndarray, k: float) -> bool:
@@ -224,7 +253,9 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
             "sign_flipped",
             f"{label} is exactly -1 times the right gradient {where}: its sign is flipped. Fix: {fix}.",
         )
-    if _fits(a, t, tau, k):
+    if np.count_nonzero(np.abs(t) > tau) < 2:  # one value fits any k: believe only a simple one
+        k = _simple(k)
+    if math.isfinite(k) and _fits(a, t, tau, k):
         hint = ""
         if m is None:
             hint = (
@@ -233,9 +264,16 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
                 if k > 1
                 else ""
             )
+        simple = math.isfinite(_simple(k))
+        cause = (
+            "a stray constant factor"
+            if simple
+            else "a factor every entry shares; as it is no simple number, look for a wrong step that scales "
+            "them all alike (dZ2, or g'(Z1) when there is a single example)"
+        )
         return Diagnosis(
             "scaled",
-            f"{label} is exactly {_factor(k, m)} times the right gradient {where}: a stray constant factor."
+            f"{label} is exactly {_factor(k, m)} times the right gradient {where}: {cause}."
             f"{hint} Fix: {fix}.",
         )
     return None
@@ -248,11 +286,14 @@ def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
         return None
     d = a - t
     c = float(np.dot(d, theta)) / norm
-    if not (np.all(np.abs(d - c * theta) <= tau) and np.any(np.abs(c * theta) > tau)):
+    informative = np.count_nonzero(np.abs(c * theta) > tau)
+    if informative < 2 or not np.all(np.abs(d - c * theta) <= tau):  # one value fits any c
         return None
     label, name = evidence.label, evidence.name
     lam = f" (λ = {abs(c) * m:.4g} with m = {m})" if m is not None else ""
-    right = FORMULAS.get(name, f"d{name} = ...")
+    right = (
+        FORMULAS[name] + f" + (lambd / m) * {name}" if name in FORMULAS else f"add (lambd / m) * θ to d{name}"
+    )
     if c < 0:
         what = (
             f"{label} = right − {abs(c):.4g}·{name} exactly: the cost has an L2 term (λ/2m)·‖{name}‖² with "
@@ -265,7 +306,7 @@ def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
         )
     return Diagnosis(
         "missing_regularization",
-        f"{what} Fix: {right} + (lambd / m) * {name}, with the cost's own lambd.",
+        f"{what} Fix: {right}, with the cost's own lambd.",
     )
 
 
@@ -342,7 +383,8 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
         return Diagnosis(
             "zero_gradient",
             f"{label} is all zeros but the cost does change with {name}: was it left as "
-            f"np.zeros(...)? Fix: {fix}.",
+            f"np.zeros(...), or is a factor it is computed from zero everywhere (a derivative that "
+            f"vanishes, e.g. ReLU's where every Z1 < 0)? Fix: {fix}.",
         )
     if evidence.transpose_matches:
         fix = _fix(name, "swap the operands of the product or transpose it")
