@@ -482,6 +482,7 @@ class _Check:
             numeric[flat], tau[flat], judged[flat] = n, t, True
             fd_wrong[flat] = ~(np.abs(a[flat] - n) <= t)
         reference_wrong = None
+        blind = np.zeros(size, dtype=bool)
         if self.reference is not None:
             r = self.reference.gradient[name].reshape(-1)
             t_ref = self._tolerance(name, a, eps * self.reference.magnitude[name].reshape(-1), eps)
@@ -496,16 +497,27 @@ class _Check:
             unconfirmed = np.flatnonzero(reference_wrong & ~judged & finite)
             excess = np.abs(a - r)[unconfirmed] / t_ref[unconfirmed]
             order = unconfirmed[np.argsort(-excess)]
-            vouched = 0.0  # the largest excess FD accepted: smaller ones are rounding, not bugs
+            vouched = 0.0  # the largest excess FD accepted against the reference: rounding, not bugs
             for i in order[:MAX_INVESTIGATED]:
                 numeric[i], tau[i], fd_wrong[i] = self._element(name, int(i), float(a[i]), eps)
                 judged[i] = True
-                if not fd_wrong[i]:
+                if not fd_wrong[i] and not abs(numeric[i] - r[i]) <= tau[i]:
                     vouched = max(vouched, abs(a[i] - r[i]) / t_ref[i])
             for i in order[MAX_INVESTIGATED:]:
                 if abs(a[i] - r[i]) / t_ref[i] > vouched:
                     numeric[i], tau[i], judged[i] = r[i], t_ref[i], True
                     fd_wrong[i] = True  # no FD opinion: the reference's stands
+            # FD accepts, but cannot tell a from r either (r is within its tolerance): finer than FD's
+            # resolution, where the exact reference alone decides
+            blind = reference_wrong & judged & ~fd_wrong & finite & (np.abs(numeric - r) <= tau)
+            if blind.any():
+                numeric[blind], tau[blind] = r[blind], t_ref[blind]
+                worst = float(np.max(np.abs(a - r)[blind] / np.maximum(np.abs(r[blind]), np.abs(a[blind]))))
+                self.probe.notes.append(
+                    f"{key}: {int(np.count_nonzero(blind))} entries differ from the exact reference gradient "
+                    f"by less than finite differences can resolve (up to {worst:.2g} relative); the "
+                    "reference (autograd, exact to rounding) decides them"
+                )
             # entries both FD and the reference accept need nothing more; fill the map from the reference
             rest = ~judged
             numeric[rest], tau[rest] = r[rest], t_ref[rest]
@@ -571,8 +583,8 @@ class _Check:
             wrong = wrong | fd_wrong
             failed_block = bool(wrong.any()) or unexplained
         else:
-            # an entry is wrong only when every opinion that looked at it rejects it
-            wrong = wrong | (fd_wrong & reference_wrong)
+            # an entry is wrong only when every opinion that looked at it and can resolve it rejects it
+            wrong = wrong | ((fd_wrong | blind) & reference_wrong)
             failed_block = bool(wrong.any())
         return self._result(
             name,
