@@ -19,6 +19,7 @@ Usage::
 
     python bench/diagnosis_confusion.py                       # 200 configurations per pair
     python bench/diagnosis_confusion.py --configs 200 --write docs/diagnosis.md
+    python bench/diagnosis_confusion.py --write docs/diagnosis.md --examples-only
 """
 
 from __future__ import annotations
@@ -191,7 +192,11 @@ def main() -> None:
     parser.add_argument("--configs", type=int, default=200, help="configurations per mistake and activation")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--write", type=Path, help="update the tables and examples in this Markdown file")
+    parser.add_argument("--examples-only", action="store_true", help="with --write: only the example reports")
     args = parser.parse_args()
+    if args.examples_only and args.write:
+        args.write.write_text(replace_between(args.write.read_text(encoding="utf-8"), "examples", examples()))
+        return
     jobs = [
         (mistake.name, activation, seed)
         for mistake in CATALOG

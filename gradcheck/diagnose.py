@@ -396,8 +396,9 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
     diagnosis = _constant_factor(evidence, m) or _regularization(evidence, m)
     if diagnosis is not None:
         return diagnosis
+    formula = f" The right formula: {FORMULAS[name]}." if name in FORMULAS else ""
     return Diagnosis(
-        "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}."
+        "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}.{formula}"
     )
 
 
@@ -499,28 +500,32 @@ def match_catalog(
 
 
 def catalog_diagnosis(
-    match: Match, name: str, label: str, activation: Activation, generic: Diagnosis, labels: Mapping[str, str]
+    match: Match, activation: Activation, generic: Mapping[str, Diagnosis], labels: Mapping[str, str]
 ) -> Diagnosis:
-    """The message for a gradient a catalog variant reproduces: what, where, the fix.
+    """The message for the gradients a catalog variant reproduces: what, where, the fix.
 
-    ``generic`` is the generic diagnosis of the same gradient; its measured factor is quoted
-    when it names the same kind of mistake.
+    ``generic`` holds the generic diagnoses of the failed gradients; their measured factors are
+    quoted when the variant is a factor mistake too. Every gradient the variant explains gets the
+    same message.
     """
     mistake = match.mistake
     meaning, wrote, fix = mistake.describe(activation)
     code = mistake.code or "unknown"
     where = ", ".join(labels.get(n, f"d{n}") for n in match.explains)
-    head = f"{where}: {meaning}"
-    if code in FACTOR_CODES and generic.code in FACTOR_CODES:
-        head = generic.message.split(" (cosine", 1)[0] + f": {meaning}"
-    elif code == "missing_regularization":
-        head = generic.message.split(" Fix:", 1)[0].rstrip(".") + f": {meaning}"
+    factors = [
+        generic[n].message.split(" (cosine", 1)[0]
+        for n in match.explains
+        if n in generic and generic[n].code in FACTOR_CODES
+    ]
+    head = "; ".join(factors) if code in FACTOR_CODES and factors else where
     context = ""
     if code == "wrong_activation_derivative":
         g = activation.name if activation.alpha is None else f"{activation.name} (alpha={activation.alpha:g})"
         context = f" For the {g} hidden layer g'(Z1) = {activation.formula}."
     return Diagnosis(
-        code, f"{head}. Your code computes `{wrote}`, which reproduces {where} exactly.{context} Fix: {fix}."
+        code,
+        f"{head}: {meaning}. Your code computes `{wrote}`, which reproduces {where} exactly.{context} "
+        f"Fix: {fix}.",
     )
 
 
