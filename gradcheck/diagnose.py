@@ -279,15 +279,21 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
     return None
 
 
+def _along(x: np.ndarray, theta: np.ndarray, tau: np.ndarray) -> float | None:
+    """``c`` with ``x = c θ`` within ``τ``, measured on at least two values (one fits any c); or None."""
+    norm = float(np.dot(theta, theta))
+    if not x.size or norm == 0.0:
+        return None
+    c = float(np.dot(x, theta)) / norm
+    if np.count_nonzero(np.abs(c * theta) > tau) < 2 or not np.all(np.abs(x - c * theta) <= tau):
+        return None
+    return c
+
+
 def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
     a, t, tau, theta = evidence.samples()
-    norm = float(np.dot(theta, theta))
-    if not a.size or norm == 0.0:
-        return None
-    d = a - t
-    c = float(np.dot(d, theta)) / norm
-    informative = np.count_nonzero(np.abs(c * theta) > tau)
-    if informative < 2 or not np.all(np.abs(d - c * theta) <= tau):  # one value fits any c
+    c = _along(a - t, theta, tau)
+    if c is None:
         return None
     label, name = evidence.label, evidence.name
     lam = f" (λ = {abs(c) * m:.4g} with m = {m})" if m is not None else ""
@@ -378,6 +384,14 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
             f"{label} holds {count} NaN/inf entries (first at {name}{list(first)}); look for log(0), "
             "0/0 or overflow in the backward pass.",
         )
+    _, t, tau, theta = evidence.samples()
+    if _along(t, theta, tau) is not None:
+        # the right gradient is the parameter times a constant: the cost's data term is flat here
+        # (e.g. every ReLU unit inactive) and an L2 term is all there is; a gradient that is zero
+        # or a multiple of the right one is then best explained by that term
+        regularization = _regularization(evidence, m)
+        if regularization is not None:
+            return regularization
     if not np.any(analytic):
         fix = _fix(name, f"compute the derivative of the cost with respect to {name}")
         return Diagnosis(
