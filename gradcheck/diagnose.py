@@ -40,6 +40,7 @@ __all__ = [
     "Evidence",
     "match_catalog",
     "shape_diagnosis",
+    "share",
     "summarize",
     "value_diagnosis",
 ]
@@ -253,7 +254,7 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
             "sign_flipped",
             f"{label} is exactly -1 times the right gradient {where}: its sign is flipped. Fix: {fix}.",
         )
-    if np.count_nonzero(np.abs(t) > tau) < 2:  # one value fits any k: believe only a simple one
+    if np.count_nonzero(np.abs(t) > tau) < 2 or evidence.analytic.size < 2:  # one value fits any k
         k = _simple(k)
     if math.isfinite(k) and _fits(a, t, tau, k):
         hint = ""
@@ -279,10 +280,11 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
     return None
 
 
-def _along(x: np.ndarray, theta: np.ndarray, tau: np.ndarray) -> float | None:
-    """``c`` with ``x = c θ`` within ``τ``, measured on at least two values (one fits any c); or None."""
+def _along(x: np.ndarray, theta: np.ndarray, tau: np.ndarray, entries: int) -> float | None:
+    """``c`` with ``x = c θ`` within ``τ``, measured on at least two values of at least two entries
+    (one fits any c; a block of ``entries = 1`` seen along directions is still one value); or None."""
     norm = float(np.dot(theta, theta))
-    if not x.size or norm == 0.0:
+    if not x.size or norm == 0.0 or entries < 2:
         return None
     c = float(np.dot(x, theta)) / norm
     if np.count_nonzero(np.abs(c * theta) > tau) < 2 or not np.all(np.abs(x - c * theta) <= tau):
@@ -292,7 +294,7 @@ def _along(x: np.ndarray, theta: np.ndarray, tau: np.ndarray) -> float | None:
 
 def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
     a, t, tau, theta = evidence.samples()
-    c = _along(a - t, theta, tau)
+    c = _along(a - t, theta, tau, evidence.analytic.size)
     if c is None:
         return None
     label, name = evidence.label, evidence.name
@@ -385,7 +387,7 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
             "0/0 or overflow in the backward pass.",
         )
     _, t, tau, theta = evidence.samples()
-    if _along(t, theta, tau) is not None:
+    if _along(t, theta, tau, evidence.analytic.size) is not None:
         # the right gradient is the parameter times a constant: the cost's data term is flat here
         # (e.g. every ReLU unit inactive) and an L2 term is all there is; a gradient that is zero
         # or a multiple of the right one is then best explained by that term
@@ -414,6 +416,40 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
     return Diagnosis(
         "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}.{formula}"
     )
+
+
+def share(
+    diagnoses: Mapping[str, Diagnosis], evidence: Mapping[str, Evidence], m: int | None
+) -> dict[str, Diagnosis]:
+    """Refit weakly explained gradients together with the ones a fit explains.
+
+    One value fits any factor, so a gradient of one entry, or one left ``unknown``, is pooled
+    with the gradients explained by a fit (``scaled``, ``missing_regularization``) and with each
+    other; a factor or an L2 term they all share, measured on all their values at once, explains
+    them all.
+
+    Parameters
+    ----------
+    diagnoses : mapping
+        The generic diagnosis of each failed gradient of the right shape.
+    evidence : mapping
+        What was measured on each of them.
+    m : int or None
+
+    Returns
+    -------
+    dict of str to Diagnosis
+        ``diagnoses``, with the pooled gradients re-diagnosed when the shared fit holds.
+    """
+    weak = [n for n, d in diagnoses.items() if d.code == "unknown" or evidence[n].analytic.size == 1]
+    fitted = [n for n, d in diagnoses.items() if d.code in ("scaled", "missing_regularization")]
+    pool = list(dict.fromkeys(fitted + weak))
+    out = dict(diagnoses)
+    if weak and len(pool) > 1:
+        shared = value_diagnosis(Evidence.pool([evidence[n] for n in pool]), m)
+        if shared.code != "unknown":
+            out.update(dict.fromkeys(pool, shared))
+    return out
 
 
 # -- the catalog -------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from gradcheck.diagnose import (
     catalog_diagnosis,
     match_catalog,
     shape_diagnosis,
+    share,
     summarize,
     value_diagnosis,
 )
@@ -796,14 +797,7 @@ def _diagnose(
             check.options.safety,
         )
     generic = {name: value_diagnosis(evidence, m) for name, evidence in check.evidence.items()}
-    # a factor or an L2 term the blocks share, measured on all of them (a 1 x 1 block alone fits any)
-    fitted = [
-        name for name, d in generic.items() if d.code in ("unknown", "scaled", "missing_regularization")
-    ]
-    if len(fitted) > 1 and any(generic[name].code == "unknown" for name in fitted):
-        shared = value_diagnosis(Evidence.pool([check.evidence[name] for name in fitted]), m)
-        if shared.code != "unknown":
-            generic.update(dict.fromkeys(fitted, shared))
+    generic = share(generic, check.evidence, m)
     out: dict[str, GradientResult] = {}
     for name, result in results.items():
         diagnosis = result.diagnosis

@@ -288,3 +288,36 @@ def test_m_must_agree_with_X() -> None:
         verify_gradients(problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y, m=5)
     with pytest.raises(GradcheckError, match="positive integer"):
         verify_gradients(problem.cost, problem.parameters, problem.gradients(), m=0)
+
+
+@pytest.mark.parametrize(
+    ("mistake", "codes"),
+    [
+        ("missing_1_over_m_dW1", {"W1": "missing_1_over_m"}),
+        ("sign_flipped_dZ2", dict.fromkeys(PARAMETER_NAMES, "sign_flipped")),
+        ("l2_missing", {"W1": "missing_regularization", "W2": "missing_regularization"}),
+        ("course_planted_2_and_4", {"W2": "scaled", "b1": "scaled"}),
+    ],
+)
+def test_generic_route_in_directional_mode(mistake: str, codes: dict[str, str]) -> None:
+    """Without X, Y and with only random directions plus the entries group testing samples, the
+    factor or L2 term is still measured (1 x 1 blocks seen along directions are still one value)."""
+    problem = reference_problem((30, 20, 1, 50), get_activation("tanh"), seed=1, scale=0.5)
+    entry = get_mistake(mistake)
+    grads = entry.at(problem.parameters, problem.X, problem.Y, "tanh")
+    cost_fn = entry.cost_fn(problem.X, problem.Y, "tanh")
+    report = verify_gradients(cost_fn, problem.parameters, grads, mode="directional", m=50)
+    assert {r.name: r.diagnosis.code for r in report.failed if r.diagnosis} == codes, str(report)
+    assert all(r.mode == "directional" for r in report)
+
+
+def test_diagnosis_page_covers_the_catalog() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "diagnosis.md").read_text(encoding="utf-8")
+    for mistake in CATALOG:
+        assert f"`{mistake.name}`" in text, mistake.name
+        if mistake.code is not None:
+            assert f"#### `{mistake.name}` → `{mistake.code}`" in text, (
+                f"no worked example for {mistake.name}"
+            )
