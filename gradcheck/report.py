@@ -175,8 +175,9 @@ class GradientResult:
         """The gradient's name as the learner wrote it: ``dW1`` (or ``W1``)."""
         return self.gradient_key or f"d{self.name}"
 
-    def summary(self) -> str:
-        """One paragraph: which gradient, shapes, how many entries off, the worst one, the likely mistake."""
+    def summary(self, *, diagnosis: bool = True) -> str:
+        """One paragraph: which gradient, shapes, how many entries off, the worst one, the likely mistake
+        (``diagnosis=False``: "as above", for a report whose summary line already says it)."""
         shape = "missing" if self.shape is None else str(self.shape)
         verdict = "ok" if self.passed else "WRONG"
         head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
@@ -195,7 +196,7 @@ class GradientResult:
                 f"(tolerance {self.worst_tolerance:.2g})"
             )
         if self.diagnosis is not None:
-            parts.append(f"likely: {self.diagnosis.message}")
+            parts.append(f"likely: {self.diagnosis.message}" if diagnosis else "likely: as above")
         return "; ".join(parts)
 
     def to_dict(self) -> dict[str, Any]:
@@ -347,7 +348,9 @@ class GradientReport:
         if self.diagnosis is not None:
             lines.append(Text(f"Likely mistake ({self.diagnosis.code}): {self.diagnosis.message}"))
         lines.append(table)
-        lines += [Text(result.summary()) for result in self.failed]
+        lines += [
+            Text(result.summary(diagnosis=result.diagnosis != self.diagnosis)) for result in self.failed
+        ]
         footer = f"{self.method} differences ({self.mode} mode), {self.evaluations} cost evaluations"
         if self.reference is not None:
             footer += f"; reference: {self.reference}"

@@ -298,6 +298,9 @@ class _Options:
 EXHAUSTIVE_UP_TO = 1000
 #: Entries investigated for a kink per block, and reference disagreements confirmed by FD.
 MAX_INVESTIGATED = 32
+#: A central difference's one-sided gap beyond this many times its smooth size (4σ/h + hG) shows
+#: a kink at the point (see :meth:`_Check._kink`).
+KINK_GATE = 2.0
 #: Evaluations :meth:`CostProbe.measure_noise` costs: measured up front only for at least as many entries.
 NOISE_POINTS = 8
 
@@ -413,28 +416,40 @@ class _Check:
         self.steps[name][flat] = h
         return value, tau, not abs(a - value) <= tau
 
-    def _may_be_kink(self, name: str, flat: int, a: float, n: float, tau: float) -> bool:
-        """Is a kink check worth its evaluations? Central differences give ``|D₊ − D₋|`` for free:
-        smooth costs keep it near ``h |J″|``, below ``safety (4σ/h + hG)``. A larger gap means a
-        kink within the step; a gap as large as the miss ``|a − n|`` means one could explain it
-        (central differences average the sides). Either way: check."""
-        gap, h = self.gaps[name][flat], self.steps[name][flat]
-        if not (math.isfinite(gap) and math.isfinite(n) and math.isfinite(h)):
-            return True  # no central differences to tell
-        smooth = self.options.safety * (4.0 * self.probe.noise / h + h * self.scale)
-        return bool(gap > smooth or abs(a - n) <= gap + tau)
+    def _central(self, name: str, index: tuple[int, ...], h: float) -> tuple[float, float]:
+        """A central difference at step ``h`` and its error estimate (2 evaluations)."""
+        value, step, measured, _ = derivative(self.probe, name, index, "central", h)
+        error = fd_error(
+            "central", np.asarray(value), np.asarray(step), np.asarray(measured), self.probe.eps, self.scale
+        )
+        return float(value), float(error)
+
+    def _moved(self, value: float, error: float, n: float, tau: float) -> bool:
+        """Did a smaller step move the central difference beyond both estimates' own errors? Then the
+        larger step crossed a kink; on a smooth cost the difference stays by ``n``."""
+        return abs(value - n) > error + tau / self.options.safety
 
     def _kink(self, name: str, flat: int, a: float, n: float, tau: float, eps: float) -> bool:
         """True when a kink explains the miss: ``a`` lies between the one-sided derivatives.
 
-        The step may cross another kink close to the point; so the one-sided derivatives are
-        taken with the central step ``h``, then ``h/16`` and ``h/256``, and a central difference
-        at the smaller steps may also agree on its own (the point is near a kink, not on it).
+        Worth checking when central differences show a kink: their one-sided gap ``|D₊ − D₋|``
+        (free) is ``KINK_GATE`` times beyond its smooth size ``4σ/h + hG`` (a kink at the point),
+        or as large as the miss (central differences average the sides), or the difference moves
+        when the step shrinks 16-fold (kinks within the step; 2 evaluations). Then the one-sided
+        derivatives are taken with the step ``h``, ``h/16`` and ``h/256``, and a central difference
+        at the smaller steps may also agree on its own, where it moved (the point is near kinks,
+        not on one).
         """
-        if not self._may_be_kink(name, flat, a, n, tau):
-            return False
         index = tuple(int(i) for i in np.unravel_index(flat, self.probe.point[name].shape))
         h = self.probe.step(name, index, "central", self.options.step)
+        gap, h0 = self.gaps[name][flat], self.steps[name][flat]
+        smaller: dict[float, tuple[float, float]] = {}
+        if math.isfinite(gap) and math.isfinite(n) and math.isfinite(h0):
+            smooth = KINK_GATE * (4.0 * self.probe.noise / h0 + h0 * self.scale)
+            if not (gap > smooth or abs(a - n) <= gap + tau):
+                smaller[16.0] = self._central(name, index, h / 16.0)
+                if not self._moved(*smaller[16.0], n, tau):
+                    return False
         for divisor in (1.0, 16.0, 256.0):
             left, right, left_error, right_error = one_sided(self.probe, name, index, h / divisor)
             kink, within = kink_verdict(
@@ -450,19 +465,9 @@ class _Check:
             if kink and within:
                 return True
             if divisor > 1.0:
-                value, step, measured, _ = derivative(self.probe, name, index, "central", h / divisor)
-                error = fd_error(
-                    "central",
-                    np.asarray(value),
-                    np.asarray(step),
-                    np.asarray(measured),
-                    self.probe.eps,
-                    self.scale,
-                )
-                # only where the smaller step changed the difference itself (the larger one crossed a
-                # kink): on a smooth cost it adds nothing but noise, which would loosen the tolerance
-                moved = abs(value - n) > float(self._tolerance(name, np.asarray(value), error, eps))
-                if moved and abs(a - value) <= float(self._tolerance(name, np.asarray(a), error, eps)):
+                value, error = smaller.get(divisor) or self._central(name, index, h / divisor)
+                tolerance = float(self._tolerance(name, np.asarray(a), np.asarray(error), eps))
+                if self._moved(value, error, n, tau) and abs(a - value) <= tolerance:
                     return True
         return False
 
