@@ -32,26 +32,19 @@ import numpy as np
 
 from gradcheck.report import Diagnosis
 from network.activations import Activation
-from network.mistakes import CATALOG, Mistake
+from network.mistakes import CATALOG, FORMULAS, Mistake
 from network.two_layer import PARAMETER_NAMES
 
 __all__ = [
-    "FORMULAS",
     "Evidence",
+    "Match",
+    "catalog_diagnosis",
     "match_catalog",
     "shape_diagnosis",
     "share",
     "summarize",
     "value_diagnosis",
 ]
-
-#: The right formula for each reference gradient, quoted in fixes.
-FORMULAS: dict[str, str] = {
-    "W1": "dW1 = np.dot(dZ1, X.T) / m",
-    "b1": "db1 = np.sum(dZ1, axis=1, keepdims=True) / m",
-    "W2": "dW2 = np.dot(dZ2, A1.T) / m",
-    "b2": "db2 = np.sum(dZ2, axis=1, keepdims=True) / m",
-}
 
 #: Codes that say the gradient is a constant multiple of the right one.
 FACTOR_CODES = ("missing_1_over_m", "extra_1_over_m", "sign_flipped", "scaled")

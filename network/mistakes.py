@@ -30,7 +30,7 @@ import numpy as np
 from network.activations import Activation, get_activation
 from network.two_layer import PARAMETER_NAMES, backward_steps, cost_from_logits, forward
 
-__all__ = ["CATALOG", "LAMBD", "Mistake", "get_mistake"]
+__all__ = ["CATALOG", "FORMULAS", "LAMBD", "Mistake", "get_mistake"]
 
 Array = Any
 Parameters = dict[str, Any]
@@ -40,7 +40,8 @@ Shape = tuple[int, int, int, int]  # (n_x, n_h, n_y, m)
 LAMBD = 0.7
 
 _EVERY = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
-_LINES = {
+#: The right line for each gradient of the reference network, as learners write it (quoted in fixes).
+FORMULAS: dict[str, str] = {
     "W1": "dW1 = np.dot(dZ1, X.T) / m",
     "b1": "db1 = np.sum(dZ1, axis=1, keepdims=True) / m",
     "W2": "dW2 = np.dot(dZ2, A1.T) / m",
@@ -241,8 +242,8 @@ def _missing(name: str) -> Mistake:
         "missing_1_over_m",
         (name,),
         meaning=f"d{name} lacks its 1/m",
-        wrote=_LINES[name].replace(" / m", ""),
-        fix=_LINES[name],
+        wrote=FORMULAS[name].replace(" / m", ""),
+        fix=FORMULAS[name],
         gradients=_scaled({name: lambda m: float(m)}),
         alias=_m_is_one,
     )
@@ -272,7 +273,7 @@ CATALOG: tuple[Mistake, ...] = (
         PARAMETER_NAMES,
         meaning="no gradient divides by m (or the cost is a mean and the gradients are those of the sum)",
         wrote="dW2 = np.dot(dZ2, A1.T), db2 = np.sum(dZ2, axis=1, keepdims=True), ... (no / m)",
-        fix="divide every gradient by m: " + "; ".join(_LINES.values()),
+        fix="divide every gradient by m: " + "; ".join(FORMULAS.values()),
         gradients=_scaled(dict.fromkeys(PARAMETER_NAMES, lambda m: float(m))),
         alias=_m_is_one,
     ),
@@ -324,7 +325,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("W2", "b1"),
         meaning="dW2 is doubled and db1 quadrupled (the course's planted bug)",
         wrote="dW2 = dW2 * 2; db1 = db1 * 4",
-        fix=f"{_LINES['W2']}; {_LINES['b1']}",
+        fix=f"{FORMULAS['W2']}; {FORMULAS['b1']}",
         gradients=_scaled({"W2": lambda m: 2.0, "b1": lambda m: 4.0}),
         alias=_planted_alias,
     ),
@@ -393,7 +394,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("W2",),
         meaning="dW2 uses Z1 where A1 belongs",
         wrote="dW2 = np.dot(dZ2, Z1.T) / m",
-        fix=_LINES["W2"],
+        fix=FORMULAS["W2"],
         gradients=_replaced(hidden=lambda c: c.cache["Z1"]),
         activations=("sigmoid", "tanh", "relu", "leaky_relu"),
     ),
@@ -412,7 +413,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("W1",),
         meaning="the product's operands are swapped",
         wrote="dW1 = np.dot(X, dZ1.T) / m",
-        fix=_LINES["W1"],
+        fix=FORMULAS["W1"],
         gradients=_block("W1", lambda c, s: anp.dot(c.X, s["dZ1"].T) / c.m),
         alias=_square(0, 1, "W1"),
     ),
@@ -422,7 +423,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("W2",),
         meaning="the product's operands are swapped",
         wrote="dW2 = np.dot(A1, dZ2.T) / m",
-        fix=_LINES["W2"],
+        fix=FORMULAS["W2"],
         gradients=_block("W2", lambda c, s: anp.dot(c.cache["A1"], s["dZ2"].T) / c.m),
         alias=_square(1, 2, "W2"),
     ),
@@ -432,7 +433,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("b1",),
         meaning="the sum drops the summed axis",
         wrote="db1 = np.sum(dZ1, axis=1) / m",
-        fix=_LINES["b1"],
+        fix=FORMULAS["b1"],
         gradients=_block("b1", lambda c, s: anp.sum(s["dZ1"], axis=1) / c.m),
     ),
     Mistake(
@@ -441,7 +442,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("b2",),
         meaning="the sum drops the summed axis",
         wrote="db2 = np.sum(dZ2, axis=1) / m",
-        fix=_LINES["b2"],
+        fix=FORMULAS["b2"],
         gradients=_block("b2", lambda c, s: anp.sum(s["dZ2"], axis=1) / c.m),
     ),
     Mistake(
@@ -450,7 +451,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("b1",),
         meaning="the sum adds up every entry",
         wrote="db1 = np.sum(dZ1) / m",
-        fix=_LINES["b1"],
+        fix=FORMULAS["b1"],
         gradients=_block("b1", lambda c, s: anp.sum(s["dZ1"]) / c.m),
     ),
     Mistake(
@@ -459,7 +460,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("b2",),
         meaning="the sum runs over the units instead of the examples",
         wrote="db2 = np.sum(dZ2, axis=0, keepdims=True) / m",
-        fix=_LINES["b2"],
+        fix=FORMULAS["b2"],
         gradients=_block("b2", lambda c, s: anp.sum(s["dZ2"], axis=0, keepdims=True) / c.m),
         alias=lambda shape: (
             ((None,), "n_y = m = 1: both axes have one entry") if shape[2] == shape[3] == 1 else ((), "")
@@ -471,7 +472,7 @@ CATALOG: tuple[Mistake, ...] = (
         ("W1",),
         meaning="dW1 was left as a placeholder",
         wrote="dW1 = np.zeros(W1.shape)",
-        fix=_LINES["W1"],
+        fix=FORMULAS["W1"],
         gradients=_block("W1", lambda c, s: np.zeros(np.shape(c.parameters["W1"]))),
     ),
     Mistake(
