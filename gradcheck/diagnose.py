@@ -555,12 +555,18 @@ def catalog_diagnosis(
     meaning, wrote, fix = mistake.describe(activation)
     code = mistake.code or "unknown"
     where = ", ".join(labels.get(n, f"d{n}") for n in match.explains)
-    factors = [
-        generic[n].message.split(" (cosine", 1)[0]
+    # "dW1 is exactly m = 7 times too large" per gradient; one sentence when the factors agree
+    factors = {
+        labels.get(n, f"d{n}"): generic[n].message.split(" (cosine", 1)[0].split(" is ", 1)[1]
         for n in match.explains
         if n in generic and generic[n].code in FACTOR_CODES
-    ]
-    head = "; ".join(factors) if code in FACTOR_CODES and factors else where
+    }
+    head = where
+    if code in FACTOR_CODES and factors:
+        if len(set(factors.values())) == 1 and len(factors) > 1:
+            head = f"{', '.join(factors)} are {next(iter(factors.values()))}"
+        else:
+            head = "; ".join(f"{label} is {factor}" for label, factor in factors.items())
     context = ""
     if code == "wrong_activation_derivative":
         g = activation.name if activation.alpha is None else f"{activation.name} (alpha={activation.alpha:g})"
