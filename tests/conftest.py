@@ -17,3 +17,6 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The learner modules under tests/fixtures are imported by name, as a notebook would.
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+
+# pytester runs small test files, for the pytest plugin's tests (tests/test_testing.py)
+pytest_plugins = ["pytester"]
