@@ -11,12 +11,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import jinja2
+import numpy as np
 from rich import box
 from rich.console import Console, Group
 from rich.table import Table
 from rich.text import Text
 
-__all__ = ["DIAGNOSIS_CODES", "Diagnosis", "GradientReport", "GradientResult"]
+__all__ = ["DIAGNOSIS_CODES", "EXCESS_MAP_SIZE", "Diagnosis", "GradientReport", "GradientResult"]
+
+#: Failed gradients up to this many entries keep their element error map (``GradientResult.excess``).
+EXCESS_MAP_SIZE = 4096
 
 #: The diagnosis catalog: code -> what it means. Extend it; never rename a code.
 DIAGNOSIS_CODES: dict[str, str] = {
@@ -120,6 +125,10 @@ class GradientResult:
         Whether finite differences accept the block (None: not compared).
     reference_agrees : bool or None
         Whether the exact reference gradient (autograd) accepts it (None: no reference).
+    excess : ndarray or None
+        For a failed gradient of the right shape and at most :data:`EXCESS_MAP_SIZE` entries,
+        ``|a − n| / τ`` per entry (above 1: beyond tolerance; NaN: not compared), the
+        parameter's shape: the element error map of the notebook view.
     """
 
     name: str
@@ -144,6 +153,7 @@ class GradientResult:
     n_kinks: int = 0
     fd_agrees: bool | None = None
     reference_agrees: bool | None = None
+    excess: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def coverage(self) -> str:
@@ -333,16 +343,10 @@ class GradientReport:
         table.add_column("opinions")
         table.add_column("verdict")
         for result in self:
-            shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
-            if result.shape is not None and result.shape != result.expected_shape:
-                shape += f" (want {'x'.join(map(str, result.expected_shape))})"
-            row = [result.label, shape, _format_error(result.relative_error)]
+            row = [result.label, _shape(result), _format_error(result.relative_error)]
             if self.reference is not None:
                 row.append(_format_error(result.reference_error))
-            verdict = "ok" if result.passed else "WRONG"
-            if result.passed and result.n_kinks:
-                verdict += f" ({result.n_kinks} kink{'s' * (result.n_kinks > 1)})"
-            row += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, verdict]
+            row += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
             table.add_row(*row)
         lines: list[Any] = [Text(self.headline())]
         if self.diagnosis is not None:
@@ -351,12 +355,39 @@ class GradientReport:
         lines += [
             Text(result.summary(diagnosis=result.diagnosis != self.diagnosis)) for result in self.failed
         ]
+        lines.append(Text(self._footer()))
+        lines += [Text(f"note: {note}") for note in self.notes]
+        return Group(*lines)
+
+    def _repr_html_(self) -> str:
+        """The notebook view: a coloured table, the likely mistake, and an element error map of
+        each failed gradient (rendered from ``templates/notebook.html.j2``)."""
+        columns = ["gradient", "shape", "rel. error", *(["vs autograd"] if self.reference else [])]
+        columns += ["entries off", "checked", "opinions", "verdict"]
+        rows = []
+        for result in self:
+            cells = [result.label, _shape(result), _format_error(result.relative_error)]
+            if self.reference is not None:
+                cells.append(_format_error(result.reference_error))
+            cells += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
+            rows.append({"passed": result.passed, "cells": cells})
+        failed = [
+            {
+                "label": result.label,
+                "summary": result.summary(diagnosis=result.diagnosis != self.diagnosis),
+                "map": _error_map(result),
+            }
+            for result in self.failed
+        ]
+        return _TEMPLATES.get_template("notebook.html.j2").render(
+            report=self, columns=columns, rows=rows, failed=failed, footer=self._footer()
+        )
+
+    def _footer(self) -> str:
         footer = f"{self.method} differences ({self.mode} mode), {self.evaluations} cost evaluations"
         if self.reference is not None:
             footer += f"; reference: {self.reference}"
-        lines.append(Text(footer))
-        lines += [Text(f"note: {note}") for note in self.notes]
-        return Group(*lines)
+        return footer
 
     def __str__(self) -> str:
         buffer = io.StringIO()
@@ -373,3 +404,46 @@ def _format_error(value: float | None) -> str:
     if math.isnan(value):
         return "n/a"
     return f"{value:.2e}"
+
+
+def _shape(result: GradientResult) -> str:
+    shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
+    if result.shape is not None and result.shape != result.expected_shape:
+        shape += f" (want {'x'.join(map(str, result.expected_shape))})"
+    return shape
+
+
+def _verdict(result: GradientResult) -> str:
+    verdict = "ok" if result.passed else "WRONG"
+    if result.passed and result.n_kinks:
+        verdict += f" ({result.n_kinks} kink{'s' * (result.n_kinks > 1)})"
+    return verdict
+
+
+def _error_map(result: GradientResult) -> list[list[dict[str, str]]] | None:
+    """Cells of the element error map: colour by ``log10(|a − n| / τ)``, a tooltip with the index."""
+    if result.excess is None:
+        return None
+    excess = np.atleast_2d(result.excess)
+    if excess.ndim != 2:
+        return None
+    cells = []
+    for i, row in enumerate(excess):
+        out = []
+        for j, value in enumerate(row):
+            if not np.isfinite(value) and not np.isinf(value):
+                colour, title = "#d0d7de", "not compared"
+            elif value <= 1.0:
+                colour, title = "#4ac26b", f"{value:.2g} of the tolerance"
+            else:
+                depth = min(1.0, math.log10(value) / 8.0) if math.isfinite(value) else 1.0
+                colour = f"rgb({255 - int(90 * depth)}, {int(130 * (1 - depth))}, {int(120 * (1 - depth))})"
+                title = f"{value:.3g} x the tolerance"
+            out.append({"colour": colour, "title": f"{result.name}[{i}, {j}]: {title}"})
+        cells.append(out)
+    return cells
+
+
+_TEMPLATES = jinja2.Environment(
+    loader=jinja2.PackageLoader("gradcheck", "templates"), autoescape=True, keep_trailing_newline=True
+)

@@ -47,7 +47,7 @@ from gradcheck.numerical import (
     one_sided,
 )
 from gradcheck.reference import ReferenceMatch, match_reference
-from gradcheck.report import Diagnosis, GradientReport, GradientResult
+from gradcheck.report import EXCESS_MAP_SIZE, Diagnosis, GradientReport, GradientResult
 from network.activations import Activation
 from network.two_layer import cost as reference_cost
 
@@ -717,7 +717,16 @@ class _Check:
             n_kinks=int(np.count_nonzero(kinks)),
             fd_agrees=fd_agrees,
             reference_agrees=reference_agrees,
+            excess=self._excess(a, numeric, tau, shape) if failed and a.size <= EXCESS_MAP_SIZE else None,
         )
+
+    @staticmethod
+    def _excess(a: np.ndarray, numeric: np.ndarray, tau: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """``|a − n| / τ`` per entry (NaN where not compared; inf for a non-finite ``a``)."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess: np.ndarray = np.abs(a - numeric) / tau
+        excess[~np.isfinite(a)] = np.inf
+        return excess.reshape(shape)
 
     def _truth(self, name: str, numeric: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         """The right gradient as far as known: the reference where there is one, else what FD measured."""

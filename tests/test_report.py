@@ -1,0 +1,75 @@
+"""The notebook view of a report (``_repr_html_``) and the element error map behind it."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import numpy as np
+
+from gradcheck import verify_gradients
+from gradcheck.strategies import reference_problem
+from network.activations import get_activation
+from network.mistakes import get_mistake
+
+problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
+
+
+class Tags(HTMLParser):
+    """Counts opened and closed tags, and collects the error map's cells (their ``title``)."""
+
+    VOID = frozenset({"br", "img", "meta", "hr"})
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open: list[str] = []
+        self.titles: list[str] = []
+        self.balanced = True
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in self.VOID:
+            self.open.append(tag)
+        title = dict(attrs).get("title")
+        if tag == "td" and title:
+            self.titles.append(title)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.balanced = False
+
+
+def parse(html: str) -> Tags:
+    tags = Tags()
+    tags.feed(html)
+    assert tags.balanced and not tags.open, "unbalanced HTML"
+    return tags
+
+
+def test_passing_report_is_a_green_table_without_maps() -> None:
+    report = verify_gradients(problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y)
+    html = report._repr_html_()
+    tags = parse(html)
+    assert "All 4 gradients match" in html and "#1a7f37" in html
+    assert html.count('<tr style="background: #dafbe1">') == 4
+    assert not tags.titles and all(result.excess is None for result in report)
+
+
+def test_failing_report_shows_the_mistake_and_an_element_error_map() -> None:
+    grads = get_mistake("missing_1_over_m_dW2").at(problem.parameters, problem.X, problem.Y, "tanh")
+    grads["dW2"][0, 1] = problem.gradients()["dW2"][0, 1]  # one entry right
+    report = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)
+    result = report["dW2"]
+    assert result.excess is not None and result.excess.shape == (1, 4)
+    assert np.count_nonzero(result.excess > 1) == result.n_failed == 3
+    html = report._repr_html_()
+    tags = parse(html)
+    assert tags.titles[1] == "W2[0, 1]: " + f"{result.excess[0, 1]:.2g} of the tolerance"
+    assert all("x the tolerance" in title for i, title in enumerate(tags.titles) if i != 1)
+    assert html.count('<tr style="background: #ffebe9">') == 1
+    assert "Likely mistake" in html and "Element error map of dW2" in html
+
+
+def test_messages_are_escaped() -> None:
+    grads = get_mistake("derivative_is_A1").at(problem.parameters, problem.X, problem.Y, "tanh")
+    html = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)._repr_html_()
+    parse(html)
+    assert "g&#39;(Z1)" in html and "g'(Z1)" not in html
