@@ -3,6 +3,10 @@
 ``gradcheck report`` checks the built-in reference network's hand-derived gradients against
 finite differences and autograd, for every hidden activation over a grid of shapes and seeds,
 and prints the relative errors as a table. Exit status 0 when every check passes, 1 otherwise.
+
+``gradcheck check LEARNER.py`` checks a learner's module (the course's functions, see
+:mod:`gradcheck.learner`) at several shapes and seeds and prints the verdict, the likely mistake
+and the first failing report. Exit status 0 right, 1 a gradient is wrong, 2 unusable input.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from gradcheck.learner import ModuleCheck, check_module
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
 from gradcheck.strategies import reference_problem
@@ -113,6 +118,43 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     return 0 if not wrong else 1
 
 
+def _check(args: argparse.Namespace, console: Console) -> int:
+    result = check_module(args.module, seeds=range(args.seeds))
+    _print_check(result, console)
+    return result.exit_code
+
+
+def _print_check(result: ModuleCheck, console: Console) -> None:
+    if result.verdict == "unusable":
+        console.print(f"UNUSABLE {result.path}: {result.problem}", markup=False, highlight=False)
+        return
+    table = Table(
+        box=box.SIMPLE_HEAD, title=f"{result.path}: gradients at {len(result.configurations)} points"
+    )
+    for column in ("n_x,n_h,n_y,m", "seed", "wrong gradients", "likely mistake", "verdict"):
+        table.add_column(column, no_wrap=column != "likely mistake")
+    for configuration in result.configurations:
+        report = configuration.report
+        assert report is not None
+        wrong = ", ".join(r.label for r in report.failed) or "-"
+        likely = report.diagnosis.code if report.diagnosis is not None else "-"
+        table.add_row(
+            ",".join(map(str, configuration.shape)),
+            str(configuration.seed),
+            wrong,
+            likely,
+            "ok" if report.passed else "WRONG",
+        )
+    console.print(table)
+    failure = result.first_failure
+    if failure is None:
+        console.print(f"RIGHT: every gradient of {result.path} matches at every point.")
+        return
+    assert failure.report is not None
+    console.print(f"WRONG: first failure at (n_x, n_h, n_y, m) = {failure.shape}, seed {failure.seed}:")
+    console.print(str(failure.report).rstrip(), markup=False, highlight=False)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gradcheck`` console script; returns the exit status."""
     parser = argparse.ArgumentParser(
@@ -124,10 +166,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     report.add_argument("--seeds", type=int, default=2, help="seeds per activation and shape (default 2)")
     report.add_argument("--method", choices=("central", "forward"), default="central")
+    check = commands.add_parser(
+        "check", help="check a learner's module (forward_propagation, backward_propagation, compute_cost)"
+    )
+    check.add_argument("module", help="the learner's .py file")
+    check.add_argument("--seeds", type=int, default=2, help="seeds per shape (default 2)")
     args = parser.parse_args(argv)
     if args.seeds < 1:
         parser.error("--seeds must be at least 1")
     console = Console() if sys.stdout.isatty() else Console(width=130)
+    if args.command == "check":
+        return _check(args, console)
     return _report(args, console)
 
 

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +36,91 @@ def test_console_script_module_and_bad_arguments() -> None:
     assert done.returncode == 2 and "--seeds must be at least 1" in done.stderr
     done = subprocess.run([sys.executable, "-m", "gradcheck"], capture_output=True, text=True)
     assert done.returncode == 2 and "report" in done.stderr
+
+
+# -- gradcheck check LEARNER.py ---------------------------------------------------------------
+
+COURSE = (Path(__file__).parent / "fixtures" / "my_course_code.py").read_text(encoding="utf-8")
+
+
+def learner(tmp_path: Path, name: str, old: str = "", new: str = "") -> Path:
+    """The course's module with one line changed (``old`` must occur in it)."""
+    assert old in COURSE
+    path = tmp_path / f"{name}.py"
+    path.write_text(COURSE.replace(old, new), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "old", "new", "code", "expected"),
+    [
+        ("correct", "", "", 0, "RIGHT"),
+        (
+            "cost_with_parameters",
+            "def compute_cost(A2, Y):",
+            "def compute_cost(A2, Y, parameters):",
+            0,
+            "RIGHT",
+        ),
+        (
+            "value_bug",
+            "dW2 = (1 / m) * np.dot(dZ2, A1.T)",
+            "dW2 = np.dot(dZ2, A1.T)",
+            1,
+            "dW2 is exactly m = 40 times too large",
+        ),
+        (
+            "shape_bug",
+            "db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)",
+            "db1 = (1 / m) * np.sum(dZ1, axis=1)",
+            1,
+            "did you forget keepdims=True?",
+        ),
+        ("derivative_bug", "* (1 - np.power(A1, 2))", "* A1", 1, "your g'(Z1) is A1"),
+        ("syntax_error", "def compute_cost(A2, Y):", "def compute_cost(A2, Y:", 2, "syntax error"),
+        (
+            "no_backward",
+            "def backward_propagation(",
+            "def backward_propagation_v2(",
+            2,
+            "no function backward",
+        ),
+        (
+            "raises",
+            "    dZ2 = A2 - Y\n",
+            "    dZ2 = A2 - Y\n    raise RuntimeError('unfinished')\n",
+            2,
+            "unfinished",
+        ),
+        (
+            "exits_at_import",
+            "import numpy as np\n",
+            "import numpy as np\nimport sys\nsys.exit(3)\n",
+            2,
+            "SystemExit",
+        ),
+    ],
+)
+def test_check_gives_the_exit_code_and_says_why(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    old: str,
+    new: str,
+    code: int,
+    expected: str,
+) -> None:
+    path = learner(tmp_path, name, old, new)
+    assert main(["check", str(path), "--seeds", "1"]) == code
+    out = capsys.readouterr().out
+    assert expected in " ".join(out.split()), out
+
+
+def test_check_as_a_console_command(tmp_path: Path) -> None:
+    path = learner(tmp_path, "value_bug", "dW2 = (1 / m) * np.dot(dZ2, A1.T)", "dW2 = np.dot(dZ2, A1.T)")
+    done = subprocess.run(
+        [sys.executable, "-m", "gradcheck", "check", str(path), "--seeds", "1"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "missing_1_over_m" in done.stdout
