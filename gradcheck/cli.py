@@ -1,8 +1,10 @@
 """The ``gradcheck`` command.
 
-``gradcheck report`` checks the built-in reference network's hand-derived gradients against
-finite differences and autograd, for every hidden activation over a grid of shapes and seeds,
-and prints the relative errors as a table. Exit status 0 when every check passes, 1 otherwise.
+``gradcheck report [--out DIR] [--thorough]`` checks the built-in reference network's
+hand-derived gradients against finite differences and autograd, for every hidden activation × a
+grid of shapes × seeds × finite-difference methods, prints the relative errors as a table and
+writes ``report.html`` (figures embedded), ``report.md`` and ``report.json`` into ``DIR`` (see
+:mod:`gradcheck.sweep`). Exit status 0 when every check passes, 1 otherwise.
 
 ``gradcheck check LEARNER.py`` checks a learner's module (the course's functions, see
 :mod:`gradcheck.learner`) at several shapes and seeds and prints the verdict, the likely mistake
@@ -13,72 +15,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 from rich import box
 from rich.console import Console
+from rich.progress import Progress
 from rich.table import Table
 
 from gradcheck.learner import ModuleCheck, check_module
-from gradcheck.numerical import Method
-from gradcheck.report import GradientReport
-from gradcheck.strategies import reference_problem
-from gradcheck.verify import verify_gradients
-from network.activations import ACTIVATIONS, get_activation
+from gradcheck.numerical import METHODS
+from gradcheck.sweep import SweepCase, reference_sweep, run_sweep, write_report
 from network.two_layer import PARAMETER_NAMES
 
 __all__ = ["SweepCase", "main", "reference_sweep"]
-
-#: Default grid of (n_x, n_h, n_y, m): the course's planar shape, two and three outputs, one example.
-SHAPES: tuple[tuple[int, int, int, int], ...] = ((2, 4, 1, 40), (5, 3, 2, 30), (8, 6, 1, 25), (3, 5, 3, 1))
-
-
-@dataclass(frozen=True)
-class SweepCase:
-    """One check of the reference network: its configuration and the report."""
-
-    activation: str
-    shape: tuple[int, int, int, int]
-    seed: int
-    report: GradientReport
-
-
-def reference_sweep(
-    *,
-    shapes: Sequence[tuple[int, int, int, int]] = SHAPES,
-    seeds: Sequence[int] = (0, 1),
-    method: Method = "central",
-    scale: float = 0.5,
-) -> list[SweepCase]:
-    """Check the reference network's ``backward`` for every activation × shape × seed.
-
-    Each case is :func:`gradcheck.strategies.reference_problem` (data, weights of standard
-    deviation ``scale``), checked by :func:`gradcheck.verify_gradients` with ``X`` and ``Y`` so
-    autograd is compared too.
-
-    Parameters
-    ----------
-    shapes : sequence of (n_x, n_h, n_y, m)
-    seeds : sequence of int
-    method : {"central", "forward"}
-    scale : float
-        Standard deviation of the weights.
-
-    Returns
-    -------
-    list of SweepCase
-    """
-    cases = []
-    for name in ACTIVATIONS:
-        for shape in shapes:
-            for seed in seeds:
-                problem = reference_problem(shape, get_activation(name), seed=seed, scale=scale)
-                report = verify_gradients(
-                    problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y, method=method
-                )
-                cases.append(SweepCase(name, shape, seed, report))
-    return cases
 
 
 def _error(value: float | None) -> str:
@@ -86,20 +35,33 @@ def _error(value: float | None) -> str:
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
-    cases = reference_sweep(seeds=range(args.seeds), method=args.method)
+    seeds = None if args.seeds is None else range(args.seeds)
+    methods = None if args.method is None else (args.method,)
+    if console.is_terminal:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task("checking the reference network", total=None)
+
+            def progress(total: int) -> Callable[[], None]:
+                bar.update(task, total=total)
+                return lambda: bar.advance(task)
+
+            sweep = run_sweep(args.grid, seeds=seeds, methods=methods, progress=progress)
+    else:
+        sweep = run_sweep(args.grid, seeds=seeds, methods=methods)
     table = Table(
         title="Reference network: hand-derived gradients vs finite differences (and autograd)",
         box=box.SIMPLE_HEAD,
     )
-    for column in ("activation", "n_x,n_h,n_y,m", "seed"):
+    for column in ("method", "activation", "n_x,n_h,n_y,m", "seed"):
         table.add_column(column, no_wrap=True)
     for name in PARAMETER_NAMES:
         table.add_column(f"d{name}", justify="right", no_wrap=True)
     table.add_column("max vs autograd", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    for case in cases:
+    for case in sweep.cases:
         reference = [r.reference_error for r in case.report if r.reference_error is not None]
         table.add_row(
+            case.method,
             case.activation,
             ",".join(map(str, case.shape)),
             str(case.seed),
@@ -108,13 +70,15 @@ def _report(args: argparse.Namespace, console: Console) -> int:
             "ok" if case.report.passed else "WRONG",
         )
     console.print(table)
-    wrong = [case for case in cases if not case.report.passed]
+    paths = write_report(sweep, args.out)
+    wrong = [case for case in sweep.cases if not case.report.passed]
     console.print(
-        f"{len(cases) - len(wrong)} of {len(cases)} checks passed ({args.method} differences; "
-        "columns: block relative error ‖a − n‖/(‖a‖ + ‖n‖) against finite differences)."
+        f"{len(sweep.cases) - len(wrong)} of {len(sweep.cases)} checks passed in {sweep.seconds:.1f} s "
+        "(columns: block relative error ‖a − n‖/(‖a‖ + ‖n‖) against finite differences)."
     )
+    console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
     for case in wrong:
-        console.print(f"{case.activation} {case.shape} seed {case.seed}:\n{case.report}")
+        console.print(f"{case.method} {case.activation} {case.shape} seed {case.seed}:\n{case.report}")
     return 0 if not wrong else 1
 
 
@@ -164,15 +128,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = commands.add_parser(
         "report", help="check the reference network's gradients for every activation and print the errors"
     )
-    report.add_argument("--seeds", type=int, default=2, help="seeds per activation and shape (default 2)")
-    report.add_argument("--method", choices=("central", "forward"), default="central")
+    report.add_argument(
+        "--out",
+        default="gradcheck-report",
+        help="directory for report.html, report.md, report.json (default ./gradcheck-report)",
+    )
+    report.add_argument(
+        "--thorough",
+        action="store_const",
+        const="thorough",
+        default="default",
+        dest="grid",
+        help="a bigger grid: more shapes and seeds (minutes)",
+    )
+    report.add_argument(
+        "--seeds", type=int, default=None, help="seeds per activation and shape (default: the grid's)"
+    )
+    report.add_argument("--method", choices=METHODS, default=None, help="only this finite-difference method")
     check = commands.add_parser(
         "check", help="check a learner's module (forward_propagation, backward_propagation, compute_cost)"
     )
     check.add_argument("module", help="the learner's .py file")
     check.add_argument("--seeds", type=int, default=2, help="seeds per shape (default 2)")
     args = parser.parse_args(argv)
-    if args.seeds < 1:
+    if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
     console = Console() if sys.stdout.isatty() else Console(width=130)
     if args.command == "check":

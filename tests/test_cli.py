@@ -1,5 +1,6 @@
 """The gradcheck command."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -11,13 +12,47 @@ from network.activations import ACTIVATIONS
 
 
 def test_report_on_the_reference_network_passes_for_every_activation(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    assert main(["report", "--seeds", "1"]) == 0
+    assert main(["report", "--seeds", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in ACTIVATIONS:
         assert name in out
-    assert "checks passed" in out and "WRONG" not in out
+    assert "60 of 60 checks passed" in out and "WRONG" not in out
+
+
+def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> None:
+    assert main(["report", "--seeds", "1", "--method", "central", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
+    assert data["schema_version"] == 1 and data["passed"] is True
+    assert len(data["cases"]) == 4 * len(ACTIVATIONS)  # 4 shapes x 1 seed x 1 method
+    case = data["cases"][0]
+    assert set(case) == {"activation", "shape", "seed", "method", "report"}
+    assert case["report"]["reference"] is not None and set(case["report"]["gradients"]) == {
+        "W1",
+        "b1",
+        "W2",
+        "b2",
+    }
+    assert len(data["step_size"]["h"]) == len(data["step_size"]["richardson"])
+    html = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 2  # the figures travel with the file
+    assert 'src="figures/' not in html and html.count('<tr class="ok">') == 4 * len(ACTIVATIONS)
+    markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
+    assert "![Relative error against the step h, per method](figures/step_size.png)" in markdown
+    assert (tmp_path / "figures" / "step_size.png").read_bytes().startswith(b"\x89PNG")
+    assert markdown.count("| central |") == 4 * len(ACTIVATIONS)
+
+
+def test_step_size_curves_show_each_method_near_its_accuracy(tmp_path: Path) -> None:
+    """The V of each method: its best step reaches the accuracy the engine claims for it."""
+    from gradcheck.figures import step_size_curves
+    from gradcheck.strategies import reference_problem
+    from network.activations import get_activation
+
+    curves = step_size_curves(reference_problem((2, 4, 1, 40), get_activation("tanh"), seed=0, scale=0.5))
+    best = {method: min(curves[method]) for method in ("forward", "central", "richardson", "complex")}
+    assert best["complex"] < 1e-15 < best["richardson"] < best["central"] < best["forward"] < 1e-7
 
 
 def test_sweep_compares_with_autograd_everywhere() -> None:
