@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -28,10 +29,30 @@ from gradcheck.verify import verify_gradients
 from network.activations import ACTIVATIONS, get_activation
 from network.two_layer import PARAMETER_NAMES
 
-__all__ = ["GRIDS", "SCHEMA_VERSION", "Sweep", "SweepCase", "reference_sweep", "run_sweep", "write_report"]
+__all__ = [
+    "GRIDS",
+    "SCHEMA_PATH",
+    "SCHEMA_VERSION",
+    "Sweep",
+    "SweepCase",
+    "load_schema",
+    "reference_sweep",
+    "run_sweep",
+    "write_report",
+]
 
 #: Version of report.json's layout; raised on any change of its keys.
 SCHEMA_VERSION = 1
+#: The JSON Schema (draft 2020-12) of report.json, shipped with the package; its ``$defs/check``
+#: is the form of :meth:`gradcheck.GradientReport.to_dict`.
+SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
+
+
+def load_schema() -> dict[str, Any]:
+    """The JSON Schema of ``report.json`` (see :data:`SCHEMA_PATH`)."""
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return schema
+
 
 #: The sweep's grids: (shapes (n_x, n_h, n_y, m), seeds, methods).
 GRIDS: dict[str, tuple[tuple[tuple[int, int, int, int], ...], tuple[int, ...], tuple[Method, ...]]] = {
@@ -176,7 +197,9 @@ def _json(sweep: Sweep) -> dict[str, Any]:
         "passed": sweep.passed,
         "seconds": round(sweep.seconds, 3),
         "settings": sweep.settings,
-        "step_size": sweep.curves,
+        "step_size": {
+            key: [v if math.isfinite(v) else None for v in values] for key, values in sweep.curves.items()
+        },
         "cases": [
             {
                 "activation": case.activation,
