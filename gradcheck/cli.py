@@ -6,6 +6,10 @@ grid of shapes × seeds × finite-difference methods, prints the relative errors
 writes ``report.html`` (figures embedded), ``report.md`` and ``report.json`` into ``DIR`` (see
 :mod:`gradcheck.sweep`). Exit status 0 when every check passes, 1 otherwise.
 
+``gradcheck report LEARNER.py [LEARNER.py ...] [--workers N]`` grades learners' modules instead:
+a summary table (verdict, wrong gradients, likely mistakes) and the same three files. Exit status
+the worst submission's (0 right, 1 wrong, 2 unusable).
+
 ``gradcheck check LEARNER.py`` checks a learner's module (the course's functions, see
 :mod:`gradcheck.learner`) at several shapes and seeds and prints the verdict, the likely mistake
 and the first failing report. Exit status 0 right, 1 a gradient is wrong, 2 unusable input.
@@ -16,15 +20,16 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from gradcheck.learner import ModuleCheck, check_module
+from gradcheck.learner import ModuleCheck, check_module, check_modules, summary_row
 from gradcheck.numerical import METHODS
-from gradcheck.sweep import SweepCase, reference_sweep, run_sweep, write_report
+from gradcheck.sweep import SweepCase, reference_sweep, run_sweep, write_report, write_submissions_report
 from network.two_layer import PARAMETER_NAMES
 
 __all__ = ["SweepCase", "main", "reference_sweep"]
@@ -80,6 +85,30 @@ def _report(args: argparse.Namespace, console: Console) -> int:
     for case in wrong:
         console.print(f"{case.method} {case.activation} {case.shape} seed {case.seed}:\n{case.report}")
     return 0 if not wrong else 1
+
+
+def _grade(args: argparse.Namespace, console: Console) -> int:
+    """``gradcheck report LEARNER.py ...``: every submission checked, a summary table, three files."""
+    seeds = range(args.seeds or 2)
+    if args.workers > 1:
+        with ProcessPoolExecutor(args.workers) as pool:
+            results = check_modules(args.modules, executor=pool, seeds=seeds)
+    else:
+        results = check_modules(args.modules, seeds=seeds)
+    table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
+    rows = [summary_row(result) for result in results]
+    for column in rows[0]:
+        table.add_column(column, no_wrap=column in ("submission", "verdict"))
+    for row in rows:
+        table.add_row(*row.values())
+    console.print(table)
+    paths = write_submissions_report(results, args.out)
+    counts = {
+        verdict: sum(r.verdict == verdict for r in results) for verdict in ("right", "wrong", "unusable")
+    }
+    console.print(f"{counts['right']} right, {counts['wrong']} wrong, {counts['unusable']} unusable.")
+    console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
+    return max((result.exit_code for result in results), default=0)
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
@@ -145,6 +174,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--seeds", type=int, default=None, help="seeds per activation and shape (default: the grid's)"
     )
     report.add_argument("--method", choices=METHODS, default=None, help="only this finite-difference method")
+    report.add_argument(
+        "modules",
+        nargs="*",
+        metavar="LEARNER.py",
+        help="learners' modules to grade instead of the reference network",
+    )
+    report.add_argument(
+        "--workers", type=int, default=1, help="processes grading submissions at once (default 1)"
+    )
     check = commands.add_parser(
         "check", help="check a learner's module (forward_propagation, backward_propagation, compute_cost)"
     )
@@ -156,6 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     console = Console() if sys.stdout.isatty() else Console(width=130)
     if args.command == "check":
         return _check(args, console)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    if args.modules:
+        return _grade(args, console)
     return _report(args, console)
 
 

@@ -13,11 +13,14 @@ runs code nobody has read needs the isolation of ``gradcheck check`` (a later is
 
 from __future__ import annotations
 
+import functools
 import importlib.util
+import math
 import sys
 import traceback
 import uuid
 from collections.abc import Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -29,7 +32,15 @@ from gradcheck.strategies import reference_problem
 from gradcheck.verify import verify_gradients
 from network.activations import get_activation
 
-__all__ = ["SHAPES", "Configuration", "ModuleCheck", "check_module", "load_module"]
+__all__ = [
+    "SHAPES",
+    "Configuration",
+    "ModuleCheck",
+    "check_module",
+    "check_modules",
+    "load_module",
+    "summary_row",
+]
 
 #: (n_x, n_h, n_y, m) checked by default: one output, as the course's code assumes.
 SHAPES: tuple[tuple[int, int, int, int], ...] = ((2, 4, 1, 40), (5, 3, 1, 12), (3, 6, 1, 7))
@@ -163,3 +174,59 @@ def check_module(
             configurations.append(Configuration(shape, seed, report))
     wrong = any(c.report is not None and not c.report.passed for c in configurations)
     return ModuleCheck(str(path), "wrong" if wrong else "right", None, configurations)
+
+
+def check_modules(
+    paths: Sequence[str | Path],
+    *,
+    executor: Executor | None = None,
+    seeds: Sequence[int] = (0, 1),
+) -> list[ModuleCheck]:
+    """Check many learners' modules: one :class:`ModuleCheck` each, in the order given.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+    executor : concurrent.futures.Executor, optional
+        Runs the checks (``executor.map``): a ``ProcessPoolExecutor`` for a grader's machine, or any
+        ``Executor`` (Dask's and Ray's ``concurrent.futures`` interfaces) for larger runs. Default:
+        one after another in this process.
+    seeds : sequence of int
+
+    Returns
+    -------
+    list of ModuleCheck
+    """
+    check = functools.partial(_check_one, seeds=tuple(seeds))
+    if executor is None:
+        return [check(str(path)) for path in paths]
+    return list(executor.map(check, [str(path) for path in paths]))
+
+
+def _check_one(path: str, seeds: tuple[int, ...]) -> ModuleCheck:
+    return check_module(path, seeds=seeds)
+
+
+def summary_row(result: ModuleCheck) -> dict[str, str]:
+    """A grader's one-line summary of a submission: verdict, wrong gradients, likely mistakes, why."""
+    failed = [c.report for c in result.configurations if c.report is not None and not c.report.passed]
+    wrong = sorted({r.label for report in failed for r in report.failed})
+    codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
+    worst = max(
+        (
+            r.relative_error
+            for c in result.configurations
+            if c.report
+            for r in c.report
+            if r.relative_error == r.relative_error
+        ),
+        default=float("nan"),
+    )
+    return {
+        "submission": Path(result.path).name,
+        "verdict": result.verdict.upper(),
+        "wrong gradients": ", ".join(wrong) or "-",
+        "likely mistake": ", ".join(codes) or "-",
+        "largest relative error": f"{worst:.1e}" if math.isfinite(worst) else "-",
+        "problem": result.problem or "",
+    }

@@ -22,6 +22,7 @@ import jinja2
 
 from gradcheck import __version__
 from gradcheck.figures import error_map_figure, errors_figure, step_size_curves, step_size_figure
+from gradcheck.learner import ModuleCheck, summary_row
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
 from gradcheck.strategies import reference_problem
@@ -39,6 +40,7 @@ __all__ = [
     "reference_sweep",
     "run_sweep",
     "write_report",
+    "write_submissions_report",
 ]
 
 #: Version of report.json's layout; raised on any change of its keys.
@@ -285,6 +287,56 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
         _TEMPLATES["html"].get_template("report.html.j2").render(**context, figures=html_figures),
         encoding="utf-8",
     )
+    return paths
+
+
+def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) -> dict[str, Path]:
+    """Write a grader's ``report.json``, ``report.md`` and ``report.html`` for learners' modules into ``out``.
+
+    Each submission gets its verdict (``right``, ``wrong``, ``unusable``), its one-line summary
+    (:func:`gradcheck.learner.summary_row`) and, in the JSON, every configuration's report.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = [summary_row(result) for result in results]
+    counts = {
+        verdict: sum(r.verdict == verdict for r in results) for verdict in ("right", "wrong", "unusable")
+    }
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "gradcheck_version": __version__,
+        "kind": "submissions",
+        "counts": counts,
+        "submissions": [
+            {
+                "path": result.path,
+                "verdict": result.verdict,
+                "exit_code": result.exit_code,
+                "problem": result.problem,
+                "configurations": [
+                    {
+                        "shape": list(c.shape),
+                        "seed": c.seed,
+                        "error": c.error,
+                        "report": None if c.report is None else c.report.to_dict(),
+                    }
+                    for c in result.configurations
+                ],
+            }
+            for result in results
+        ],
+    }
+    paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
+    paths["json"].write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
+    failures = [
+        {"path": result.path, "configuration": result.first_failure}
+        for result in results
+        if result.first_failure is not None
+    ]
+    context = {"rows": rows, "counts": counts, "failures": failures, "columns": list(rows[0]) if rows else []}
+    for kind in ("md", "html"):
+        template = _TEMPLATES[kind].get_template(f"submissions.{kind}.j2")
+        paths[kind].write_text(template.render(**context), encoding="utf-8")
     return paths
 
 

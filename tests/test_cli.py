@@ -159,3 +159,67 @@ def test_check_as_a_console_command(tmp_path: Path) -> None:
         text=True,
     )
     assert done.returncode == 1 and "missing_1_over_m" in done.stdout
+
+
+# -- gradcheck report LEARNER.py ... (graders) -------------------------------------------------
+
+
+def submissions(tmp_path: Path) -> list[Path]:
+    return [
+        learner(tmp_path, "right"),
+        learner(tmp_path, "wrong", "dW2 = (1 / m) * np.dot(dZ2, A1.T)", "dW2 = np.dot(dZ2, A1.T)"),
+        learner(tmp_path, "broken", "def compute_cost(A2, Y):", "def compute_cost(A2, Y:"),
+        learner(tmp_path, "derivative", "* (1 - np.power(A1, 2))", "* A1"),
+    ]
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_grading_reports_every_submission(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], workers: int
+) -> None:
+    import jsonschema
+
+    from gradcheck.sweep import load_schema
+
+    paths = submissions(tmp_path)
+    out = tmp_path / "out"
+    code = main(["report", *map(str, paths), "--seeds", "1", "--workers", str(workers), "--out", str(out)])
+    assert code == 2  # the worst submission's: one is unusable
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "1 right, 2 wrong, 1 unusable." in printed
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(load_schema()).validate(data)
+    verdicts = {Path(s["path"]).stem: (s["verdict"], s["exit_code"]) for s in data["submissions"]}
+    assert verdicts == {
+        "right": ("right", 0),
+        "wrong": ("wrong", 1),
+        "broken": ("unusable", 2),
+        "derivative": ("wrong", 1),
+    }
+    codes = {
+        Path(s["path"]).stem: {
+            c["report"]["diagnosis"]["code"] for c in s["configurations"] if c["report"]["diagnosis"]
+        }
+        for s in data["submissions"]
+        if s["verdict"] == "wrong"
+    }
+    assert codes == {"wrong": {"missing_1_over_m"}, "derivative": {"wrong_activation_derivative"}}
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "| broken.py | UNUSABLE |" in markdown and "syntax error" in markdown
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert html.count('<tr class="WRONG">') == 2 and "Element error map" in html
+
+
+def test_grading_through_any_executor(tmp_path: Path) -> None:
+    """The Python API takes any concurrent.futures.Executor (Dask's and Ray's plug in the same way)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gradcheck.learner import check_modules
+
+    paths = submissions(tmp_path)
+    with ThreadPoolExecutor(2) as pool:
+        pooled = check_modules(paths, executor=pool, seeds=[0])
+    alone = check_modules(paths, seeds=[0])
+    assert (
+        [r.verdict for r in pooled] == [r.verdict for r in alone] == ["right", "wrong", "unusable", "wrong"]
+    )

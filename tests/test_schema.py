@@ -26,7 +26,7 @@ check_validator = jsonschema.Draft202012Validator({"$defs": schema["$defs"], "$r
 def test_the_schema_is_a_valid_draft_2020_12_schema_shipped_in_the_package() -> None:
     jsonschema.Draft202012Validator.check_schema(schema)
     assert SCHEMA_PATH.parent.parent.name == "gradcheck"
-    assert schema["properties"]["schema_version"]["const"] == SCHEMA_VERSION
+    assert schema["$defs"]["sweep"]["properties"]["schema_version"]["const"] == SCHEMA_VERSION
 
 
 @pytest.fixture(scope="module")
