@@ -223,3 +223,25 @@ def test_grading_through_any_executor(tmp_path: Path) -> None:
     assert (
         [r.verdict for r in pooled] == [r.verdict for r in alone] == ["right", "wrong", "unusable", "wrong"]
     )
+
+
+def test_a_failed_check_in_the_report_gets_its_element_error_map(tmp_path: Path) -> None:
+    from gradcheck.strategies import reference_problem
+    from gradcheck.sweep import Sweep, SweepCase, write_report
+    from gradcheck.verify import verify_gradients
+    from network.activations import get_activation
+
+    problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
+    grads = problem.gradients()
+    grads["dW1"] = grads["dW1"].copy()
+    grads["dW1"][1, 2] += 0.01
+    report = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)
+    right = verify_gradients(problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y)
+    cases = [SweepCase("tanh", (3, 4, 1, 7), 3, report), SweepCase("tanh", (3, 4, 1, 7), 4, right)]
+    curves = {"h": [1e-3, 1e-6], **{m: [1e-6, 1e-9] for m in ("central", "forward", "richardson", "complex")}}
+    paths = write_report(Sweep(cases, curves, "default", 0.1, {}), tmp_path)
+    maps = sorted((tmp_path / "figures").glob("map_*.png"))
+    assert [p.name for p in maps] == ["map_central_tanh_3x4x1x7_3_W1.png"]
+    html = paths["html"].read_text(encoding="utf-8")
+    assert html.count('<img src="data:image/png;base64,') == 3 and "1 of 2 checks passed" in html
+    assert "Element error map of dW1" in html
