@@ -23,7 +23,16 @@ from hypothesis import strategies as st
 from network.activations import ACTIVATIONS, Activation, get_activation
 from network.two_layer import backward, cost_from_logits, forward, initialize_parameters
 
-__all__ = ["Problem", "activations", "network_shapes", "problems", "problems_on_kinks", "reference_problem"]
+__all__ = [
+    "Problem",
+    "activations",
+    "datasets",
+    "network_shapes",
+    "parameters",
+    "problems",
+    "problems_on_kinks",
+    "reference_problem",
+]
 
 
 @dataclass(frozen=True)
@@ -215,3 +224,40 @@ def problems_on_kinks(
     if zero_weights and draw(st.booleans()):
         parameters["W1"][:] = 0.0
     return Problem(X, problem.Y, parameters, act, problem.seed, problem.scale)
+
+
+@st.composite
+def parameters(
+    draw: Any,
+    shapes: st.SearchStrategy[tuple[int, int, int, int]] | None = None,
+    *,
+    scales: st.SearchStrategy[float] | None = None,
+) -> dict[str, np.ndarray]:
+    """Parameters ``W1, b1, W2, b2`` of a drawn shape (as :func:`reference_problem` draws them).
+
+    Parameters
+    ----------
+    shapes : strategy of (n_x, n_h, n_y, m), optional
+        Default :func:`network_shapes` (``m`` is not used).
+    scales : strategy of float, optional
+        Weight scale; default floats in [0.05, 2].
+    """
+    problem: Problem = draw(
+        problems(shapes, st.just(get_activation("identity")), scales=scales, kink_margin=None)
+    )
+    return problem.parameters
+
+
+@st.composite
+def datasets(
+    draw: Any, shapes: st.SearchStrategy[tuple[int, int, int, int]] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """``(X, Y)``: inputs ``N(0, 1)`` of shape (n_x, m) and 0/1 labels of shape (n_y, m).
+
+    Parameters
+    ----------
+    shapes : strategy of (n_x, n_h, n_y, m), optional
+        Default :func:`network_shapes` (``n_h`` is not used).
+    """
+    problem: Problem = draw(problems(shapes, st.just(get_activation("identity")), kink_margin=None))
+    return problem.X, problem.Y

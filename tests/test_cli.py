@@ -113,6 +113,7 @@ def learner(tmp_path: Path, name: str, old: str = "", new: str = "") -> Path:
         ),
         ("derivative_bug", "* (1 - np.power(A1, 2))", "* A1", 1, "your g'(Z1) is A1"),
         ("syntax_error", "def compute_cost(A2, Y):", "def compute_cost(A2, Y:", 2, "syntax error"),
+        ("returns_a_list", "    return grads\n", "    return [grads]\n", 2, "must return a dict"),
         (
             "no_backward",
             "def backward_propagation(",
