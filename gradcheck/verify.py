@@ -436,9 +436,10 @@ class _Check:
         (free) is ``KINK_GATE`` times beyond its smooth size ``4σ/h + hG`` (a kink at the point),
         or as large as the miss (central differences average the sides), or the difference moves
         when the step shrinks 16-fold (kinks within the step; 2 evaluations). Then the one-sided
-        derivatives are taken with the step ``h``, ``h/16`` and ``h/256``, and a central difference
-        at the smaller steps may also agree on its own, where it moved (the point is near kinks,
-        not on one).
+        derivatives are taken with the steps ``h/256``, ``h/16`` and ``h``: the smallest that shows
+        the kink decides whether ``a`` lies between them (a larger step may take in a second kink
+        nearby). Where none shows one, a central difference at a smaller step may still agree on
+        its own, if it moved (the point is near kinks, not on one).
         """
         index = tuple(int(i) for i in np.unravel_index(flat, self.probe.point[name].shape))
         h = self.probe.step(name, index, "central", self.options.step)
@@ -450,7 +451,8 @@ class _Check:
                 smaller[16.0] = self._central(name, index, h / 16.0)
                 if not self._moved(*smaller[16.0], n, tau):
                     return False
-        for divisor in (1.0, 16.0, 256.0):
+        # the smallest step that shows the kink decides: a larger one may take in a second kink nearby
+        for divisor in (256.0, 16.0, 1.0):
             left, right, left_error, right_error = one_sided(self.probe, name, index, h / divisor)
             kink, within = kink_verdict(
                 a,
@@ -462,13 +464,13 @@ class _Check:
                 scale=self.scale,
                 safety=self.options.safety,
             )
-            if kink and within:
+            if kink:
+                return within
+        for divisor in (16.0, 256.0):
+            value, error = smaller.get(divisor) or self._central(name, index, h / divisor)
+            tolerance = float(self._tolerance(name, np.asarray(a), np.asarray(error), eps))
+            if self._moved(value, error, n, tau) and abs(a - value) <= tolerance:
                 return True
-            if divisor > 1.0:
-                value, error = smaller.get(divisor) or self._central(name, index, h / divisor)
-                tolerance = float(self._tolerance(name, np.asarray(a), np.asarray(error), eps))
-                if self._moved(value, error, n, tau) and abs(a - value) <= tolerance:
-                    return True
         return False
 
     def _block(self, name: str, key: str, array: np.ndarray) -> GradientResult:
