@@ -29,14 +29,17 @@ from rich.table import Table
 
 from gradcheck.learner import ModuleCheck, check_module, check_modules, summary_row
 from gradcheck.numerical import METHODS
-from gradcheck.sweep import SweepCase, reference_sweep, run_sweep, write_report, write_submissions_report
+from gradcheck.sweep import (
+    SweepCase,
+    reference_sweep,
+    run_sweep,
+    sweep_rows,
+    write_report,
+    write_submissions_report,
+)
 from network.two_layer import PARAMETER_NAMES
 
 __all__ = ["SweepCase", "main", "reference_sweep"]
-
-
-def _error(value: float | None) -> str:
-    return "-" if value is None else f"{value:.1e}"
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
@@ -63,16 +66,15 @@ def _report(args: argparse.Namespace, console: Console) -> int:
         table.add_column(f"d{name}", justify="right", no_wrap=True)
     table.add_column("max vs autograd", justify="right", no_wrap=True)
     table.add_column("verdict", no_wrap=True)
-    for case in sweep.cases:
-        reference = [r.reference_error for r in case.report if r.reference_error is not None]
+    for row in sweep_rows(sweep):
         table.add_row(
-            case.method,
-            case.activation,
-            ",".join(map(str, case.shape)),
-            str(case.seed),
-            *(_error(case.report[name].relative_error) for name in PARAMETER_NAMES),
-            _error(max(reference)) if reference else "-",
-            "ok" if case.report.passed else "WRONG",
+            row["method"],
+            row["activation"],
+            row["shape"],
+            str(row["seed"]),
+            *row["errors"],
+            row["autograd"],
+            row["verdict"],
         )
     console.print(table)
     paths = write_report(sweep, args.out)

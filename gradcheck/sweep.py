@@ -39,6 +39,7 @@ __all__ = [
     "load_schema",
     "reference_sweep",
     "run_sweep",
+    "sweep_rows",
     "write_report",
     "write_submissions_report",
 ]
@@ -215,7 +216,8 @@ def _json(sweep: Sweep) -> dict[str, Any]:
     }
 
 
-def _rows(sweep: Sweep) -> list[dict[str, Any]]:
+def sweep_rows(sweep: Sweep) -> list[dict[str, Any]]:
+    """One row per check, as the terminal table and the report files show it."""
     rows = []
     for case in sweep.cases:
         reference = [r.reference_error for r in case.report if r.reference_error is not None]
@@ -268,7 +270,7 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
     paths["json"].write_text(json.dumps(_json(sweep), indent=1, allow_nan=False) + "\n", encoding="utf-8")
     context = {
         "sweep": sweep,
-        "rows": _rows(sweep),
+        "rows": sweep_rows(sweep),
         "names": [f"d{n}" for n in PARAMETER_NAMES],
         "n_passed": sum(case.report.passed for case in sweep.cases),
         "failures": [case for case in sweep.cases if not case.report.passed],

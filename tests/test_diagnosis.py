@@ -119,26 +119,16 @@ def check(mistake: Mistake, problem: Problem, *, with_data: bool) -> None:
 CODED = [mistake for mistake in CATALOG if mistake.code is not None]
 
 
+@pytest.mark.parametrize("with_data", [True, False], ids=["with_data", "for_any_cost"])
 @pytest.mark.parametrize("mistake", CODED, ids=lambda m: m.name)
-def test_each_mistake_is_named_with_data(mistake: Mistake) -> None:
-    """The learner's situation: X and Y known, so the catalog is matched at the learner's point."""
+def test_each_mistake_is_named(mistake: Mistake, with_data: bool) -> None:
+    """With X and Y (the learner's situation) the catalog is matched at the learner's point; for any
+    cost, factors, shapes, zeros and L2 terms are still named and the rest is ``unknown``."""
 
     @settings(max_examples=EXAMPLES)
     @given(configurations(mistake))
     def run(problem: Problem) -> None:
-        check(mistake, problem, with_data=True)
-
-    run()
-
-
-@pytest.mark.parametrize("mistake", CODED, ids=lambda m: m.name)
-def test_each_mistake_is_named_for_any_cost(mistake: Mistake) -> None:
-    """No X, Y: factors, shapes, zeros and L2 terms are still named; the rest is ``unknown``."""
-
-    @settings(max_examples=EXAMPLES)
-    @given(configurations(mistake))
-    def run(problem: Problem) -> None:
-        check(mistake, problem, with_data=False)
+        check(mistake, problem, with_data=with_data)
 
     run()
 
