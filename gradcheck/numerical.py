@@ -45,6 +45,8 @@ __all__ = [
     "CostProbe",
     "FiniteDifferences",
     "GradcheckWarning",
+    "call_cost",
+    "check_method",
     "check_parameters",
     "estimate_noise",
     "evaluate_cost",
@@ -114,14 +116,53 @@ def check_parameters(parameters: object) -> None:
             )
 
 
-def evaluate_cost(
-    cost_fn: CostFn, parameters: dict[str, np.ndarray], where: str | Callable[[], str]
-) -> tuple[float, float]:
-    """Call ``cost_fn`` once and return ``(J, eps)``: the value as a float and its dtype's epsilon.
+def call_cost(
+    cost_fn: CostFn,
+    parameters: Mapping[str, np.ndarray],
+    where: str | Callable[[], str],
+    label: str = "the cost function",
+) -> Any:
+    """Call ``cost_fn`` once on a new dict of ``parameters`` and return what it returned.
 
     ``where`` names the point for error messages (``"at the given parameters"``,
     ``"with W1[0, 2] perturbed by +6.1e-06"``); a callable is called only to build a message,
-    so the hot loop formats nothing.
+    so the hot loop formats nothing. ``label`` names the cost in messages.
+
+    Raises
+    ------
+    GradcheckError
+        If the cost raises or calls ``sys.exit``: the message names the call, the original
+        exception is its ``__cause__``.
+    """
+    try:
+        return cost_fn(dict(parameters))  # a new dict: keys the cost rebinds or deletes stay ours
+    except GradcheckError as error:  # a learner function named in the message already
+        raise GradcheckError(f"{error} (called {_place(where)})") from (error.__cause__ or error)
+    except SystemExit as error:
+        raise GradcheckError(
+            f"{label} called sys.exit({error.code!r}) (called {_place(where)}); a cost must return its "
+            "value, not end the program"
+        ) from error
+    except Exception as error:
+        raise GradcheckError(
+            f"{label} raised {type(error).__name__}: {error} (called {_place(where)}); "
+            "fix the cost so that it runs on these parameters"
+        ) from error
+
+
+def _place(where: str | Callable[[], str]) -> str:
+    return where() if callable(where) else where
+
+
+def evaluate_cost(
+    cost_fn: CostFn,
+    parameters: dict[str, np.ndarray],
+    where: str | Callable[[], str],
+    label: str = "the cost function",
+) -> tuple[float, float]:
+    """Call ``cost_fn`` once and return ``(J, eps)``: the value as a float and its dtype's epsilon.
+
+    ``where`` and ``label`` name the point and the cost for error messages (see :func:`call_cost`).
 
     Raises
     ------
@@ -129,20 +170,11 @@ def evaluate_cost(
         If the cost raises, or returns anything but one finite real number.
     """
 
-    def place() -> str:
-        return where() if callable(where) else where
-
-    try:
-        value = cost_fn(parameters)
-    except Exception as error:
-        raise GradcheckError(
-            f"the cost function raised {type(error).__name__}: {error} (called {place()}); "
-            "fix the cost so that it runs on these parameters"
-        ) from error
+    value = call_cost(cost_fn, parameters, where, label)
     if type(value) is float or type(value) is np.float64:  # the usual answer, checked fast
         if not math.isfinite(value):
             raise GradcheckError(
-                f"the cost function returned {value} {place()}; a gradient can only be checked where the "
+                f"{label} returned {value} {_place(where)}; a gradient can only be checked where the "
                 "cost is finite: look for log(0), division by zero or overflow in the cost"
             )
         return float(value), FLOAT64_EPS
@@ -153,13 +185,13 @@ def evaluate_cost(
     if array.dtype.kind not in "fiu" or array.size != 1:
         shape = f" of shape {array.shape}" if array.ndim else ""
         raise GradcheckError(
-            f"the cost function must return one real number, but returned a {type(value).__name__}{shape} "
-            f"(dtype {array.dtype}) {place()}; return a float, e.g. float(np.squeeze(cost))"
+            f"{label} must return one real number, but returned a {type(value).__name__}{shape} "
+            f"(dtype {array.dtype}) {_place(where)}; return a float, e.g. float(np.squeeze(cost))"
         )
     number = float(array.reshape(()))
     if not math.isfinite(number):
         raise GradcheckError(
-            f"the cost function returned {number} {place()}; a gradient can only be checked where the "
+            f"{label} returned {number} {_place(where)}; a gradient can only be checked where the "
             "cost is finite: look for log(0), division by zero or overflow in the cost"
         )
     dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
@@ -256,7 +288,9 @@ class CostProbe:
     """The cost function at one point: evaluates it on float64 copies and counts the calls.
 
     Creating a probe calls the cost twice at the point: two different values mean it is not a
-    function of the parameters alone (dropout, a fresh random draw), and no check can work.
+    function of the parameters alone (dropout, a fresh random draw), and no check can work. The
+    arrays the cost received are compared with the point after its first call: a cost that writes
+    into its parameters is named as such (:meth:`check_untouched`).
 
     Parameters
     ----------
@@ -264,6 +298,8 @@ class CostProbe:
         ``cost_fn(parameters) -> float``.
     parameters : mapping of str to array_like
         The point; any float dtype; never modified.
+    label : str, default "the cost function"
+        How messages name the cost (the learner form names the learner's functions).
 
     Attributes
     ----------
@@ -282,7 +318,9 @@ class CostProbe:
         What the user should know about how the check went (fallbacks, noise).
     """
 
-    def __init__(self, cost_fn: CostFn, parameters: Mapping[str, Any]) -> None:
+    def __init__(
+        self, cost_fn: CostFn, parameters: Mapping[str, Any], *, label: str = "the cost function"
+    ) -> None:
         if not callable(cost_fn):
             raise GradcheckError(
                 f"cost_fn must be callable as cost_fn(parameters) -> float, got a {type(cost_fn).__name__}"
@@ -295,7 +333,10 @@ class CostProbe:
             value.flags.writeable = False
         self.evaluations = 0
         self.notes: list[str] = []
+        self.label = label
+        self._complex: dict[str, np.ndarray] | None = None
         self.cost, self.eps = self.evaluate("at the given parameters")
+        self.check_untouched()
         again, _ = self.evaluate("at the given parameters (second call)")
         if again != self.cost:
             raise GradcheckError(
@@ -305,7 +346,30 @@ class CostProbe:
             )
         self.noise = self.eps * max(abs(self.cost), 1.0)
         self.noise_measured = False
-        self._complex: dict[str, np.ndarray] | None = None
+
+    def check_untouched(self) -> None:
+        """Raise :class:`GradcheckError` if the cost changed the arrays it was given in place.
+
+        The cost gets float64 copies (``work``), restored entry by entry after each perturbation;
+        this compares them, and the complex copies, with the point. Called after the first
+        evaluation and at the end of a check, so a cost that writes into its parameters on any
+        call is caught (unless it only ever changes the one entry being perturbed, which is put
+        back anyway).
+        """
+        copies = [("", self.work)] + ([] if self._complex is None else [(" (complex step)", self._complex)])
+        for how, arrays in copies:
+            for name, theta in arrays.items():
+                origin = self.point[name]
+                changed = np.argwhere(~(theta == origin))
+                if changed.size:
+                    index = tuple(int(i) for i in changed[0])
+                    before, after = float(origin[index]), theta[index].item()
+                    many = f"{len(changed)} entries" if len(changed) > 1 else "1 entry"
+                    raise GradcheckError(
+                        f"{self.label} changed parameters[{name!r}] in place{how}: {_entry(name, index)} was "
+                        f"{before!r} before the call and {after!r} after ({many} changed); a cost must only "
+                        "read its parameters: compute new arrays (W = W - x, not W -= x) or work on copies"
+                    )
 
     @property
     def size(self) -> int:
@@ -315,7 +379,7 @@ class CostProbe:
     def evaluate(self, where: str | Callable[[], str]) -> tuple[float, float]:
         """``J`` at the current ``work`` and its dtype's epsilon (see :func:`evaluate_cost`)."""
         self.evaluations += 1
-        return evaluate_cost(self.cost_fn, self.work, where)
+        return evaluate_cost(self.cost_fn, self.work, where, self.label)
 
     def step(self, name: str, index: tuple[int, ...], method: str, step: float | None = None) -> float:
         """The step for entry ``name[index]``: ``step`` or the default, exactly representable."""
@@ -415,7 +479,7 @@ class CostProbe:
         self.evaluations += 1
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # numpy's ComplexWarning from a float() inside the cost
-            out = self.cost_fn(values)
+            out = self.cost_fn(dict(values))
         array = np.asarray(out)
         if array.size != 1 or array.dtype.kind != "c":
             raise TypeError(
@@ -641,7 +705,7 @@ def finite_differences(
         Unknown method, non-positive step, or a cost that raises, is not a finite scalar, or
         is not deterministic.
     """
-    _check_method(method, step)
+    check_method(method, step)
     probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe(cost_fn, parameters or {})
     if not probe.noise_measured and step is None and not isinstance(cost_fn, CostProbe):
         probe.measure_noise()
@@ -732,8 +796,10 @@ def _perturbed_flat(probe: CostProbe, name: str, position: int, h: float) -> str
     return _perturbed(name, index, h)
 
 
-def _check_method(method: str, step: float | None) -> None:
-    if method not in METHODS:
+def check_method(method: str, step: float | None) -> None:
+    """Raise :class:`GradcheckError` unless ``method`` is one of :data:`METHODS` and ``step`` is None
+    or a positive finite number."""
+    if not isinstance(method, str) or method not in METHODS:
         raise GradcheckError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
     if step is not None and not (
         isinstance(step, int | float) and not isinstance(step, bool) and math.isfinite(step) and step > 0

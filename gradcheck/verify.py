@@ -40,6 +40,7 @@ from gradcheck.numerical import (
     CostProbe,
     FiniteDifferences,
     Method,
+    check_method,
     check_parameters,
     derivative,
     fd_error,
@@ -48,7 +49,7 @@ from gradcheck.numerical import (
 )
 from gradcheck.reference import ReferenceMatch, match_reference
 from gradcheck.report import EXCESS_MAP_SIZE, Diagnosis, GradientReport, GradientResult
-from network.activations import Activation
+from network.activations import Activation, get_activation
 from network.two_layer import cost as reference_cost
 
 __all__ = ["MODES", "verify_gradients"]
@@ -153,14 +154,26 @@ def verify_gradients(
     """
     if not (isinstance(safety, int | float) and np.isfinite(safety) and safety > 0):
         raise GradcheckError(f"safety must be a positive number, got {safety!r}")
-    if mode not in MODES:
+    check_method(method, step)
+    if not isinstance(mode, str) or mode not in MODES:
         raise GradcheckError(f"unknown mode {mode!r}; choose one of {', '.join(MODES)}")
     for option, value in (("directions", directions), ("samples", samples), ("max_wrong", max_wrong)):
         if not (isinstance(value, int) and not isinstance(value, bool) and value >= 1):
             raise GradcheckError(f"{option} must be a positive integer, got {value!r}")
+    if not (isinstance(seed, int | np.integer) and not isinstance(seed, bool) and seed >= 0):
+        raise GradcheckError(f"seed must be a non-negative integer, got {seed!r}")
+    if activation is not None:
+        try:
+            activation = get_activation(activation)
+        except (TypeError, ValueError) as error:
+            raise GradcheckError(
+                "activation must be a name such as 'tanh' or get_activation('leaky_relu', alpha=0.2): "
+                f"{error}"
+            ) from error
     if m is not None and not (isinstance(m, int | np.integer) and not isinstance(m, bool) and m >= 1):
         raise GradcheckError(f"m (the number of examples) must be a positive integer, got {m!r}")
     learner = forward is not None or backward is not None
+    label = "the cost function"
     if learner:
         if cost_fn is not None or gradients is not None:
             raise GradcheckError(
@@ -185,6 +198,8 @@ def verify_gradients(
             )
         check_parameters(parameters)
         X, Y = _inputs(X, Y)
+        then = _name(compute_cost, "compute_cost") if compute_cost is not None else "the cross-entropy"
+        label = f"the cost ({_name(forward, 'forward')}, then {then})"
         cost_fn, gradients = _learner_functions(forward, backward, compute_cost, parameters, X, Y)
     else:
         if cost_fn is None or parameters is None or gradients is None:
@@ -213,7 +228,18 @@ def verify_gradients(
             )
         m = int(X.shape[1])
     options = _Options(method, step, safety, mode, directions, samples, seed, max_wrong)
-    probe = CostProbe(cost_fn, parameters)
+    probe = CostProbe(cost_fn, parameters, label=label)
+    if step is not None:
+        for name, theta in probe.point.items():
+            still = np.argwhere((theta + step) - theta == 0)
+            if still.size:
+                index = tuple(int(i) for i in still[0])
+                raise GradcheckError(
+                    f"step={step:g} is too small to move {name}{list(index)} = {theta[index]:g}: in float64 "
+                    "θ + step rounds back to θ; use a step of at least "
+                    f"{4 * np.spacing(abs(theta[index])):g} "
+                    "(1e-6 times the entries' size is usual), or leave step out for the default"
+                )
     reference: ReferenceMatch | None = None
     if X is not None:
         # a float32 cost can only match to its own precision
@@ -266,6 +292,7 @@ def verify_gradients(
         if probe.noise > before:
             check = _Check(probe, reference, options, analytic)
             results = check.run()
+    probe.check_untouched()
     ignored = tuple(str(k) for k in gradients if not any(k == n or k == f"d{n}" for n in parameters))
     everything = {name: early.get(name) or results[name] for name in probe.point}
     everything, summary = _diagnose(check, everything, X, Y, None if m is None else int(m))
@@ -638,8 +665,8 @@ class _Check:
         worst_values: tuple[float | None, ...] = (None, None, None, None)
         if known.any():
             excess = np.zeros(a.size)
-            difference = np.abs(a - numeric)
-            np.divide(difference, tau, out=excess, where=known & (tau > 0))
+            with np.errstate(invalid="ignore"):  # a non-finite analytic entry: set to inf below
+                np.divide(np.abs(a - numeric), tau, out=excess, where=known & (tau > 0))
             excess[~known] = -1.0
             excess[~np.isfinite(a)] = np.inf
             i = int(np.argmax(np.where(wrong, excess, -1.0))) if wrong.any() else int(np.argmax(excess))
@@ -851,13 +878,27 @@ def _inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
             f"X must be (n_x, m) and Y (n_y, m) or (m,) with the same m; got X {X.shape} and Y {Y.shape} "
             "(examples are columns: transpose if yours are rows)"
         )
+    if X.shape[1] == 0:
+        raise GradcheckError(f"X has no examples (shape {X.shape}); pass at least one column")
+    for label, array in (("X", X), ("Y", Y)):
+        if not np.all(np.isfinite(array)):
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
+            raise GradcheckError(f"{label} holds {array[bad]} at {label}{list(bad)}; pass finite data")
     return X, Y
 
 
+def _name(function: Callable[..., Any] | None, role: str) -> str:
+    return str(getattr(function, "__name__", role))
+
+
 def _call(function: Callable[..., Any], role: str, *args: Any) -> Any:
-    name = getattr(function, "__name__", role)
+    name = _name(function, role)
     try:
         return function(*args)
+    except SystemExit as error:
+        raise GradcheckError(
+            f"{name} called sys.exit({error.code!r}); it must return its result, not end the program"
+        ) from error
     except Exception as error:
         raise GradcheckError(f"{name} raised {type(error).__name__}: {error}") from error
 
@@ -899,8 +940,7 @@ def _learner_functions(
         out = _call(forward, "forward", X.copy(), point)
         if not (isinstance(out, tuple) and len(out) == 2):
             raise GradcheckError(
-                f"{getattr(forward, '__name__', 'forward')} must return (A2, cache), "
-                f"got a {type(out).__name__}"
+                f"{_name(forward, 'forward')} must return (A2, cache), got a {type(out).__name__}"
             )
         return out
 
@@ -913,10 +953,18 @@ def _learner_functions(
 
     point = copy.deepcopy(dict(parameters))
     _, cache = run_forward(point)
-    gradients = _call(backward, "backward", copy.deepcopy(dict(parameters)), cache, X.copy(), Y.copy())
+    given = copy.deepcopy(dict(parameters))
+    gradients = _call(backward, "backward", given, cache, X.copy(), Y.copy())
+    for name, value in parameters.items():
+        if not (isinstance(given.get(name), np.ndarray) and np.array_equal(given[name], np.asarray(value))):
+            raise GradcheckError(
+                f"{_name(backward, 'backward')} changed parameters[{name!r}] (the copy it was given); "
+                "backward propagation must only read the parameters: the update belongs in "
+                "update_parameters, and W -= x there changes the arrays in place"
+            )
     if not isinstance(gradients, Mapping):
         raise GradcheckError(
-            f"{getattr(backward, '__name__', 'backward')} must return a dict such as "
+            f"{_name(backward, 'backward')} must return a dict such as "
             f"{{'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2}}, got a {type(gradients).__name__}"
         )
     return cost_fn, gradients
