@@ -13,6 +13,11 @@ the worst submission's (0 right, 1 wrong, 2 unusable).
 ``gradcheck check LEARNER.py`` checks a learner's module (the course's functions, see
 :mod:`gradcheck.learner`) at several shapes and seeds and prints the verdict, the likely mistake
 and the first failing report. Exit status 0 right, 1 a gradient is wrong, 2 unusable input.
+
+Both run every module in a child process (:mod:`gradcheck.isolation`) within ``--timeout``
+seconds (default 60), ``--memory-limit`` megabytes (default 1024) and ``--output-limit`` bytes of
+output (default 1,000,000): a module that hangs, crashes, exits or floods is a verdict, not the
+end of the run.
 """
 
 from __future__ import annotations
@@ -20,14 +25,15 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 
 from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from gradcheck.learner import ModuleCheck, check_module, check_modules, summary_row
+from gradcheck.isolation import Limits, check_isolated
+from gradcheck.learner import ModuleCheck, check_modules, summary_counts, summary_row
 from gradcheck.numerical import METHODS
 from gradcheck.sweep import (
     SweepCase,
@@ -92,11 +98,20 @@ def _report(args: argparse.Namespace, console: Console) -> int:
 def _grade(args: argparse.Namespace, console: Console) -> int:
     """``gradcheck report LEARNER.py ...``: every submission checked, a summary table, three files."""
     seeds = range(args.seeds or 2)
-    if args.workers > 1:
-        with ProcessPoolExecutor(args.workers) as pool:
-            results = check_modules(args.modules, executor=pool, seeds=seeds)
-    else:
-        results = check_modules(args.modules, seeds=seeds)
+    limits = _limits(args)
+    # each module runs in its own child process: threads only wait for them
+    with ThreadPoolExecutor(args.workers) as pool:
+        if console.is_terminal:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("grading submissions", total=len(args.modules))
+                futures = [
+                    pool.submit(check_isolated, path, seeds=seeds, limits=limits) for path in args.modules
+                ]
+                for future in futures:
+                    future.add_done_callback(lambda _: bar.advance(task))
+                results = [future.result() for future in futures]
+        else:
+            results = check_modules(args.modules, executor=pool, seeds=seeds, limits=limits)
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
     rows = [summary_row(result) for result in results]
     for column in rows[0]:
@@ -105,18 +120,39 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         table.add_row(*row.values())
     console.print(table)
     paths = write_submissions_report(results, args.out)
-    counts = {
-        verdict: sum(r.verdict == verdict for r in results) for verdict in ("right", "wrong", "unusable")
-    }
-    console.print(f"{counts['right']} right, {counts['wrong']} wrong, {counts['unusable']} unusable.")
+    console.print(summary_counts(results)[1])
     console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
     return max((result.exit_code for result in results), default=0)
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
-    result = check_module(args.module, seeds=range(args.seeds))
+    result = check_isolated(args.module, seeds=range(args.seeds), limits=_limits(args))
     _print_check(result, console)
     return result.exit_code
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    return Limits(timeout=args.timeout, memory_mb=args.memory_limit or None, output_bytes=args.output_limit)
+
+
+def _add_limits(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds each module may run (default 60)"
+    )
+    parser.add_argument(
+        "--memory-limit",
+        type=int,
+        default=1024,
+        metavar="MB",
+        help="megabytes each module may allocate beyond gradcheck's own (default 1024; 0: no limit)",
+    )
+    parser.add_argument(
+        "--output-limit",
+        type=int,
+        default=1_000_000,
+        metavar="BYTES",
+        help="bytes each module may print before it is stopped (default 1000000)",
+    )
 
 
 def _print_check(result: ModuleCheck, console: Console) -> None:
@@ -190,9 +226,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     check.add_argument("module", help="the learner's .py file")
     check.add_argument("--seeds", type=int, default=2, help="seeds per shape (default 2)")
+    _add_limits(report)
+    _add_limits(check)
     args = parser.parse_args(argv)
     if args.seeds is not None and args.seeds < 1:
         parser.error("--seeds must be at least 1")
+    if not args.timeout > 0:
+        parser.error("--timeout must be a positive number of seconds")
+    if args.memory_limit < 0 or args.output_limit < 1:
+        parser.error("--memory-limit must be at least 0 (no limit) and --output-limit at least 1")
     console = Console() if sys.stdout.isatty() else Console(width=130)
     if args.command == "check":
         return _check(args, console)

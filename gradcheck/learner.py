@@ -7,8 +7,10 @@ gradcheck draws the parameters and data itself, at several shapes and seeds, wit
 enough that a wrong activation derivative shows.
 
 :func:`check_module` returns a :class:`ModuleCheck`: the verdict (``"right"``, ``"wrong"`` or
-``"unusable"``) and a report per configuration. The module runs in this process: a grader who
-runs code nobody has read needs the isolation of ``gradcheck check`` (a later issue).
+``"unusable"``) and a report per configuration. It runs the module in this process, as a learner
+checking their own code would. A grader runs code nobody has read: :func:`check_modules` (and the
+``gradcheck`` command) run each module in a child process with time, memory and output limits
+(:mod:`gradcheck.isolation`).
 """
 
 from __future__ import annotations
@@ -19,18 +21,21 @@ import math
 import sys
 import traceback
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from gradcheck.errors import GradcheckError
 from gradcheck.report import GradientReport
 from gradcheck.strategies import reference_problem
 from gradcheck.verify import verify_gradients
 from network.activations import get_activation
+
+if TYPE_CHECKING:
+    from gradcheck.isolation import Limits
 
 __all__ = [
     "SHAPES",
@@ -39,6 +44,7 @@ __all__ = [
     "check_module",
     "check_modules",
     "load_module",
+    "summary_counts",
     "summary_row",
 ]
 
@@ -71,12 +77,23 @@ class ModuleCheck:
     problem : str or None
         Why the module is unusable.
     configurations : list of Configuration
+    failure : str or None
+        Why it is unusable, as a key of :data:`gradcheck.isolation.FAILURES`: ``"timeout"``,
+        ``"crash"``, ``"exit"``, ``"memory"``, ``"output"`` or ``"error"`` (set by
+        :func:`gradcheck.isolation.check_isolated`; ``"error"`` in this process).
+    output : str
+        What the module printed (isolated checks only; the start of it).
+    seconds : float or None
+        Wall-clock time of an isolated check.
     """
 
     path: str
     verdict: Verdict
     problem: str | None = None
     configurations: list[Configuration] = field(default_factory=list)
+    failure: str | None = None
+    output: str = ""
+    seconds: float | None = None
 
     @property
     def exit_code(self) -> int:
@@ -113,7 +130,10 @@ def load_module(path: str | Path) -> ModuleType:
         raise GradcheckError(
             f"{path}:{error.lineno}: syntax error: {error.msg}\n    {(error.text or '').rstrip()}"
         ) from error
-    except (Exception, SystemExit) as error:  # a sys.exit at import is the learner's doing too
+    except SystemExit as error:  # the learner's doing too, and must not end the grader
+        where = _learner_line(error, path)
+        raise GradcheckError(f"{path}{where}: called sys.exit({error.code!r}) while importing it") from error
+    except Exception as error:
         where = _learner_line(error, path)
         raise GradcheckError(f"{path}{where}: importing it raised {type(error).__name__}: {error}") from error
     finally:
@@ -127,7 +147,11 @@ def _learner_line(error: BaseException, path: Path) -> str:
 
 
 def check_module(
-    path: str | Path, *, shapes: Sequence[tuple[int, int, int, int]] = SHAPES, seeds: Sequence[int] = (0, 1)
+    path: str | Path,
+    *,
+    shapes: Sequence[tuple[int, int, int, int]] = SHAPES,
+    seeds: Sequence[int] = (0, 1),
+    trace: Callable[[str | None], None] | None = None,
 ) -> ModuleCheck:
     """Load a learner's module and check its gradients at every shape × seed.
 
@@ -139,22 +163,30 @@ def check_module(
     seeds : sequence of int
         Data and weights come from :func:`gradcheck.strategies.reference_problem` (weights 0.5 ×
         N(0, 1)); the hidden activation is recognised from the learner's cost.
+    trace : callable, optional
+        Told where the module's code is running: ``trace("import")``, ``trace(name)`` when one of
+        its functions is called and ``trace(None)`` when it returns (the isolated check reports
+        through it where a module hung or crashed).
 
     Returns
     -------
     ModuleCheck
     """
+    follow = trace or (lambda phase: None)
+    follow("import")
     try:
         module = load_module(path)
     except GradcheckError as error:
-        return ModuleCheck(str(path), "unusable", str(error))
+        return ModuleCheck(str(path), "unusable", str(error), failure="error")
+    finally:
+        follow(None)
     functions = {}
-    for name in ("forward_propagation", "backward_propagation"):
+    for name in ("forward_propagation", "backward_propagation", "compute_cost"):
         function = getattr(module, name, None)
-        if not callable(function):
-            return ModuleCheck(str(path), "unusable", f"{path} defines no function {name}")
-        functions[name] = function
-    compute_cost = getattr(module, "compute_cost", None)
+        if name != "compute_cost" and not callable(function):
+            return ModuleCheck(str(path), "unusable", f"{path} defines no function {name}", failure="error")
+        functions[name] = _traced(function, name, trace) if trace and callable(function) else function
+    compute_cost = functions["compute_cost"]
     configurations = []
     for shape in shapes:
         for seed in seeds:
@@ -170,10 +202,24 @@ def check_module(
                 )
             except GradcheckError as error:
                 configurations.append(Configuration(shape, seed, None, str(error)))
-                return ModuleCheck(str(path), "unusable", str(error), configurations)
+                return ModuleCheck(str(path), "unusable", str(error), configurations, failure="error")
             configurations.append(Configuration(shape, seed, report))
     wrong = any(c.report is not None and not c.report.passed for c in configurations)
     return ModuleCheck(str(path), "wrong" if wrong else "right", None, configurations)
+
+
+def _traced(
+    function: Callable[..., Any], name: str, trace: Callable[[str | None], None]
+) -> Callable[..., Any]:
+    @functools.wraps(function)
+    def traced(*args: Any) -> Any:
+        trace(name)
+        try:
+            return function(*args)
+        finally:
+            trace(None)
+
+    return traced
 
 
 def check_modules(
@@ -181,30 +227,48 @@ def check_modules(
     *,
     executor: Executor | None = None,
     seeds: Sequence[int] = (0, 1),
+    limits: Limits | None = None,
+    isolate: bool = True,
 ) -> list[ModuleCheck]:
-    """Check many learners' modules: one :class:`ModuleCheck` each, in the order given.
+    """Check many learners' modules, each in a child process with limits: one :class:`ModuleCheck` each.
 
     Parameters
     ----------
     paths : sequence of str or Path
     executor : concurrent.futures.Executor, optional
-        Runs the checks (``executor.map``): a ``ProcessPoolExecutor`` for a grader's machine, or any
-        ``Executor`` (Dask's and Ray's ``concurrent.futures`` interfaces) for larger runs. Default:
-        one after another in this process.
+        Runs the checks (``executor.map``): a ``ThreadPoolExecutor(N)`` checks N modules at once
+        (each in its own child process), and any ``Executor`` (Dask's and Ray's
+        ``concurrent.futures`` interfaces) spreads larger runs. Default: one after another.
     seeds : sequence of int
+    limits : gradcheck.isolation.Limits, optional
+        Time, memory and output per module (default ``Limits()``: 60 s, 1024 MB, 1 MB).
+    isolate : bool, default True
+        False runs the modules in this process (no limits: only for code you trust).
 
     Returns
     -------
     list of ModuleCheck
+        In the order given; an isolated check never raises for what a module does.
     """
-    check = functools.partial(_check_one, seeds=tuple(seeds))
+    from gradcheck.isolation import Limits as _Limits  # gradcheck.isolation imports this module
+
+    if isolate:
+        check = functools.partial(_check_isolated, seeds=tuple(seeds), limits=limits or _Limits())
+    else:
+        check = functools.partial(_check_here, seeds=tuple(seeds))
     if executor is None:
         return [check(str(path)) for path in paths]
     return list(executor.map(check, [str(path) for path in paths]))
 
 
-def _check_one(path: str, seeds: tuple[int, ...]) -> ModuleCheck:
+def _check_here(path: str, seeds: tuple[int, ...]) -> ModuleCheck:
     return check_module(path, seeds=seeds)
+
+
+def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> ModuleCheck:
+    from gradcheck.isolation import check_isolated
+
+    return check_isolated(path, seeds=seeds, limits=limits)
 
 
 def summary_row(result: ModuleCheck) -> dict[str, str]:
@@ -230,3 +294,30 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
         "largest relative error": f"{worst:.1e}" if math.isfinite(worst) else "-",
         "problem": result.problem or "",
     }
+
+
+def summary_counts(results: Sequence[ModuleCheck]) -> tuple[dict[str, Any], str]:
+    """Verdicts counted, unusable ones by cause, and the one-line summary a grader reads.
+
+    Returns
+    -------
+    counts : dict
+        ``{"right": n, "wrong": n, "unusable": n, "unusable_because": {cause: n}}``, the causes
+        being the keys of :data:`gradcheck.isolation.FAILURES`.
+    line : str
+        E.g. ``"150 right, 30 wrong, 20 unusable (8 timed out, 4 crashed, 8 raised or broke a
+        contract)."``
+    """
+    from gradcheck.isolation import FAILURES
+
+    counts: dict[str, Any] = {v: sum(r.verdict == v for r in results) for v in ("right", "wrong", "unusable")}
+    because = {
+        kind: sum(r.verdict == "unusable" and (r.failure or "error") == kind for r in results)
+        for kind in FAILURES
+    }
+    counts["unusable_because"] = because
+    why = ", ".join(f"{n} {FAILURES[kind]}" for kind, n in because.items() if n)
+    line = f"{counts['right']} right, {counts['wrong']} wrong, {counts['unusable']} unusable" + (
+        f" ({why})." if why else "."
+    )
+    return counts, line

@@ -22,7 +22,7 @@ import jinja2
 
 from gradcheck import __version__
 from gradcheck.figures import error_map_figure, errors_figure, step_size_curves, step_size_figure
-from gradcheck.learner import ModuleCheck, summary_row
+from gradcheck.learner import ModuleCheck, summary_counts, summary_row
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
 from gradcheck.strategies import reference_problem
@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; raised on any change of its keys.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 #: The JSON Schema (draft 2020-12) of report.json, shipped with the package; its ``$defs/check``
 #: is the form of :meth:`gradcheck.GradientReport.to_dict`.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
@@ -295,15 +295,14 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
 def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) -> dict[str, Path]:
     """Write a grader's ``report.json``, ``report.md`` and ``report.html`` for learners' modules into ``out``.
 
-    Each submission gets its verdict (``right``, ``wrong``, ``unusable``), its one-line summary
-    (:func:`gradcheck.learner.summary_row`) and, in the JSON, every configuration's report.
+    Each submission gets its verdict (``right``, ``wrong``, ``unusable``, with the cause), its
+    one-line summary (:func:`gradcheck.learner.summary_row`) and, in the JSON, what it printed and
+    every configuration's report.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     rows = [summary_row(result) for result in results]
-    counts = {
-        verdict: sum(r.verdict == verdict for r in results) for verdict in ("right", "wrong", "unusable")
-    }
+    counts, line = summary_counts(results)
     document = {
         "schema_version": SCHEMA_VERSION,
         "gradcheck_version": __version__,
@@ -315,6 +314,9 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
                 "verdict": result.verdict,
                 "exit_code": result.exit_code,
                 "problem": result.problem,
+                "failure": result.failure,
+                "seconds": result.seconds,
+                "output": result.output,
                 "configurations": [
                     {
                         "shape": list(c.shape),
@@ -335,7 +337,7 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
         for result in results
         if result.first_failure is not None
     ]
-    context = {"rows": rows, "counts": counts, "failures": failures, "columns": list(rows[0]) if rows else []}
+    context = {"rows": rows, "line": line, "failures": failures, "columns": list(rows[0]) if rows else []}
     for kind in ("md", "html"):
         template = _TEMPLATES[kind].get_template(f"submissions.{kind}.j2")
         paths[kind].write_text(template.render(**context), encoding="utf-8")

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gradcheck.cli import main, reference_sweep
+from gradcheck.sweep import SCHEMA_VERSION
 from network.activations import ACTIVATIONS
 
 
@@ -24,7 +25,7 @@ def test_report_on_the_reference_network_passes_for_every_activation(
 def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> None:
     assert main(["report", "--seeds", "1", "--method", "central", "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
-    assert data["schema_version"] == 1 and data["passed"] is True
+    assert data["schema_version"] == SCHEMA_VERSION and data["passed"] is True
     assert len(data["cases"]) == 4 * len(ACTIVATIONS)  # 4 shapes x 1 seed x 1 method
     case = data["cases"][0]
     assert set(case) == {"activation", "shape", "seed", "method", "report"}
@@ -133,7 +134,7 @@ def learner(tmp_path: Path, name: str, old: str = "", new: str = "") -> Path:
             "import numpy as np\n",
             "import numpy as np\nimport sys\nsys.exit(3)\n",
             2,
-            "SystemExit",
+            "exits_at_import.py:8: called sys.exit(3) while importing it",
         ),
     ],
 )
@@ -187,7 +188,7 @@ def test_grading_reports_every_submission(
     code = main(["report", *map(str, paths), "--seeds", "1", "--workers", str(workers), "--out", str(out)])
     assert code == 2  # the worst submission's: one is unusable
     printed = " ".join(capsys.readouterr().out.split())
-    assert "1 right, 2 wrong, 1 unusable." in printed
+    assert "1 right, 2 wrong, 1 unusable (1 raised or broke a contract)." in printed
     data = json.loads((out / "report.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator(load_schema()).validate(data)
     verdicts = {Path(s["path"]).stem: (s["verdict"], s["exit_code"]) for s in data["submissions"]}

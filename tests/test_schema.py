@@ -63,7 +63,7 @@ def test_missing_and_invalid_gradients_and_directional_mode_are_valid() -> None:
     "break_it",
     [
         lambda d: d.update(extra_key=1),  # keys are stable
-        lambda d: d.update(schema_version=2),
+        lambda d: d.update(schema_version=SCHEMA_VERSION + 1),
         lambda d: d["cases"][0]["report"]["gradients"]["W1"].update(passed="yes"),
         lambda d: d["cases"][0]["report"]["gradients"]["W1"].update(
             diagnosis={"code": "renamed", "message": ""}

@@ -1,0 +1,327 @@
+"""Checking a learner's module in a child process, with time, memory and output limits.
+
+A grader runs code nobody has read. :func:`check_isolated` runs :func:`gradcheck.learner.check_module`
+in a fresh Python process and turns whatever the module does into a verdict instead of a hang or a
+crash of the grader:
+
+==========================  =====================================================================
+the module ...              verdict (``ModuleCheck.failure``, ``problem``)
+==========================  =====================================================================
+runs longer than            ``timeout``: "timed out after 5 s in forward_propagation"
+``Limits.timeout``
+dies by a signal            ``crash``: "crashed (signal SIGSEGV, segmentation fault) in
+(segfault, abort)           backward_propagation"
+ends the process            ``exit``: "exited with status 3 during backward_propagation" (``os._exit``);
+                            "called sys.exit(3) while importing it" (caught in the child)
+allocates beyond            ``memory``: "ran out of memory (limit 1024 MB) in forward_propagation"
+``Limits.memory_mb``
+prints more than            ``output``: "printed more than 1,000,000 bytes in forward_propagation"
+``Limits.output_bytes``
+raises, lacks a function,   ``error``: the message of :func:`gradcheck.learner.check_module`
+returns the wrong thing
+==========================  =====================================================================
+
+The child gets no stdin (``/dev/null``), its stdout and stderr are captured together (the first
+:data:`KEPT_OUTPUT` characters are kept in ``ModuleCheck.output``), it runs in a temporary working
+directory of its own and in a session of its own, so that a timeout kills whatever it started.
+Memory is capped with ``RLIMIT_AS`` (address space) beyond what the child had after importing
+gradcheck, on systems with the :mod:`resource` module (Linux, macOS). The child reports which
+learner function it is in through a pipe, so every verdict says where it happened.
+
+This is isolation against accidents, not a sandbox: the child runs with the grader's user, files
+and network. See ``SECURITY.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
+
+from gradcheck.learner import SHAPES, ModuleCheck, check_module
+
+__all__ = ["FAILURES", "KEPT_OUTPUT", "Limits", "check_isolated"]
+
+#: Why a module is unusable, and how the summary counts it.
+FAILURES: dict[str, str] = {
+    "timeout": "timed out",
+    "crash": "crashed",
+    "exit": "exited",
+    "memory": "out of memory",
+    "output": "flooded its output",
+    "error": "raised or broke a contract",
+}
+#: Characters of the child's output kept in the verdict.
+KEPT_OUTPUT = 4000
+_ROOT = str(Path(__file__).resolve().parent.parent)  # where the gradcheck and network packages live
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one submission may use.
+
+    Attributes
+    ----------
+    timeout : float, default 60
+        Wall-clock seconds for the whole check of the module (importing it included).
+    memory_mb : int or None, default 1024
+        Megabytes of address space the learner's code may add to the child's (``RLIMIT_AS``);
+        None for no limit.
+    output_bytes : int, default 1_000_000
+        Bytes of stdout and stderr together before the child is stopped.
+    """
+
+    timeout: float = 60.0
+    memory_mb: int | None = 1024
+    output_bytes: int = 1_000_000
+
+    def __post_init__(self) -> None:
+        if not self.timeout > 0:
+            raise ValueError(f"timeout must be positive seconds, got {self.timeout!r}")
+        if self.memory_mb is not None and not self.memory_mb > 0:
+            raise ValueError(f"memory_mb must be positive megabytes or None, got {self.memory_mb!r}")
+        if not self.output_bytes > 0:
+            raise ValueError(f"output_bytes must be positive, got {self.output_bytes!r}")
+
+
+def check_isolated(
+    path: str | Path,
+    *,
+    seeds: Sequence[int] = (0, 1),
+    shapes: Sequence[tuple[int, int, int, int]] = SHAPES,
+    limits: Limits = Limits(),
+) -> ModuleCheck:
+    """:func:`gradcheck.learner.check_module` in a child process, within ``limits``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The learner's ``.py`` file.
+    seeds, shapes
+        As for :func:`gradcheck.learner.check_module`.
+    limits : Limits
+
+    Returns
+    -------
+    ModuleCheck
+        With ``failure`` (a key of :data:`FAILURES`) when unusable, the captured ``output`` and
+        the ``seconds`` the check took. Never raises for anything the module does.
+    """
+    start = time.monotonic()
+    path = Path(path)
+    with tempfile.TemporaryDirectory(prefix="gradcheck-") as scratch:
+        result_path = Path(scratch) / "result.pickle"
+        cwd = Path(scratch) / "cwd"
+        cwd.mkdir()
+        job = {
+            "path": str(path.resolve()),
+            "seeds": [int(s) for s in seeds],
+            "shapes": [list(s) for s in shapes],
+            "memory_mb": limits.memory_mb,
+            "result": str(result_path),
+        }
+        read_fd, write_fd = os.pipe()
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "gradcheck.isolation", str(write_fd), json.dumps(job)],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                pass_fds=(write_fd,),
+                cwd=cwd,
+                env=_child_environment(),
+                start_new_session=True,  # its own process group: a timeout kills all it started
+            )
+        finally:
+            os.close(write_fd)
+        watch = _Watch(process, read_fd, limits.output_bytes)
+        try:
+            process.wait(timeout=limits.timeout)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill(process)
+            process.wait()
+        watch.finish()
+        seconds = time.monotonic() - start
+        output = watch.kept()
+        where = _where(watch.phase, path)
+        failure, problem = None, ""
+        if watch.flooded:
+            failure = "output"
+            problem = (
+                f"printed more than {limits.output_bytes:,} bytes {where}; stopped (limit: --output-limit)"
+            )
+        elif timed_out:
+            failure, problem = "timeout", f"timed out after {limits.timeout:g} s {where}"
+        elif process.returncode < 0:
+            failure, problem = "crash", f"crashed ({_signal_name(-process.returncode)}) {where}"
+        elif process.returncode != 0 or not result_path.is_file():
+            failure = "exit"
+            problem = f"exited with status {process.returncode} {where.replace('in ', 'during ', 1)}"
+        if failure is not None:
+            tail = output.strip().splitlines()[-3:]
+            if tail and failure != "output":
+                problem += "; its last output: " + " | ".join(line.strip() for line in tail)
+            return ModuleCheck(str(path), "unusable", problem, [], failure, output, seconds)
+        with result_path.open("rb") as file:
+            result: ModuleCheck = pickle.load(file)
+        return replace(result, path=str(path), output=output, seconds=seconds)
+
+
+def _child_environment() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([_ROOT, *filter(None, [env.get("PYTHONPATH")])])
+    for threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.setdefault(threads, "1")  # one core per submission: --workers decides the parallelism
+    env["MPLBACKEND"] = "Agg"
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _kill(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        process.kill()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+    what = {"SIGSEGV": "segmentation fault", "SIGABRT": "abort", "SIGKILL": "killed", "SIGBUS": "bus error"}
+    return f"signal {name}, {what[name]}" if name in what else f"signal {name}"
+
+
+def _where(phase: str | None, path: Path) -> str:
+    if phase in (None, "start"):
+        return "while starting"
+    if phase == "import":
+        return f"while importing {path.name}"
+    if phase == "-":
+        return "in gradcheck, between calls to the module's functions"
+    return f"in {phase}"
+
+
+class _Watch:
+    """Reads the child's output (capped) and its phase reports in two daemon threads."""
+
+    def __init__(self, process: subprocess.Popen[bytes], control_fd: int, limit: int) -> None:
+        self.process, self.limit = process, limit
+        self.phase: str | None = None
+        self.flooded = False
+        self.size = 0
+        self._kept = bytearray()
+        assert process.stdout is not None
+        self._threads = [
+            threading.Thread(target=self._output, args=(process.stdout,), daemon=True),
+            threading.Thread(target=self._control, args=(os.fdopen(control_fd, "rb"),), daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _output(self, stream: IO[bytes]) -> None:
+        while chunk := stream.read1(65536):  # type: ignore[attr-defined]
+            self.size += len(chunk)
+            if len(self._kept) < KEPT_OUTPUT:
+                self._kept += chunk[: KEPT_OUTPUT - len(self._kept)]
+            if self.size > self.limit and not self.flooded:
+                self.flooded = True
+                _kill(self.process)
+        stream.close()
+
+    def _control(self, stream: IO[bytes]) -> None:
+        for line in stream:
+            self.phase = line.decode(errors="replace").strip()
+        stream.close()
+
+    def finish(self) -> None:
+        """Wait briefly for both streams to end (a grandchild outside the group may hold them)."""
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+
+    def kept(self) -> str:
+        text = self._kept.decode(errors="replace")
+        return text + (
+            f"\n[... {self.size - len(self._kept):,} more bytes]" if self.size > len(self._kept) else ""
+        )
+
+
+# ---- the child -------------------------------------------------------------------------------
+
+
+def _child(control_fd: int, job: dict[str, object]) -> None:
+    """Check one module and pickle the :class:`ModuleCheck` to ``job["result"]``."""
+    last: list[str | None] = [None]
+
+    def trace(phase: str | None) -> None:
+        name = phase or "-"
+        if name != last[0]:
+            last[0] = name
+            os.write(control_fd, name.encode() + b"\n")
+
+    memory_mb = job["memory_mb"]
+    if isinstance(memory_mb, int):
+        _limit_memory(memory_mb)
+    trace("start")
+    seeds = [int(s) for s in job["seeds"]]  # type: ignore[attr-defined]
+    shapes = [tuple(int(n) for n in s) for s in job["shapes"]]  # type: ignore[attr-defined]
+    result = check_module(str(job["path"]), seeds=seeds, shapes=shapes, trace=trace)  # type: ignore[arg-type]
+    if result.verdict == "unusable" and result.problem is not None:
+        failure = _classify(result.problem)
+        problem = result.problem
+        if "raised EOFError" in problem:
+            problem += " (a checked module gets no input: remove input() calls)"
+        if failure == "memory":
+            problem = f"ran out of memory (limit: {memory_mb} MB beyond gradcheck's own): {problem}"
+        result = replace(result, failure=failure, problem=problem)
+    trace("-")
+    with open(str(job["result"]), "wb") as file:
+        pickle.dump(result, file)
+
+
+def _classify(problem: str) -> str:
+    if re.search(r"raised \w*MemoryError", problem):
+        return "memory"
+    if "called sys.exit(" in problem:
+        return "exit"
+    return "error"
+
+
+def _limit_memory(megabytes: int) -> None:
+    """Cap the address space at what the process has now plus ``megabytes``."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover (Windows: no limit)
+        return
+    now = _address_space()
+    limit = now + megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # no core files from a crash
+
+
+def _address_space() -> int:
+    """Bytes of address space this process holds now (0 where /proc is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return 0
+    match = re.search(r"^VmSize:\s+(\d+) kB", status, re.MULTILINE)
+    return int(match.group(1)) * 1024 if match else 0
+
+
+if __name__ == "__main__":
+    _child(int(sys.argv[1]), json.loads(sys.argv[2]))
