@@ -175,9 +175,44 @@ def check_isolated(
             if tail and failure != "output":
                 problem += "; its last output: " + " | ".join(line.strip() for line in tail)
             return ModuleCheck(str(path), "unusable", problem, [], failure, output, seconds)
-        with result_path.open("rb") as file:
-            result: ModuleCheck = pickle.load(file)
+        try:
+            with result_path.open("rb") as file:
+                result = _ResultUnpickler(file).load()
+        except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as error:
+            problem = f"left a result gradcheck cannot read ({type(error).__name__}: {error}); it was changed"
+            return ModuleCheck(str(path), "unusable", problem, [], "error", output, seconds)
         return replace(result, path=str(path), output=output, seconds=seconds)
+
+
+class _ResultUnpickler(pickle.Unpickler):
+    """Loads only what a :class:`ModuleCheck` is made of: the child's result file is in reach of
+    the module it ran, and an unrestricted unpickler would run any code that file names."""
+
+    ALLOWED = frozenset(
+        {
+            ("gradcheck.learner", "ModuleCheck"),
+            ("gradcheck.learner", "Configuration"),
+            ("gradcheck.report", "GradientReport"),
+            ("gradcheck.report", "GradientResult"),
+            ("gradcheck.report", "Diagnosis"),
+            ("numpy", "ndarray"),
+            ("numpy", "dtype"),
+            ("numpy._core.multiarray", "_reconstruct"),
+            ("numpy.core.multiarray", "_reconstruct"),
+        }
+    )
+
+    def find_class(self, module: str, name: str) -> type:
+        if (module, name) not in self.ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a check's result")
+        found: type = super().find_class(module, name)
+        return found
+
+    def load(self) -> ModuleCheck:
+        result = super().load()
+        if not isinstance(result, ModuleCheck):
+            raise pickle.UnpicklingError(f"a {type(result).__name__}, not a ModuleCheck")
+        return result
 
 
 def _child_environment() -> dict[str, str]:

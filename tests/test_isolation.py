@@ -121,3 +121,30 @@ def test_bad_limits_are_refused(
     assert info.value.code == 2 and "must be" in capsys.readouterr().err
     with pytest.raises(ValueError, match="must be positive"):
         Limits(timeout=0)
+
+
+def test_a_forged_result_file_cannot_run_code_in_the_grader(tmp_path: Path) -> None:
+    """The child's result file is in the module's reach; the grader loads only a check's classes."""
+    marker = tmp_path / "ran-in-the-grader"
+    path = submissions.write(tmp_path, "forger", "right")
+    path.write_text(
+        path.read_text()
+        + f"""
+import atexit, json, pickle, sys
+
+class Payload:
+    def __reduce__(self):
+        return (open, ({str(marker)!r}, "w"))
+
+def forge():
+    with open(json.loads(sys.argv[2])["result"], "wb") as file:
+        pickle.dump(Payload(), file)
+
+atexit.register(forge)
+"""
+    )
+    result = check_isolated(path, seeds=[0])
+    assert (result.verdict, result.failure) == ("unusable", "error")
+    assert "left a result gradcheck cannot read" in (result.problem or "")
+    assert "io.open is not part of a check's result" in (result.problem or "")
+    assert not marker.exists()
