@@ -120,7 +120,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
         table.add_row(*row.values())
     console.print(table)
     paths = write_submissions_report(results, args.out)
-    console.print(summary_counts(results)[1])
+    console.print(summary_counts(results)[1], soft_wrap=True)
     console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
     return max((result.exit_code for result in results), default=0)
 
