@@ -900,7 +900,23 @@ def _call(function: Callable[..., Any], role: str, *args: Any) -> Any:
             f"{name} called sys.exit({error.code!r}); it must return its result, not end the program"
         ) from error
     except Exception as error:
-        raise GradcheckError(f"{name} raised {type(error).__name__}: {error}") from error
+        raise GradcheckError(f"{name} raised {type(error).__name__}: {error}{_hint(error)}") from error
+
+
+def _hint(error: Exception) -> str:
+    """What numpy's shape errors usually mean in a learner's forward or backward pass."""
+    text = str(error)
+    if "could not be broadcast" in text:
+        return (
+            " (element-wise * and np.multiply need equal or broadcastable shapes; "
+            "for a matrix product such as W2.T · dZ2 use np.dot)"
+        )
+    if "not aligned" in text or "matmul: Input operand" in text:
+        return (
+            " (np.dot(A, B) needs A's columns to match B's rows: look for a missing or extra .T, "
+            "e.g. np.dot(dZ2, A1.T) for dW2)"
+        )
+    return ""
 
 
 def _cost_takes_parameters(compute_cost: Callable[..., Any]) -> bool:

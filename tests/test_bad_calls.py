@@ -185,6 +185,8 @@ TABLE: list[tuple[str, dict[str, Any], str, Any]] = [
     ("compute_cost returning NaN", learner(compute_cost=lambda a, y: np.nan), RAISES, r"the cost \(forward_propagation, then <lambda>\) returned nan"),
     ("learner parameters lacking b2", learner(parameters={k: v for k, v in PARAMETERS.items() if k != "b2"}), RAISES, "forward_propagation raised KeyError: 'b2'"),
     ("learner Y as (m,)", learner(Y=Y.ravel()), PASSES, None),
+    ("backward multiplying where it should dot", learner(backward=lambda p, c, x, y: {"dW2": np.multiply(c["A2"] - y, c["A1"].T)}), RAISES, r"could not be broadcast.*for a matrix product .* use np.dot"),
+    ("backward dotting without a transpose", learner(backward=lambda p, c, x, y: {"dW2": np.dot(c["A2"] - y, c["A1"])}), RAISES, r"not aligned.*missing or extra .T"),
 ]  # fmt: skip
 
 
