@@ -826,7 +826,8 @@ def _diagnose(
     reference = check.reference
     if reference is not None and check.evidence and X is not None and Y is not None:
         analytic = {name: evidence.analytic for name, evidence in check.evidence.items()}
-        eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in check.analytic.items()}
+        eps = {name: float(np.finfo(np.float64).eps) for name in check.probe.point}  # missing ones too
+        eps.update({name: float(np.finfo(array.dtype).eps) for name, (_, array) in check.analytic.items()})
         matches = match_catalog(
             check.probe.point,
             X,

@@ -144,6 +144,7 @@ TABLE: list[tuple[str, dict[str, Any], str, Any]] = [
     ("parameters keyed by numbers", {"parameters": {1: PARAMETERS["W1"]}}, RAISES, "names must be strings"),
     ("gradients is a list", {"gradients": list(GRADIENTS.values())}, RAISES, "gradients must be a dict"),
     ("gradients miss a key", {"gradients": {k: v for k, v in GRADIENTS.items() if k != "db2"}}, FAILS, {"b2": "missing_gradient"}),
+    ("gradients miss three keys and the fourth is zero", learner(backward=lambda *a: {"dW1": np.zeros((3, 2))}), FAILS, {"W1": "zero_gradient", "b1": "missing_gradient", "W2": "missing_gradient", "b2": "missing_gradient"}),
     ("gradients hold lists", grads(**{k: v.tolist() for k, v in GRADIENTS.items()}), PASSES, None),
     ("gradients hold NaN", grads(dW1=GRADIENTS["dW1"] * np.nan), FAILS, {"W1": "non_finite"}),
     ("gradients hold strings", grads(db1="0.0"), FAILS, {"b1": "invalid_gradient"}),
@@ -378,3 +379,39 @@ def test_junk_in_one_argument_of_a_valid_call(name: str, value: Any) -> None:
         str(report)
         report.to_dict()
     assert pickle.dumps({k: v for k, v in arguments.items() if k != "cost_fn"}) == before
+
+
+@given(
+    forward_out=valid_or("valid", st.one_of(junk, st.tuples(st.one_of(junk, junk_arrays), junk))),
+    backward_out=valid_or("valid", st.one_of(junk, junk_dicts(list(GRADIENTS)))),
+    cost_out=valid_or(None, junk),
+)
+def test_learner_functions_returning_junk(forward_out: Any, backward_out: Any, cost_out: Any) -> None:
+    def forward_propagation(X, parameters):  # type: ignore[no-untyped-def]
+        return course.forward_propagation(X, parameters) if forward_out == "valid" else forward_out
+
+    def backward_propagation(parameters, cache, X, Y):  # type: ignore[no-untyped-def]
+        if backward_out == "valid":
+            return course.backward_propagation(parameters, cache, X, Y)
+        return backward_out
+
+    def compute_cost(A2, Y):  # type: ignore[no-untyped-def]
+        return course.compute_cost(A2, Y) if cost_out is None else cost_out
+
+    before = pickle.dumps((PARAMETERS, X, Y))
+    try:
+        report = verify_gradients(
+            forward=forward_propagation,
+            backward=backward_propagation,
+            compute_cost=compute_cost,
+            parameters=PARAMETERS,
+            X=X,
+            Y=Y,
+        )
+    except GradcheckError as error:
+        assert str(error).strip()
+        event(f"GradcheckError: {str(error)[:30]}")
+    else:
+        event(f"report, passed={report.passed}")
+        str(report)
+    assert pickle.dumps((PARAMETERS, X, Y)) == before
