@@ -35,6 +35,7 @@ and network. See ``SECURITY.md``.
 from __future__ import annotations
 
 import json
+import math
 import os
 import pickle
 import re
@@ -87,12 +88,18 @@ class Limits:
     output_bytes: int = 1_000_000
 
     def __post_init__(self) -> None:
-        if not self.timeout > 0:
+        def positive(value: object, integer: bool) -> bool:
+            kinds = (int,) if integer else (int, float)
+            return isinstance(value, kinds) and not isinstance(value, bool) and value > 0
+
+        if not (positive(self.timeout, False) and math.isfinite(self.timeout)):
             raise ValueError(f"timeout must be positive seconds, got {self.timeout!r}")
-        if self.memory_mb is not None and not self.memory_mb > 0:
-            raise ValueError(f"memory_mb must be positive megabytes or None, got {self.memory_mb!r}")
-        if not self.output_bytes > 0:
-            raise ValueError(f"output_bytes must be positive, got {self.output_bytes!r}")
+        if self.memory_mb is not None and not positive(self.memory_mb, True):
+            raise ValueError(
+                f"memory_mb must be positive megabytes (an integer) or None, got {self.memory_mb!r}"
+            )
+        if not positive(self.output_bytes, True):
+            raise ValueError(f"output_bytes must be positive (an integer), got {self.output_bytes!r}")
 
 
 def check_isolated(

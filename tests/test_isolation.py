@@ -119,8 +119,9 @@ def test_bad_limits_are_refused(
     with pytest.raises(SystemExit) as info:
         main(["check", str(submissions.write(tmp_path, "right", "right")), *arguments])
     assert info.value.code == 2 and "must be" in capsys.readouterr().err
-    with pytest.raises(ValueError, match="must be positive"):
-        Limits(timeout=0)
+    for bad in ({"timeout": 0}, {"timeout": float("inf")}, {"memory_mb": 1.5}, {"output_bytes": "1"}):
+        with pytest.raises(ValueError, match="must be positive"):
+            Limits(**bad)  # type: ignore[arg-type]
 
 
 def test_a_forged_result_file_cannot_run_code_in_the_grader(tmp_path: Path) -> None:
