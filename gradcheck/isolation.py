@@ -127,7 +127,8 @@ def check_isolated(
     """
     start = time.monotonic()
     path = Path(path)
-    with tempfile.TemporaryDirectory(prefix="gradcheck-") as scratch:
+    # the module may leave files it made unremovable: that must not fail the grader
+    with tempfile.TemporaryDirectory(prefix="gradcheck-", ignore_cleanup_errors=True) as scratch:
         result_path = Path(scratch) / "result.pickle"
         cwd = Path(scratch) / "cwd"
         cwd.mkdir()
@@ -160,6 +161,9 @@ def check_isolated(
             timed_out = True
             _kill(process)
             process.wait()
+        except BaseException:  # Ctrl-C in the grader: leave no child behind
+            _kill(process)
+            raise
         watch.finish()
         seconds = time.monotonic() - start
         output = watch.kept()

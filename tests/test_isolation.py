@@ -149,3 +149,20 @@ atexit.register(forge)
     assert "left a result gradcheck cannot read" in (result.problem or "")
     assert "io.open is not part of a check's result" in (result.problem or "")
     assert not marker.exists()
+
+
+def test_a_timeout_also_stops_the_processes_the_module_started(tmp_path: Path) -> None:
+    pid_file = tmp_path / "grandchild.pid"
+    path = submissions.write(tmp_path, "spawner", "hangs")
+    path.write_text(
+        "import subprocess\n_sleeper = subprocess.Popen(['sleep', '600'])\n"
+        f"open({str(pid_file)!r}, 'w').write(str(_sleeper.pid))\n"
+        + path.read_text()
+    )
+    result = check_isolated(path, seeds=[0], limits=Limits(timeout=2))
+    assert result.failure == "timeout"
+    status = Path(f"/proc/{int(pid_file.read_text())}/stat")
+    deadline = time.monotonic() + 10
+    while status.exists() and status.read_text().split()[2] not in ("Z", "X") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not status.exists() or status.read_text().split()[2] in ("Z", "X")  # gone, or dead and unreaped
