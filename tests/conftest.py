@@ -1,6 +1,8 @@
 """Hypothesis profiles: a fast default for every run, ``thorough`` on request.
 
 ``HYPOTHESIS_PROFILE=thorough pytest`` runs 1,000 examples per property instead of 100.
+``HYPOTHESIS_PROFILE=mutation`` is for ``mutmut run`` (docs/mutation.md): every mutant reruns the
+tests, so fewer examples, drawn the same way every time (``derandomize``) so the score is reproducible.
 """
 
 import os
@@ -12,6 +14,14 @@ from hypothesis import HealthCheck, settings
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
     "thorough", max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "mutation",
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
