@@ -416,6 +416,14 @@ def test_element_errors_of_entries_below_1() -> None:
     np.testing.assert_allclose(errors, [0.2 / 0.4, 0.0, 1.0], rtol=1e-15)
 
 
+def test_element_errors_of_infinite_entries_are_nan_without_a_warning() -> None:
+    # inf against anything: |a - n| / (|a| + |n|) is inf / inf or NaN / inf, NaN, which is not a pass
+    with np.errstate(all="raise"):
+        errors = element_relative_errors(np.array([np.inf, 1.0, np.inf]), np.array([np.inf, 3.0, 1.0]))
+    assert np.isnan(errors[0]) and np.isnan(errors[2])
+    assert errors[1] == 0.5
+
+
 def test_tolerance_by_hand() -> None:
     # τ = safety (e + ε_a (|a| + max(G, 1)))
     analytic, error = np.array([2.0, -3.0]), np.array([0.5, 0.0])
