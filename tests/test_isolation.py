@@ -156,8 +156,7 @@ def test_a_timeout_also_stops_the_processes_the_module_started(tmp_path: Path) -
     path = submissions.write(tmp_path, "spawner", "hangs")
     path.write_text(
         "import subprocess\n_sleeper = subprocess.Popen(['sleep', '600'])\n"
-        f"open({str(pid_file)!r}, 'w').write(str(_sleeper.pid))\n"
-        + path.read_text()
+        f"open({str(pid_file)!r}, 'w').write(str(_sleeper.pid))\n" + path.read_text()
     )
     result = check_isolated(path, seeds=[0], limits=Limits(timeout=2))
     assert result.failure == "timeout"
