@@ -58,6 +58,7 @@ __all__ = ["MODES", "verify_gradients"]
 MODES = ("auto", "exhaustive", "sampled", "directional")
 
 
+# pragma: no mutate start  (argument checks: tests/test_bad_calls.py; docs/mutation.md)
 def verify_gradients(
     cost_fn: Callable[[dict[str, np.ndarray]], Any] | None = None,
     parameters: Mapping[str, Any] | None = None,
@@ -308,6 +309,7 @@ def verify_gradients(
     )
 
 
+# pragma: no mutate end
 @dataclass(frozen=True)
 class _Options:
     method: str
@@ -335,6 +337,7 @@ NOISE_POINTS = 8
 class _Check:
     """One pass of the engine over every usable block (see :func:`verify_gradients`)."""
 
+    # pragma: no mutate start  (the plan and the run's loop; docs/mutation.md)
     def __init__(
         self,
         probe: CostProbe,
@@ -423,6 +426,7 @@ class _Check:
                 results[name] = self._block(name, key, array)
         return results
 
+    # pragma: no mutate end
     # -- opinions on one block ------------------------------------------------------------------
 
     def _tolerance(self, name: str, analytic: np.ndarray, error: np.ndarray, eps: float) -> np.ndarray:
@@ -642,6 +646,7 @@ class _Check:
             None if reference_wrong is None else not bool((reference_wrong & ~kinks).any()),
         )
 
+    # pragma: no mutate block  (the result's fields and the shape checks; docs/mutation.md)
     def _result(
         self,
         name: str,
@@ -865,6 +870,7 @@ def _diagnose(
     return out, summary
 
 
+# pragma: no mutate block  (input checks and learner wrapping: tests/test_bad_calls.py; docs/mutation.md)
 def _inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     """Float copies of ``X`` (n_x, m) and ``Y`` (n_y, m); a (m,) ``Y`` becomes (1, m)."""
     try:
