@@ -1,0 +1,297 @@
+"""Tests that kill mutants of the verdict code in ``gradcheck/verify.py`` (docs/mutation.md).
+
+The verdict methods of ``_Check`` (``_element``, ``_central``, ``_moved``, ``_kink``, ``_block``)
+and ``_diagnose`` are reached through :func:`verify_gradients`; each test sets up a case where one
+of their decisions shows in the report. Expected values come from autograd, from a central
+difference or a tolerance worked out here by its documented formula, or from the planted change,
+never from the code under test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import autograd
+import numpy as np
+import pytest
+
+from gradcheck import verify_gradients
+from gradcheck.numerical import Method
+from gradcheck.strategies import Problem, reference_problem
+from network.activations import get_activation
+
+SAFETY = 100.0  # verify_gradients' default
+EPS = float(np.finfo(np.float64).eps)
+Cost = Callable[[dict[str, np.ndarray]], Any]
+
+
+def tanh_problem(seed: int = 3) -> Problem:
+    return reference_problem((3, 4, 1, 5), get_activation("tanh"), seed=seed, scale=0.8)
+
+
+def exact(problem: Problem) -> dict[str, np.ndarray]:
+    """The exact gradient, by autograd."""
+    gradient: dict[str, np.ndarray] = autograd.grad(problem.cost)(
+        {k: v.copy() for k, v in problem.parameters.items()}
+    )
+    return gradient
+
+
+def exact_keys(problem: Problem) -> dict[str, np.ndarray]:
+    return {f"d{k}": v for k, v in exact(problem).items()}
+
+
+def central(cost_fn, parameters: dict[str, np.ndarray], name: str, index: tuple[int, ...], h: float) -> float:  # type: ignore[no-untyped-def]
+    """``(J(θ + h e_i) − J(θ − h e_i)) / 2h``, with the representable step ``(θ + h) − θ``."""
+    theta = float(parameters[name][index])
+    h = (theta + h) - theta
+    plus = {k: v.copy() for k, v in parameters.items()}
+    minus = {k: v.copy() for k, v in parameters.items()}
+    plus[name][index] += h
+    minus[name][index] -= h
+    return (float(cost_fn(plus)) - float(cost_fn(minus))) / (2.0 * h)
+
+
+# -- _element: finite differences confirm, one entry at a time, what the reference rejects -------
+
+
+def test_an_error_below_fd_resolution_is_left_to_the_reference_and_fd_agrees() -> None:
+    """The "blind" rule: 1e-9 off is far beyond the reference's rounding (~1e-14) but well within
+    what finite differences resolve (~1e-8); FD, asked about the entry, accepts it."""
+    problem = tanh_problem()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[1, 2] += 1e-9
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y, mode="directional"
+    )
+    w1 = report["W1"]
+    assert report.reference is not None
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (1, 2)
+    assert w1.fd_agrees is True and w1.reference_agrees is False
+    assert w1.worst_numeric == pytest.approx(exact(problem)["W1"][1, 2], rel=1e-12)
+    assert any(
+        "W1: 1 entries differ" in note and "less than finite differences" in note for note in report.notes
+    )
+    assert all(r.passed for r in report if r.name != "W1")
+
+
+def test_fd_confirms_a_reference_rejection_with_the_callers_step_and_its_tolerance() -> None:
+    """With ``step=0.1`` the entry's FD value is the central difference at 0.1 (visibly off the
+    exact derivative), and its tolerance is ``safety·(σ/h + h²G + ε(|a| + max(G, 1)))``, where
+    the h²G term dominates."""
+    problem = tanh_problem()
+    truth = exact(problem)
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[2, 0] += 1.0
+    h = 0.1
+    report = verify_gradients(
+        problem.cost,
+        problem.parameters,
+        {**grads, "dW1": dW1},
+        X=problem.X,
+        Y=problem.Y,
+        mode="directional",
+        step=h,
+    )
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (2, 0)
+    expected = central(problem.cost, problem.parameters, "W1", (2, 0), h)
+    assert abs(expected - truth["W1"][2, 0]) > 1e-6  # the step shows: a default step would not give it
+    assert w1.worst_numeric == pytest.approx(expected, rel=1e-9)
+    G = max(float(np.max(np.abs(g))) for g in truth.values())
+    a = float(dW1[2, 0])
+    tau = SAFETY * (h * h * G + EPS * (abs(a) + max(G, 1.0)))  # σ/h is ~1e-15 here
+    assert w1.worst_tolerance == pytest.approx(tau, rel=1e-6)
+    assert w1.fd_agrees is False and w1.reference_agrees is False
+
+
+def test_a_wrong_entry_located_by_directions_is_confirmed_with_the_complex_step() -> None:
+    """No reference: directions fail, group testing finds the entry, and ``_element`` takes its
+    derivative with the asked method (the complex step, whose error needs the value and ε)."""
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0.5, 1.5, size=(6, 5))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(p["w"] ** 3) / 3.0  # complex-safe; gradient w²
+
+    g = w**2
+    g[3, 1] += 0.5
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": g}, mode="directional", method="complex")
+    result = report["w"]
+    assert report.method == "complex"
+    assert not result.passed and result.n_failed == 1 and result.worst_index == (3, 1)
+    assert result.worst_numeric == pytest.approx(w[3, 1] ** 2, rel=1e-12)
+    # the complex step's error estimate 4ε(|n| + max(G, 1)) sits inside the tolerance
+    G = float(np.max(np.abs(g)))
+    floor = SAFETY * (4 * EPS * (w[3, 1] ** 2 + max(G, 1.0)) + EPS * (abs(g[3, 1]) + max(G, 1.0)))
+    assert result.worst_tolerance == pytest.approx(floor, rel=1e-6)
+
+
+# -- _kink: what investigating a failing entry costs, step by step (its docstring) ----------------
+
+
+def smooth_case() -> tuple[Cost, np.ndarray, np.ndarray]:
+    """``J = Σ exp(w)``: ``|J″| = |J′| ≤ G``, so a central difference's one-sided gap (about
+    ``h|J″|``) stays below the gate ``2(4σ/h + hG)``: no sign of a kink at the point."""
+    w = np.random.default_rng(1).uniform(-1, 1, size=(3, 4))
+    return (lambda p: np.sum(np.exp(p["w"]))), w, np.exp(w)
+
+
+@pytest.mark.parametrize(
+    ("method", "extra"),
+    [
+        # the gap shows no kink: one central difference at h/16 (2 evaluations); it does not move
+        ("central", 2),
+        # no gap without central differences: one-sided pairs at h/256, h/16, h (4 evaluations each),
+        # none shows a kink, then central differences at h/16 and h/256 (2 each)
+        ("forward", 3 * 4 + 2 * 2),
+        ("richardson", 3 * 4 + 2 * 2),
+    ],
+)
+def test_a_wrong_entry_off_kinks_costs_what_the_kink_investigation_documents(
+    method: Method, extra: int
+) -> None:
+    cost_fn, w, g = smooth_case()
+    right = verify_gradients(cost_fn, {"w": w}, {"dw": g}, method=method)
+    bad = g.copy()
+    bad[1, 2] += 0.1
+    wrong = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, method=method)
+    assert right.passed and not wrong.passed
+    assert wrong["w"].n_failed == 1 and wrong["w"].worst_index == (1, 2) and wrong["w"].n_kinks == 0
+    assert wrong.evaluations - right.evaluations == extra
+
+
+def relu_case() -> tuple[Cost, np.ndarray]:
+    """``J = Σ max(w, 0)`` with ``w[0, 1] = 0``: a kink there, one-sided derivatives 0 and 1."""
+    w = np.random.default_rng(2).uniform(0.5, 1.0, size=(3, 4))
+    w[0, 1] = 0.0
+    return (lambda p: np.sum(np.maximum(p["w"], 0.0))), w
+
+
+@pytest.mark.parametrize(
+    ("value", "passes"), [(0.0, True), (1.0, True), (0.25, True), (2.0, False), (-0.5, False)]
+)
+def test_on_a_kink_the_one_sided_derivatives_at_h_over_256_decide_in_four_evaluations(
+    value: float, passes: bool
+) -> None:
+    """The central difference is 0.5 (the sides' mean); any other value fails FD and is
+    investigated: its gap |1 − 0| is beyond the gate, and the first one-sided pair shows the kink."""
+    cost_fn, w = relu_case()
+    g = (w > 0).astype(float)
+    g[0, 1] = 0.5
+    fd_accepts = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert fd_accepts.passed and fd_accepts["w"].n_kinks == 0
+    g[0, 1] = value
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert report.passed is passes
+    assert report["w"].n_kinks == (1 if passes else 0)
+    assert report["w"].n_failed == (0 if passes else 1)
+    assert report.evaluations - fd_accepts.evaluations == 4
+
+
+class Recorder:
+    """The cost, recording the offset of each evaluation that moves entry ``index`` alone."""
+
+    def __init__(self, cost_fn, w: np.ndarray, index: tuple[int, int]) -> None:  # type: ignore[no-untyped-def]
+        self.cost_fn, self.w, self.index = cost_fn, w, index
+        self.offsets: list[float] = []
+
+    def __call__(self, p):  # type: ignore[no-untyped-def]
+        moved = np.argwhere(p["w"] != self.w)
+        if len(moved) == 1 and tuple(int(i) for i in moved[0]) == self.index:
+            self.offsets.append(float(p["w"][self.index] - self.w[self.index]))
+        return self.cost_fn(p)
+
+
+def investigation(cost_fn, w: np.ndarray, right: np.ndarray, wrong: np.ndarray, index, **options):  # type: ignore[no-untyped-def]
+    """The offsets the wrong entry's investigation adds to those of a check of the right gradient."""
+    before, after = Recorder(cost_fn, w, index), Recorder(cost_fn, w, index)
+    verify_gradients(before, {"w": w}, {"dw": right}, **options)
+    verify_gradients(after, {"w": w}, {"dw": wrong}, **options)
+    extra = list(after.offsets)
+    for offset in before.offsets:
+        extra.remove(offset)
+    return sorted(extra), before.offsets
+
+
+def pairs(*steps: float) -> list[float]:
+    return sorted([s for s in steps] + [-s for s in steps])
+
+
+@pytest.mark.parametrize(("flip", "step"), [(False, None), (True, None), (False, 1e-2)])
+def test_central_differences_off_kinks_look_again_only_at_h_over_16(flip: bool, step: float | None) -> None:
+    """The gap shows no kink, so the one check is a central difference at h/16 (h the entry's step).
+    A sign flip (a ≈ −n) is no closer to the difference than +0.1. With ``step=1e-2`` the two
+    differences are 1e-5 apart (truncation h²J‴/6), within the larger one's own error estimate
+    (h²G ≈ 3e-4): the difference has not moved."""
+    cost_fn, w, g = smooth_case()
+    bad = g.copy()
+    bad[1, 2] = -g[1, 2] if flip else g[1, 2] + 0.1
+    extra, first = investigation(cost_fn, w, g, bad, (1, 2), step=step)
+    h = max(first)
+    assert sorted(first) == pairs(h)  # the exhaustive pass: θ ± h
+    assert extra == pytest.approx(pairs(h / 16), rel=1e-6)
+
+
+def test_without_a_gap_the_investigation_takes_one_sided_pairs_at_three_steps_then_two_centrals() -> None:
+    """Forward differences give no gap: one-sided derivatives from s and s/2 for s = h/256, h/16, h
+    (h the central step), none shows a kink, then central differences at h/16 and h/256."""
+    cost_fn, w, g = smooth_case()
+    bad = g.copy()
+    bad[1, 2] += 0.1
+    extra, _ = investigation(cost_fn, w, g, bad, (1, 2), method="forward")
+    h = max(extra)
+    one_sided = pairs(*(s for d in (256, 16, 1) for s in (h / d, h / d / 2)))
+    assert extra == pytest.approx(sorted(one_sided + pairs(h / 16, h / 256)), rel=1e-6)
+
+
+@pytest.mark.parametrize("step", [None, 1e-3])
+def test_on_a_kink_the_first_one_sided_pair_is_taken_at_h_over_256(step: float | None) -> None:
+    """h is the entry's step: the default, or the caller's ``step``."""
+    cost_fn, w = relu_case()
+    g = (w > 0).astype(float)
+    g[0, 1] = 0.5
+    bad = g.copy()
+    bad[0, 1] = 2.0
+    extra, first = investigation(cost_fn, w, g, bad, (0, 1), step=step)
+    h = max(first)
+    assert sorted(first) == pairs(h)
+    if step is not None:
+        assert h == step
+    assert extra == pytest.approx(pairs(h / 256, h / 512), rel=1e-6)
+
+
+@pytest.mark.parametrize(("value", "passes"), [(1.0, True), (2.0, False)])
+def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_decides(
+    value: float, passes: bool
+) -> None:
+    """``J = Σ max(w, 0)``, ``w[0, 1] = 0.999e-3``, ``step=1e-3``: θ − h crosses the kink by 1e-6,
+    so the central difference is 1 − 5e-4 (beyond its tolerance 100·h²G = 1e-4) and the one-sided
+    gap only 1e-3 (below the gate 2hG). At h/16 the difference is 1 (it moved), which the right
+    value 1 matches: a pass at a kink. The wrong value 2 is first caught by the gate's check at
+    h/16 (it moved), then the one-sided pairs show no kink at the point, and the centrals at h/16
+    (already taken) and h/256 do not match it."""
+    cost_fn, w = relu_case()
+    w[0, 1] = 0.999e-3
+    h = 1e-3
+    g = np.ones_like(w)
+    n = central(cost_fn, {"w": w}, "w", (0, 1), h)
+    assert n == pytest.approx(1 - 5e-4, rel=1e-9)
+    g_fd = g.copy()
+    g_fd[0, 1] = n
+    bad = g.copy()
+    bad[0, 1] = value
+    extra, first = investigation(cost_fn, w, g_fd, bad, (0, 1), step=h)
+    assert sorted(first) == pytest.approx(pairs(h), rel=1e-12)  # (θ ± h) − θ, to rounding
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, step=h)
+    assert report.passed is passes
+    assert report["w"].n_kinks == (1 if passes else 0)
+    one_sided = pairs(*(s for d in (256, 16, 1) for s in (h / d, h / d / 2)))
+    if passes:  # the gate lets it through; one-sided pairs, then the central at h/16 agrees
+        expected = one_sided + pairs(h / 16)
+    else:  # the gate's central at h/16, the one-sided pairs, then only h/256 is new
+        expected = pairs(h / 16) + one_sided + pairs(h / 256)
+    assert extra == pytest.approx(sorted(expected), rel=1e-6)
