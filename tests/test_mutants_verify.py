@@ -71,9 +71,12 @@ def test_an_error_below_fd_resolution_is_left_to_the_reference_and_fd_agrees() -
     assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (1, 2)
     assert w1.fd_agrees is True and w1.reference_agrees is False
     assert w1.worst_numeric == pytest.approx(exact(problem)["W1"][1, 2], rel=1e-12)
-    assert any(
-        "W1: 1 entries differ" in note and "less than finite differences" in note for note in report.notes
-    )
+    r = exact(problem)["W1"][1, 2]
+    worst = abs(dW1[1, 2] - r) / max(abs(r), abs(dW1[1, 2]))
+    assert (
+        f"dW1: 1 entries differ from the exact reference gradient by less than finite differences can "
+        f"resolve (up to {worst:.2g} relative); the reference (autograd, exact to rounding) decides them"
+    ) in report.notes
     assert all(r.passed for r in report if r.name != "W1")
 
 
@@ -190,6 +193,9 @@ def test_on_a_kink_the_one_sided_derivatives_at_h_over_256_decide_in_four_evalua
     assert report["w"].n_kinks == (1 if passes else 0)
     assert report["w"].n_failed == (0 if passes else 1)
     assert report.evaluations - fd_accepts.evaluations == 4
+    if passes:
+        assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "kink"
+        assert report["w"].diagnosis.message.startswith("1 entry of dw at a kink (a hidden")
 
 
 class Recorder:
@@ -295,3 +301,94 @@ def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_dec
     else:  # the gate's central at h/16, the one-sided pairs, then only h/256 is new
         expected = pairs(h / 16) + one_sided + pairs(h / 256)
     assert extra == pytest.approx(sorted(expected), rel=1e-6)
+
+
+# -- _block with the reference at kinks: its exact interval decides ------------------------------
+
+
+def relu_on_kinks() -> tuple[Problem, np.ndarray, np.ndarray]:
+    """A ReLU network with ``b1 = 0`` and example 0 all zeros: ``Z1[:, 0] = 0``, every hidden unit
+    on its kink there. Only ``b1`` feels it (``W1``'s entries multiply ``X[:, 0] = 0``; ``W2`` and
+    ``b2`` see ``A1``, continuous): unit j's one-sided derivatives differ by
+    ``jump_j = Σ_{examples on the kink} (W2ᵀ (A2 − Y))_j / m``, worked out here by hand."""
+    problem = reference_problem((3, 4, 1, 6), get_activation("relu"), seed=11, scale=1.0)
+    X = problem.X.copy()
+    X[:, 0] = 0.0
+    parameters = {k: v.copy() for k, v in problem.parameters.items()}
+    parameters["b1"][:] = 0.0
+    problem = Problem(X, problem.Y, parameters, problem.activation, problem.seed, problem.scale)
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.maximum(Z1, 0.0)
+    A2 = 1.0 / (1.0 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+    C = parameters["W2"].T @ (A2 - problem.Y)
+    jump = np.sum(np.where(Z1 == 0, C, 0.0), axis=1, keepdims=True) / X.shape[1]
+    assert np.all(np.abs(jump) > 1e-3)  # every unit's kink shows
+    end = problem.gradients()["db1"]  # the course's g'(0) = 0: one end of each unit's interval
+    return problem, jump, end
+
+
+def test_with_the_reference_only_entries_on_a_kink_count_as_kinks() -> None:
+    problem, _, _ = relu_on_kinks()
+    report = verify_gradients(problem.cost, problem.parameters, problem.gradients(), X=problem.X, Y=problem.Y)
+    assert report.passed and report.reference is not None
+    assert {r.name: r.n_kinks for r in report} == {"W1": 0, "b1": 4, "W2": 0, "b2": 0}
+    assert report["b1"].diagnosis is not None and report["b1"].diagnosis.code == "kink"
+    assert report["b1"].diagnosis.message.startswith("4 entries of db1 at a kink (a hidden pre-activation")
+    assert all(r.diagnosis is None for r in report if r.name != "b1")
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_with_the_reference_a_value_past_the_other_side_of_a_kink_fails(outside: bool) -> None:
+    """``db1[j]`` moved by ``jump_j`` takes the other one-sided derivative (any convention passes);
+    moved by ``2 jump_j`` it lies outside both and fails, whatever FD says."""
+    problem, jump, db1 = relu_on_kinks()
+    j = 2
+    db1 = db1.copy()
+    db1[j, 0] += (2.0 if outside else 1.0) * jump[j, 0]
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**problem.gradients(), "db1": db1}, X=problem.X, Y=problem.Y
+    )
+    b1 = report["b1"]
+    assert b1.passed is not outside
+    if outside:
+        assert b1.n_failed == 1 and b1.worst_index == (j, 0) and b1.reference_agrees is False
+        assert b1.n_kinks == 3
+    else:
+        assert b1.n_kinks == 4 and b1.reference_agrees is True
+        assert b1.diagnosis is not None and b1.diagnosis.message.startswith("4 entries of db1 at a kink")
+
+
+def test_fd_confirms_only_the_32_worst_reference_rejections_and_the_reference_decides_the_rest() -> None:
+    """Directional mode with the reference: 40 entries of dW1 are off (1e-4 to 0.1). FD looks at
+    the 32 (``MAX_INVESTIGATED``) the reference rejects most, one entry at a time; the other 8 are
+    failed on the reference's word, against its value and its (rounding-sized) tolerance."""
+    problem = reference_problem((6, 8, 1, 10), get_activation("tanh"), seed=5, scale=0.8)
+    truth = exact(problem)
+    grads = {f"d{k}": v for k, v in truth.items()}
+    dW1 = grads["dW1"].copy()
+    dW1.reshape(-1)[:40] += 1e-4 * 1.2 ** np.arange(40)
+    moved: list[tuple[str, tuple[int, ...]]] = []
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        changed = [(k, np.argwhere(p[k] != problem.parameters[k])) for k in p]
+        changed = [(k, where) for k, where in changed if len(where)]
+        if len(changed) == 1 and len(changed[0][1]) == 1:
+            moved.append((changed[0][0], tuple(int(i) for i in changed[0][1][0])))
+        return problem.cost(p)
+
+    options: dict[str, Any] = {"X": problem.X, "Y": problem.Y, "mode": "directional"}
+    assert verify_gradients(cost_fn, problem.parameters, grads, **options).passed
+    before = set(moved)
+    report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": dW1}, **options)
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == 40
+    assert all(r.passed for r in report if r.name != "W1")
+    # (b2, one entry, is moved alone by its own direction check after the joint one failed)
+    confirmed = {(name, index) for name, index in set(moved) - before if name == "W1"}
+    assert len(confirmed) == 32
+    assert all(np.ravel_multi_index(index, dW1.shape) < 40 for _, index in confirmed)
+    # the worst entry is judged against the reference: its exact value, a tolerance of rounding size
+    assert w1.worst_index is not None and ("W1", w1.worst_index) not in confirmed
+    assert w1.worst_numeric == truth["W1"][w1.worst_index]
+    assert w1.worst_tolerance is not None and w1.worst_tolerance < 1e-11
+    assert w1.fd_agrees is False and w1.reference_agrees is False
