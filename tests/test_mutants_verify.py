@@ -441,3 +441,26 @@ def test_entries_below_fd_resolution_beyond_the_32_fd_looks_at_still_fail_on_the
     assert any(
         note.startswith("dW1: 32 entries differ from the exact reference gradient") for note in report.notes
     )
+
+
+def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
+    """Central differences average the sides, so a miss |a − n| up to the one-sided gap
+    ``|D₊ − D₋|`` (plus τ) may be a kink's doing: a = n + gap, worked out here from the cost at θ
+    and θ ± h, is investigated in full (no shortcut at h/16), and still fails."""
+    cost_fn, w, g = smooth_case()
+    index = (1, 2)
+    first = Recorder(cost_fn, w, index)
+    verify_gradients(first, {"w": w}, {"dw": g})
+    h = max(first.offsets)
+    plus, minus = w.copy(), w.copy()
+    plus[index] += h
+    minus[index] -= h
+    J, J_plus, J_minus = (float(cost_fn({"w": x})) for x in (w, plus, minus))
+    n = (J_plus - J_minus) / (2.0 * h)
+    gap = abs((J_plus - J) - (J - J_minus)) / h
+    bad = g.copy()
+    bad[index] = n + gap
+    extra, _ = investigation(cost_fn, w, g, bad, index)
+    one_sided = pairs(*(s for d in (256, 16, 1) for s in (h / d, h / d / 2)))
+    assert extra == pytest.approx(sorted(one_sided + pairs(h / 16, h / 256)), rel=1e-6)
+    assert not verify_gradients(cost_fn, {"w": w}, {"dw": bad}).passed
