@@ -464,3 +464,28 @@ def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
     one_sided = pairs(*(s for d in (256, 16, 1) for s in (h / d, h / d / 2)))
     assert extra == pytest.approx(sorted(one_sided + pairs(h / 16, h / 256)), rel=1e-6)
     assert not verify_gradients(cost_fn, {"w": w}, {"dw": bad}).passed
+
+
+def test_with_the_reference_an_entry_both_opinions_reject_is_not_investigated_for_a_kink() -> None:
+    """The reference's exact interval already decides at kinks: FD's step-by-step investigation is
+    only for entries FD rejects and the reference does not. An entry both reject costs nothing
+    beyond the exhaustive pass (θ ± h)."""
+    problem = tanh_problem()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[0, 1] += 0.1
+    moved: list[float] = []
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        if all(np.array_equal(p[k], problem.parameters[k]) for k in p if k != "W1"):
+            differs = np.argwhere(p["W1"] != problem.parameters["W1"])
+            if len(differs) == 1 and tuple(int(i) for i in differs[0]) == (0, 1):
+                moved.append(float(p["W1"][0, 1] - problem.parameters["W1"][0, 1]))
+        return problem.cost(p)
+
+    report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y)
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (0, 1)
+    assert w1.fd_agrees is False and w1.reference_agrees is False
+    h = max(moved)
+    assert sorted(moved) == pairs(h)
