@@ -489,3 +489,65 @@ def test_with_the_reference_an_entry_both_opinions_reject_is_not_investigated_fo
     assert w1.fd_agrees is False and w1.reference_agrees is False
     h = max(moved)
     assert sorted(moved) == pairs(h)
+
+
+@pytest.mark.parametrize(("wrong", "extra"), [(32, 32 * 2), (33, 0)])
+def test_up_to_32_failing_entries_are_investigated_for_kinks_and_no_more(wrong: int, extra: int) -> None:
+    """``MAX_INVESTIGATED`` = 32: each of up to 32 failing entries costs its check at h/16 (off
+    kinks, 2 evaluations); a block wrong in 33 places is not searched for kinks at all."""
+    w = np.random.default_rng(6).uniform(-1, 1, size=(6, 8))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(np.exp(p["w"]))
+
+    g = np.exp(w)
+    bad = g.copy()
+    bad.reshape(-1)[:wrong] += 0.1
+    right = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad})
+    assert right.passed and report["w"].n_failed == wrong
+    assert report.evaluations - right.evaluations == extra
+
+
+# -- _block without the reference, along directions: group testing, then FD entry by entry --------
+
+
+def cubic_block() -> tuple[Cost, np.ndarray, np.ndarray]:
+    """``J = Σ w³/3`` on a 6×8 block (gradient w²) with 5 entries off by 0.5."""
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 8))
+    bad = w**2
+    bad.reshape(-1)[[3, 10, 17, 30, 41]] += 0.5
+    return (lambda p: np.sum(p["w"] ** 3) / 3.0), w, bad
+
+
+def test_group_testing_finds_the_wrong_entries_and_fd_checks_just_those() -> None:
+    cost_fn, w, bad = cubic_block()
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, mode="directional")
+    result = report["w"]
+    assert not result.passed and result.n_failed == 5 and result.checked == 5
+
+
+def test_beyond_max_wrong_group_testing_gives_up_and_checks_a_sample() -> None:
+    """Five wrong entries, ``max_wrong=3``: the search stops and ``samples`` entries are checked one
+    by one; with ``samples`` the block's size, every entry is, once."""
+    cost_fn, w, bad = cubic_block()
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, mode="directional", max_wrong=3)
+    assert not report.passed and report["w"].checked >= 16
+    every = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, mode="directional", max_wrong=3, samples=48)
+    result = every["w"]
+    assert result.checked == 48 and result.n_failed == 5
+    assert result.worst_numeric is not None
+
+
+def test_a_block_with_a_nan_entry_is_not_checked_along_directions() -> None:
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 8))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(p["w"] ** 3) / 3.0 + np.sum(p["v"] ** 3) / 3.0
+
+    nan = w**2
+    nan[0, 0] = np.nan
+    report = verify_gradients(cost_fn, {"w": w, "v": w.copy()}, {"dw": nan, "dv": w**2}, mode="directional")
+    assert not report["w"].passed and report["w"].n_failed == 1
+    assert report["w"].directions == 0 and report["w"].checked == 0
+    assert report["v"].passed and report["v"].directions == 2
