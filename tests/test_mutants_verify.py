@@ -551,3 +551,19 @@ def test_a_block_with_a_nan_entry_is_not_checked_along_directions() -> None:
     assert not report["w"].passed and report["w"].n_failed == 1
     assert report["w"].directions == 0 and report["w"].checked == 0
     assert report["v"].passed and report["v"].directions == 2
+
+
+def test_a_diffuse_error_no_entry_shows_alone_fails_on_a_fresh_direction() -> None:
+    """Every entry 8.4e-8 too large (relative): the block's own direction fails, group testing
+    locates no entry (each half stays within its tolerance), and one fresh direction decides
+    between a fluke and a diffuse error: it fails too, so the block fails with no entry named,
+    after 2 joint + 1 own + 1 fresh directions."""
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 8))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(p["w"] ** 3) / 3.0
+
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": w**2 * (1 + 8.4e-8)}, mode="directional")
+    result = report["w"]
+    assert not result.passed and result.n_failed == 0 and result.checked == 0
+    assert result.directions == 4
