@@ -567,3 +567,24 @@ def test_a_diffuse_error_no_entry_shows_alone_fails_on_a_fresh_direction() -> No
     result = report["w"]
     assert not result.passed and result.n_failed == 0 and result.checked == 0
     assert result.directions == 4
+
+
+def test_after_a_joint_direction_fails_each_block_is_measured_alone_along_that_same_direction() -> None:
+    """Blocks w (wrong) and v (right) are first moved together; when that direction fails, w is
+    moved alone along its part of the same direction, so that the joint miss is split, not
+    re-drawn."""
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 8))
+    v = np.random.default_rng(1).uniform(0.5, 1.5, size=(5, 7))
+    deltas: list[dict[str, np.ndarray]] = []
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        deltas.append({"w": p["w"] - w, "v": p["v"] - v})
+        return np.sum(p["w"] ** 3) / 3.0 + np.sum(p["v"] ** 3) / 3.0
+
+    bad = 2 * w**2
+    report = verify_gradients(cost_fn, {"w": w, "v": v}, {"dw": bad, "dv": v**2}, mode="directional")
+    assert not report["w"].passed and report["v"].passed
+    joint = next(d["w"] for d in deltas if np.any(d["w"]) and np.any(d["v"]))
+    alone = next(d["w"] for d in deltas if np.count_nonzero(d["w"]) > 1 and not np.any(d["v"]))
+    cosine = float(np.sum(joint * alone) / (np.linalg.norm(joint) * np.linalg.norm(alone)))
+    assert abs(cosine) == pytest.approx(1.0, abs=1e-9)
