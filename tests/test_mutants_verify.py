@@ -588,3 +588,33 @@ def test_after_a_joint_direction_fails_each_block_is_measured_alone_along_that_s
     alone = next(d["w"] for d in deltas if np.count_nonzero(d["w"]) > 1 and not np.any(d["v"]))
     cosine = float(np.sum(joint * alone) / (np.linalg.norm(joint) * np.linalg.norm(alone)))
     assert abs(cosine) == pytest.approx(1.0, abs=1e-9)
+
+
+# -- _diagnose -------------------------------------------------------------------------------------
+
+
+def test_two_entries_at_kinks_are_named_in_the_plural() -> None:
+    cost_fn, w = relu_case()
+    w[2, 3] = 0.0
+    g = (w > 0).astype(float)  # g'(0) = 0 at both kinks: the left derivative
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert report.passed and report["w"].n_kinks == 2
+    assert report["w"].diagnosis is not None and report["w"].diagnosis.message == kink_message(
+        "2 entries of dw"
+    )
+
+
+def test_with_x_and_y_but_no_reference_network_a_failure_gets_the_generic_diagnosis() -> None:
+    """X and Y are given, but the cost is not the reference network: no catalog to match, only
+    the generic diagnosis (here: the gradient is twice the right one on every entry)."""
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(3, 4))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(p["w"] ** 3) / 3.0
+
+    X, Y = np.ones((2, 5)), np.zeros((1, 5))
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": 2 * w**2}, X=X, Y=Y)
+    assert report.reference is None
+    assert not report.passed and report["w"].n_failed == 12
+    assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "scaled"
+    assert report.diagnosis is not None and report.diagnosis.code == "scaled"
