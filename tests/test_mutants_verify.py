@@ -388,7 +388,7 @@ def test_fd_confirms_only_the_32_worst_reference_rejections_and_the_reference_de
     before = set(moved)
     report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": dW1}, **options)
     w1 = report["W1"]
-    assert not w1.passed and w1.n_failed == 40
+    assert not w1.passed and w1.n_failed == 40 and w1.checked == 40  # all 40 judged, 32 by FD
     assert all(r.passed for r in report if r.name != "W1")
     # (b2, one entry, is moved alone by its own direction check after the joint one failed)
     confirmed = {(name, index) for name, index in set(moved) - before if name == "W1"}
@@ -618,3 +618,39 @@ def test_with_x_and_y_but_no_reference_network_a_failure_gets_the_generic_diagno
     assert not report.passed and report["w"].n_failed == 12
     assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "scaled"
     assert report.diagnosis is not None and report.diagnosis.code == "scaled"
+
+
+def test_sign_flipped_entries_beyond_the_32_fd_looks_at_fail_on_the_reference() -> None:
+    """40 entries of dW1 with the wrong sign (a = −r): |a − r| = 2|r|, far beyond any tolerance."""
+    problem = reference_problem((6, 8, 1, 10), get_activation("tanh"), seed=5, scale=0.8)
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    assert np.all(np.abs(dW1.reshape(-1)[:40]) > 1e-6)
+    dW1.reshape(-1)[:40] *= -1.0
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y, mode="directional"
+    )
+    assert not report["W1"].passed and report["W1"].n_failed == 40
+
+
+def test_with_the_reference_a_value_fd_accepts_at_a_kink_still_counts_as_a_kink() -> None:
+    """db1 at the midpoint of each unit's interval: the central difference (the sides' mean)
+    accepts it, so only the reference's interval says these entries sit on kinks."""
+    problem, jump, db1 = relu_on_kinks()
+    report = verify_gradients(
+        problem.cost,
+        problem.parameters,
+        {**problem.gradients(), "db1": db1 + jump / 2.0},
+        X=problem.X,
+        Y=problem.Y,
+    )
+    assert report.passed and report["b1"].n_kinks == 4
+
+
+def test_a_block_checked_along_directions_reports_their_relative_error() -> None:
+    """No reference and no entry checked alone: the relative error comes from the directions, so
+    it is that of finite differences, small but not 0."""
+    cost_fn, w, _ = cubic_block()
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": w**2}, mode="directional")
+    assert report.passed and report["w"].checked == 0
+    assert 0.0 < report["w"].relative_error < 1e-7
