@@ -633,9 +633,9 @@ def test_sign_flipped_entries_beyond_the_32_fd_looks_at_fail_on_the_reference() 
     assert not report["W1"].passed and report["W1"].n_failed == 40
 
 
-def test_with_the_reference_a_value_fd_accepts_at_a_kink_still_counts_as_a_kink() -> None:
-    """db1 at the midpoint of each unit's interval: the central difference (the sides' mean)
-    accepts it, so only the reference's interval says these entries sit on kinks."""
+def test_with_the_reference_a_value_halfway_between_the_sides_of_a_kink_is_a_kink() -> None:
+    """db1 halfway between each unit's one-sided derivatives: inside every interval, so a pass,
+    with the 4 entries counted as kinks."""
     problem, jump, db1 = relu_on_kinks()
     report = verify_gradients(
         problem.cost,
