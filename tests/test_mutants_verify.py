@@ -654,3 +654,20 @@ def test_a_block_checked_along_directions_reports_their_relative_error() -> None
     report = verify_gradients(cost_fn, {"w": w}, {"dw": w**2}, mode="directional")
     assert report.passed and report["w"].checked == 0
     assert 0.0 < report["w"].relative_error < 1e-7
+
+
+# -- _diagnose: m reaches the pooled diagnosis and the summary line ----------------------------
+
+
+def test_every_gradient_m_times_too_large_is_named_with_m_in_every_block_and_in_the_summary() -> None:
+    """m = 37 > 16: a 1-entry block (db2) alone fits any factor, so only pooled with the other
+    blocks, with m known, is its factor named a missing 1/m; the summary line quotes m itself."""
+    m = 37
+    problem = reference_problem((3, 4, 1, m), get_activation("tanh"), seed=1, scale=0.8)
+    wrong = {k: v * m for k, v in exact_keys(problem).items()}  # the planted change: x m everywhere
+    report = verify_gradients(problem.cost, problem.parameters, wrong, m=m)
+    assert {r.name: r.diagnosis.code for r in report if r.diagnosis} == dict.fromkeys(
+        ("W1", "b1", "W2", "b2"), "missing_1_over_m"
+    ), str(report)
+    assert report.diagnosis is not None and report.diagnosis.code == "missing_1_over_m"
+    assert f"Every gradient is exactly m = {m} times the right one" in report.diagnosis.message
