@@ -25,7 +25,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from rich import box
 from rich.console import Console
@@ -33,7 +33,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from gradcheck.isolation import Limits, check_isolated
-from gradcheck.learner import ModuleCheck, check_modules, summary_counts, summary_row
+from gradcheck.learner import ModuleCheck, summary_counts, summary_row
 from gradcheck.numerical import METHODS
 from gradcheck.sweep import (
     SweepCase,
@@ -101,17 +101,13 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     limits = _limits(args)
     # each module runs in its own child process: threads only wait for them
     with ThreadPoolExecutor(args.workers) as pool:
+        futures = [pool.submit(check_isolated, path, seeds=seeds, limits=limits) for path in args.modules]
         if console.is_terminal:
             with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("grading submissions", total=len(args.modules))
-                futures = [
-                    pool.submit(check_isolated, path, seeds=seeds, limits=limits) for path in args.modules
-                ]
-                for future in futures:
-                    future.add_done_callback(lambda _: bar.advance(task))
-                results = [future.result() for future in futures]
-        else:
-            results = check_modules(args.modules, executor=pool, seeds=seeds, limits=limits)
+                task = bar.add_task("grading submissions", total=len(futures))
+                for _ in as_completed(futures):
+                    bar.advance(task)
+        results = [future.result() for future in futures]
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
     rows = [summary_row(result) for result in results]
     for column in rows[0]:

@@ -360,7 +360,7 @@ class CostProbe:
         for how, arrays in copies:
             for name, theta in arrays.items():
                 origin = self.point[name]
-                changed = np.argwhere(~(theta == origin))
+                changed = np.argwhere(theta != origin)
                 if changed.size:
                     index = tuple(int(i) for i in changed[0])
                     before, after = float(origin[index]), theta[index].item()

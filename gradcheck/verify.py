@@ -979,7 +979,7 @@ def _learner_functions(
     given = copy.deepcopy(dict(parameters))
     gradients = _call(backward, "backward", given, cache, X.copy(), Y.copy())
     for name, value in parameters.items():
-        if not (isinstance(given.get(name), np.ndarray) and np.array_equal(given[name], np.asarray(value))):
+        if name not in given or not np.array_equal(np.asarray(given[name]), np.asarray(value)):
             raise GradcheckError(
                 f"{_name(backward, 'backward')} changed parameters[{name!r}] (the copy it was given); "
                 "backward propagation must only read the parameters: the update belongs in "

@@ -79,6 +79,10 @@ def forward_updating(X, parameters):  # type: ignore[no-untyped-def]
     return course.forward_propagation(X, parameters)
 
 
+def as_arrays(p: dict[str, Any]) -> dict[str, np.ndarray]:
+    return {k: np.asarray(v) for k, v in p.items()}
+
+
 def grads(**changes: Any) -> dict[str, Any]:
     return {"gradients": {**GRADIENTS, **changes}}
 
@@ -186,6 +190,7 @@ TABLE: list[tuple[str, dict[str, Any], str, Any]] = [
     ("compute_cost returning NaN", learner(compute_cost=lambda a, y: np.nan), RAISES, r"the cost \(forward_propagation, then <lambda>\) returned nan"),
     ("learner parameters lacking b2", learner(parameters={k: v for k, v in PARAMETERS.items() if k != "b2"}), RAISES, "forward_propagation raised KeyError: 'b2'"),
     ("learner Y as (m,)", learner(Y=Y.ravel()), PASSES, None),
+    ("learner parameters as nested lists", learner(parameters={k: v.tolist() for k, v in PARAMETERS.items()}, forward=lambda X, p: course.forward_propagation(X, as_arrays(p)), backward=lambda p, c, x, y: course.backward_propagation(as_arrays(p), c, x, y)), PASSES, None),
     ("backward multiplying where it should dot", learner(backward=lambda p, c, x, y: {"dW2": np.multiply(c["A2"] - y, c["A1"].T)}), RAISES, r"could not be broadcast.*for a matrix product .* use np.dot"),
     ("backward dotting without a transpose", learner(backward=lambda p, c, x, y: {"dW2": np.dot(c["A2"] - y, c["A1"])}), RAISES, r"not aligned.*missing or extra .T"),
 ]  # fmt: skip
@@ -237,6 +242,22 @@ def test_a_raising_cost_is_the_cause_and_the_message_names_the_perturbed_entry()
     assert "raised FloatingPointError: overflow in exp" in message
     assert "called with W2[0, 2] perturbed by " in message
     assert isinstance(info.value.__cause__, FloatingPointError)
+
+
+def outcome(call: Callable[[], GradientReport], tag: str = "") -> GradcheckError | None:
+    """Run ``call``: it must give a report that prints and serialises, or a GradcheckError with a
+    message (returned, for further checks); anything else propagates and fails the test."""
+    try:
+        report = call()
+    except GradcheckError as error:
+        assert str(error).strip(), "a GradcheckError must say what is wrong"
+        event(f"{tag}GradcheckError: {str(error)[:25]}")
+        return error
+    assert isinstance(report, GradientReport)
+    event(f"{tag}report, passed={report.passed}")
+    str(report)  # and it prints
+    report.to_dict()
+    return None
 
 
 # ---- fuzzing: junk in every argument ---------------------------------------------------------
@@ -296,16 +317,7 @@ def test_junk_arguments_give_a_report_or_a_gradcheck_error(
 ) -> None:
     arguments = {"parameters": parameters, "gradients": gradients, "X": data[0], "Y": data[1], **options}
     before = pickle.dumps(arguments)
-    try:
-        report = verify_gradients(cost, **arguments)
-    except GradcheckError as error:
-        assert str(error).strip(), "a GradcheckError must say what is wrong"
-        event(f"GradcheckError: {str(error)[:25]}")
-    else:
-        assert isinstance(report, GradientReport)
-        event(f"report, passed={report.passed}")
-        str(report)  # and it prints
-        report.to_dict()
+    outcome(lambda: verify_gradients(cost, **arguments))
     assert pickle.dumps(arguments) == before, "the caller's arguments changed"
 
 
@@ -338,15 +350,9 @@ def test_a_cost_that_misbehaves_on_any_call_gives_a_report_or_a_gradcheck_error(
 
     parameters = {k: v.copy() for k, v in PARAMETERS.items()}
     before = pickle.dumps((parameters, GRADIENTS))
-    try:
-        report = verify_gradients(scripted, parameters, GRADIENTS, method=method)  # type: ignore[arg-type]
-    except GradcheckError as error:
-        event(f"GradcheckError: {str(error)[:25]}")
-        if isinstance(error.__cause__, RuntimeError):
-            assert "raised RuntimeError: learner's bug (called " in str(error)
-    else:
-        assert isinstance(report, GradientReport)
-        event(f"report, passed={report.passed}")
+    error = outcome(lambda: verify_gradients(scripted, parameters, GRADIENTS, method=method))  # type: ignore[arg-type]
+    if error is not None and isinstance(error.__cause__, RuntimeError):
+        assert "raised RuntimeError: learner's bug (called " in str(error)
     assert pickle.dumps((parameters, GRADIENTS)) == before
 
 
@@ -369,15 +375,7 @@ OPTIONS = [
 def test_junk_in_one_argument_of_a_valid_call(name: str, value: Any) -> None:
     arguments = {**GENERAL, name: value}
     before = pickle.dumps({k: v for k, v in arguments.items() if k != "cost_fn"})
-    try:
-        report = verify_gradients(**arguments)
-    except GradcheckError as error:
-        assert str(error).strip()
-        event(f"{name}: GradcheckError")
-    else:
-        event(f"{name}: report, passed={report.passed}")
-        str(report)
-        report.to_dict()
+    outcome(lambda: verify_gradients(**arguments), tag=f"{name}: ")
     assert pickle.dumps({k: v for k, v in arguments.items() if k != "cost_fn"}) == before
 
 
@@ -399,8 +397,8 @@ def test_learner_functions_returning_junk(forward_out: Any, backward_out: Any, c
         return course.compute_cost(A2, Y) if cost_out is None else cost_out
 
     before = pickle.dumps((PARAMETERS, X, Y))
-    try:
-        report = verify_gradients(
+    outcome(
+        lambda: verify_gradients(
             forward=forward_propagation,
             backward=backward_propagation,
             compute_cost=compute_cost,
@@ -408,10 +406,5 @@ def test_learner_functions_returning_junk(forward_out: Any, backward_out: Any, c
             X=X,
             Y=Y,
         )
-    except GradcheckError as error:
-        assert str(error).strip()
-        event(f"GradcheckError: {str(error)[:30]}")
-    else:
-        event(f"report, passed={report.passed}")
-        str(report)
+    )
     assert pickle.dumps((PARAMETERS, X, Y)) == before
