@@ -39,10 +39,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from gradcheck import verify_gradients
-from gradcheck.strategies import reference_problem
-from network.activations import ACTIVATIONS, get_activation
-from network.mistakes import CATALOG, Mistake, get_mistake
-from network.two_layer import PARAMETER_NAMES, cost, forward
+from gradcheck.network.activations import ACTIVATIONS, get_activation
+from gradcheck.network.mistakes import CATALOG, Mistake, get_mistake
+from gradcheck.network.problems import reference_problem
+from gradcheck.network.two_layer import PARAMETER_NAMES, cost, forward
 
 CORRECT = "correct code"
 VISIBLE = 1e-6

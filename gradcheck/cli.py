@@ -32,8 +32,10 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from gradcheck.grading import summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
-from gradcheck.learner import ModuleCheck, summary_counts, summary_row
+from gradcheck.learner import ModuleCheck
+from gradcheck.network.two_layer import PARAMETER_NAMES
 from gradcheck.numerical import METHODS
 from gradcheck.sweep import (
     SweepCase,
@@ -43,7 +45,6 @@ from gradcheck.sweep import (
     write_report,
     write_submissions_report,
 )
-from network.two_layer import PARAMETER_NAMES
 
 __all__ = ["SweepCase", "main", "reference_sweep"]
 

@@ -3,7 +3,7 @@
 Two routes, tried in this order for each failed gradient of the parameter's shape:
 
 * **reference-aware** (``X`` and ``Y`` given and the cost recognised as the reference network):
-  every variant of the catalog of realistic mistakes (:mod:`network.mistakes`) is evaluated at
+  every variant of the catalog of realistic mistakes (:mod:`gradcheck.network.mistakes`) is evaluated at
   the learner's point, with the hidden activation the forward pass was recognised to use. The
   variant that reproduces the learner's gradient to rounding, explaining the most failed
   gradients and contradicting none, names the mistake (:func:`match_catalog`).
@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from gradcheck.network.activations import Activation
+from gradcheck.network.mistakes import CATALOG, FORMULAS, Mistake
+from gradcheck.network.two_layer import PARAMETER_NAMES
 from gradcheck.report import Diagnosis
-from network.activations import Activation
-from network.mistakes import CATALOG, FORMULAS, Mistake
-from network.two_layer import PARAMETER_NAMES
 
 __all__ = [
     "Evidence",

@@ -23,8 +23,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
+from gradcheck.network.problems import Problem
 from gradcheck.numerical import METHODS, CostProbe, derivative
-from gradcheck.strategies import Problem
 
 __all__ = ["error_map_figure", "errors_figure", "step_size_curves", "step_size_figure"]
 

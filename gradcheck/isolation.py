@@ -65,7 +65,7 @@ FAILURES: dict[str, str] = {
 }
 #: Characters of the child's output kept in the verdict.
 KEPT_OUTPUT = 4000
-_ROOT = str(Path(__file__).resolve().parent.parent)  # where the gradcheck and network packages live
+_ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the gradcheck package
 
 
 @dataclass(frozen=True)

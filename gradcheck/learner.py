@@ -8,44 +8,36 @@ enough that a wrong activation derivative shows.
 
 :func:`check_module` returns a :class:`ModuleCheck`: the verdict (``"right"``, ``"wrong"`` or
 ``"unusable"``) and a report per configuration. It runs the module in this process, as a learner
-checking their own code would. A grader runs code nobody has read: :func:`check_modules` (and the
-``gradcheck`` command) run each module in a child process with time, memory and output limits
-(:mod:`gradcheck.isolation`).
+checking their own code would. A grader runs code nobody has read: :func:`gradcheck.grading.check_modules`
+(and the ``gradcheck`` command) run each module in a child process with time, memory and output
+limits (:mod:`gradcheck.isolation`).
 """
 
 from __future__ import annotations
 
 import functools
 import importlib.util
-import math
 import sys
 import traceback
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from gradcheck.errors import GradcheckError
+from gradcheck.network.activations import get_activation
+from gradcheck.network.problems import reference_problem
 from gradcheck.report import GradientReport
-from gradcheck.strategies import reference_problem
 from gradcheck.verify import verify_gradients
-from network.activations import get_activation
-
-if TYPE_CHECKING:
-    from gradcheck.isolation import Limits
 
 __all__ = [
     "SHAPES",
     "Configuration",
     "ModuleCheck",
     "check_module",
-    "check_modules",
     "load_module",
-    "summary_counts",
-    "summary_row",
 ]
 
 #: (n_x, n_h, n_y, m) checked by default: one output, as the course's code assumes.
@@ -161,7 +153,7 @@ def check_module(
         The learner's ``.py`` file.
     shapes : sequence of (n_x, n_h, n_y, m)
     seeds : sequence of int
-        Data and weights come from :func:`gradcheck.strategies.reference_problem` (weights 0.5 ×
+        Data and weights come from :func:`gradcheck.network.problems.reference_problem` (weights 0.5 ×
         N(0, 1)); the hidden activation is recognised from the learner's cost.
     trace : callable, optional
         Told where the module's code is running: ``trace("import")``, ``trace(name)`` when one of
@@ -220,104 +212,3 @@ def _traced(
             trace(None)
 
     return traced
-
-
-def check_modules(
-    paths: Sequence[str | Path],
-    *,
-    executor: Executor | None = None,
-    seeds: Sequence[int] = (0, 1),
-    limits: Limits | None = None,
-    isolate: bool = True,
-) -> list[ModuleCheck]:
-    """Check many learners' modules, each in a child process with limits: one :class:`ModuleCheck` each.
-
-    Parameters
-    ----------
-    paths : sequence of str or Path
-    executor : concurrent.futures.Executor, optional
-        Runs the checks (``executor.map``): a ``ThreadPoolExecutor(N)`` checks N modules at once
-        (each in its own child process), and any ``Executor`` (Dask's and Ray's
-        ``concurrent.futures`` interfaces) spreads larger runs. Default: one after another.
-    seeds : sequence of int
-    limits : gradcheck.isolation.Limits, optional
-        Time, memory and output per module (default ``Limits()``: 60 s, 1024 MB, 1 MB).
-    isolate : bool, default True
-        False runs the modules in this process (no limits: only for code you trust).
-
-    Returns
-    -------
-    list of ModuleCheck
-        In the order given; an isolated check never raises for what a module does.
-    """
-    from gradcheck.isolation import Limits as _Limits  # gradcheck.isolation imports this module
-
-    if isolate:
-        check = functools.partial(_check_isolated, seeds=tuple(seeds), limits=limits or _Limits())
-    else:
-        check = functools.partial(_check_here, seeds=tuple(seeds))
-    if executor is None:
-        return [check(str(path)) for path in paths]
-    return list(executor.map(check, [str(path) for path in paths]))
-
-
-def _check_here(path: str, seeds: tuple[int, ...]) -> ModuleCheck:
-    return check_module(path, seeds=seeds)
-
-
-def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> ModuleCheck:
-    from gradcheck.isolation import check_isolated
-
-    return check_isolated(path, seeds=seeds, limits=limits)
-
-
-def summary_row(result: ModuleCheck) -> dict[str, str]:
-    """A grader's one-line summary of a submission: verdict, wrong gradients, likely mistakes, why."""
-    failed = [c.report for c in result.configurations if c.report is not None and not c.report.passed]
-    wrong = sorted({r.label for report in failed for r in report.failed})
-    codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
-    worst = max(
-        (
-            r.relative_error
-            for c in result.configurations
-            if c.report
-            for r in c.report
-            if r.relative_error == r.relative_error
-        ),
-        default=float("nan"),
-    )
-    return {
-        "submission": Path(result.path).name,
-        "verdict": result.verdict.upper(),
-        "wrong gradients": ", ".join(wrong) or "-",
-        "likely mistake": ", ".join(codes) or "-",
-        "largest relative error": f"{worst:.1e}" if math.isfinite(worst) else "-",
-        "problem": result.problem or "",
-    }
-
-
-def summary_counts(results: Sequence[ModuleCheck]) -> tuple[dict[str, Any], str]:
-    """Verdicts counted, unusable ones by cause, and the one-line summary a grader reads.
-
-    Returns
-    -------
-    counts : dict
-        ``{"right": n, "wrong": n, "unusable": n, "unusable_because": {cause: n}}``, the causes
-        being the keys of :data:`gradcheck.isolation.FAILURES`.
-    line : str
-        E.g. ``"150 right, 30 wrong, 20 unusable (8 timed out, 4 crashed, 8 raised or broke a
-        contract)."``
-    """
-    from gradcheck.isolation import FAILURES
-
-    counts: dict[str, Any] = {v: sum(r.verdict == v for r in results) for v in ("right", "wrong", "unusable")}
-    because = {
-        kind: sum(r.verdict == "unusable" and (r.failure or "error") == kind for r in results)
-        for kind in FAILURES
-    }
-    counts["unusable_because"] = because
-    why = ", ".join(f"{n} {FAILURES[kind]}" for kind, n in because.items() if n)
-    line = f"{counts['right']} right, {counts['wrong']} wrong, {counts['unusable']} unusable" + (
-        f" ({why})." if why else "."
-    )
-    return counts, line

@@ -3,7 +3,7 @@
 When the caller gives ``X`` and ``Y`` and the parameters are ``W1, b1, W2, b2`` of matching
 shapes, the cost is compared with the reference network's cross-entropy (for each hidden
 activation in the registry) at the point and at two nearby points. If one matches to rounding,
-autograd differentiates the reference cost (:func:`network.two_layer.cost_from_logits`, exact
+autograd differentiates the reference cost (:func:`gradcheck.network.two_layer.cost_from_logits`, exact
 even where outputs saturate): an exact gradient for every entry, independent of both the
 learner's formulas and finite differences.
 """
@@ -18,9 +18,9 @@ import autograd
 import numpy as np
 
 from gradcheck.errors import GradcheckError
+from gradcheck.network.activations import ACTIVATIONS, Activation, get_activation
+from gradcheck.network.two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
 from gradcheck.numerical import call_cost
-from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
 
 __all__ = ["ReferenceMatch", "kink_interval", "match_reference", "rounding_magnitude"]
 

@@ -1,6 +1,6 @@
 """The gradient-error report on the reference network: ``gradcheck report``'s sweep and its files.
 
-:func:`reference_sweep` checks the hand-derived backward pass of :mod:`network.two_layer` for
+:func:`reference_sweep` checks the hand-derived backward pass of :mod:`gradcheck.network.two_layer` for
 every hidden activation × shape × seed × finite-difference method, against finite differences
 and autograd. :func:`write_report` writes ``report.json`` (every check's
 ``GradientReport.to_dict()``), ``report.md`` (tables, figures as PNG files beside it) and
@@ -22,13 +22,14 @@ import jinja2
 
 from gradcheck import __version__
 from gradcheck.figures import error_map_figure, errors_figure, step_size_curves, step_size_figure
-from gradcheck.learner import ModuleCheck, summary_counts, summary_row
+from gradcheck.grading import summary_counts, summary_row
+from gradcheck.learner import ModuleCheck
+from gradcheck.network.activations import ACTIVATIONS, get_activation
+from gradcheck.network.problems import reference_problem
+from gradcheck.network.two_layer import PARAMETER_NAMES
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
-from gradcheck.strategies import reference_problem
 from gradcheck.verify import verify_gradients
-from network.activations import ACTIVATIONS, get_activation
-from network.two_layer import PARAMETER_NAMES
 
 __all__ = [
     "GRIDS",
@@ -94,7 +95,7 @@ def reference_sweep(
 ) -> list[SweepCase]:
     """Check the reference network's ``backward`` for every activation × shape × seed × method.
 
-    Each case is :func:`gradcheck.strategies.reference_problem` (data, weights of standard
+    Each case is :func:`gradcheck.network.problems.reference_problem` (data, weights of standard
     deviation ``scale``), checked by :func:`gradcheck.verify_gradients` with ``X`` and ``Y`` so
     autograd is compared too.
 

@@ -36,6 +36,8 @@ from gradcheck.diagnose import (
 )
 from gradcheck.directional import DirectionCheck, check_direction, localise
 from gradcheck.errors import GradcheckError
+from gradcheck.network.activations import Activation, get_activation
+from gradcheck.network.two_layer import cost as reference_cost
 from gradcheck.numerical import (
     CostProbe,
     FiniteDifferences,
@@ -49,8 +51,6 @@ from gradcheck.numerical import (
 )
 from gradcheck.reference import ReferenceMatch, match_reference
 from gradcheck.report import EXCESS_MAP_SIZE, Diagnosis, GradientReport, GradientResult
-from network.activations import Activation, get_activation
-from network.two_layer import cost as reference_cost
 
 __all__ = ["MODES", "verify_gradients"]
 
@@ -106,7 +106,7 @@ def verify_gradients(
         Learner form: ``backward_propagation(parameters, cache, X, Y) -> dict`` of ``dW1, db1, ...``.
     compute_cost : callable, optional
         Learner form: ``compute_cost(A2, Y)`` or the older ``compute_cost(A2, Y, parameters)``.
-        Default: the reference cross-entropy :func:`network.two_layer.cost`.
+        Default: the reference cross-entropy :func:`gradcheck.network.two_layer.cost`.
     activation : str or Activation, optional
         The hidden activation of the reference network to compare with (e.g.
         ``get_activation("leaky_relu", alpha=0.2)``). Default: recognised automatically among

@@ -1,7 +1,7 @@
 """The reference one-hidden-layer network with hand-derived gradients (see DESIGN.md)."""
 
-from network.activations import ACTIVATIONS, Activation, get_activation
-from network.two_layer import (
+from .activations import ACTIVATIONS, Activation, get_activation
+from .two_layer import (
     PARAMETER_NAMES,
     backward,
     cost,

@@ -27,8 +27,8 @@ from typing import Any
 import autograd.numpy as anp
 import numpy as np
 
-from network.activations import Activation, get_activation
-from network.two_layer import PARAMETER_NAMES, backward_steps, cost_from_logits, forward
+from .activations import Activation, get_activation
+from .two_layer import PARAMETER_NAMES, backward_steps, cost_from_logits, forward
 
 __all__ = ["CATALOG", "FORMULAS", "LAMBD", "Mistake", "get_mistake"]
 

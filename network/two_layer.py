@@ -31,7 +31,7 @@ from typing import Any, Literal
 import autograd.numpy as anp
 import numpy as np
 
-from network.activations import Activation, get_activation, sigmoid
+from .activations import Activation, get_activation, sigmoid
 
 __all__ = [
     "PARAMETER_NAMES",

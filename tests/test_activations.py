@@ -7,7 +7,7 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from network.activations import ACTIVATIONS, Activation, get_activation, sigmoid
+from gradcheck.network.activations import ACTIVATIONS, Activation, get_activation, sigmoid
 
 finite = st.floats(-30, 30, allow_nan=False, allow_infinity=False)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from gradcheck.cli import main, reference_sweep
+from gradcheck.network.activations import ACTIVATIONS
 from gradcheck.sweep import SCHEMA_VERSION
-from network.activations import ACTIVATIONS
 
 
 def test_report_on_the_reference_network_passes_for_every_activation(
@@ -48,8 +48,8 @@ def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> 
 def test_step_size_curves_show_each_method_near_its_accuracy(tmp_path: Path) -> None:
     """The V of each method: its best step reaches the accuracy the engine claims for it."""
     from gradcheck.figures import step_size_curves
+    from gradcheck.network.activations import get_activation
     from gradcheck.strategies import reference_problem
-    from network.activations import get_activation
 
     curves = step_size_curves(reference_problem((2, 4, 1, 40), get_activation("tanh"), seed=0, scale=0.5))
     best = {method: min(curves[method]) for method in ("forward", "central", "richardson", "complex")}
@@ -216,7 +216,7 @@ def test_grading_through_any_executor(tmp_path: Path) -> None:
     """The Python API takes any concurrent.futures.Executor (Dask's and Ray's plug in the same way)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from gradcheck.learner import check_modules
+    from gradcheck.grading import check_modules
 
     paths = submissions(tmp_path)
     with ThreadPoolExecutor(2) as pool:
@@ -228,10 +228,10 @@ def test_grading_through_any_executor(tmp_path: Path) -> None:
 
 
 def test_a_failed_check_in_the_report_gets_its_element_error_map(tmp_path: Path) -> None:
+    from gradcheck.network.activations import get_activation
     from gradcheck.strategies import reference_problem
     from gradcheck.sweep import Sweep, SweepCase, write_report
     from gradcheck.verify import verify_gradients
-    from network.activations import get_activation
 
     problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
     grads = problem.gradients()

@@ -14,10 +14,10 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from gradcheck import DIAGNOSIS_CODES, GradcheckError, verify_gradients
+from gradcheck.network.activations import get_activation
+from gradcheck.network.mistakes import CATALOG, Context, Mistake, get_mistake
+from gradcheck.network.two_layer import PARAMETER_NAMES, backward, forward
 from gradcheck.strategies import Problem, activations, network_shapes, problems, reference_problem
-from network.activations import get_activation
-from network.mistakes import CATALOG, Context, Mistake, get_mistake
-from network.two_layer import PARAMETER_NAMES, backward, forward
 
 #: Codes the generic route (any cost: no X, Y) can reach; the others need the catalog and X, Y.
 GENERIC = {

@@ -13,10 +13,10 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
+from gradcheck.network.two_layer import cost, forward
 from gradcheck.numerical import GradcheckWarning, finite_differences
 from gradcheck.reference import rounding_magnitude
 from gradcheck.strategies import Problem, activations, network_shapes, problems, problems_on_kinks
-from network.two_layer import cost, forward
 
 smooth = activations(("sigmoid", "tanh", "identity"))
 unsaturated = problems(activation=smooth, scales=st.floats(0.05, 1.0))
@@ -258,7 +258,7 @@ def big_problem(n_x: int, n_h: int, m: int, seed: int = 0) -> tuple[Problem, dic
         "W2": rng.standard_normal((1, n_h)) * 0.5,
         "b2": rng.standard_normal((1, 1)) * 0.1,
     }
-    from network.activations import get_activation
+    from gradcheck.network.activations import get_activation
 
     problem = Problem(X, Y, params, get_activation("tanh"), seed, 0.5)
     return problem, problem.gradients()

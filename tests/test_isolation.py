@@ -16,8 +16,8 @@ import pytest
 import submissions
 
 from gradcheck.cli import main
+from gradcheck.grading import check_modules
 from gradcheck.isolation import FAILURES, KEPT_OUTPUT, Limits, check_isolated
-from gradcheck.learner import check_modules
 
 
 def test_a_batch_of_every_kind_gets_every_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -3,7 +3,7 @@
 Each pins a behaviour the rest of the suite did not: expected values come from autograd, from
 numbers worked out by hand, or from the learner's code executed as written, never from the code
 under test. The catalog's builders (``_missing``, ``_scaled``, ``_replaced``, ``_block``,
-``_with_l2``, ``_square``) run once, at import, to make :data:`network.mistakes.CATALOG`; mutmut
+``_with_l2``, ``_square``) run once, at import, to make :data:`gradcheck.network.mistakes.CATALOG`; mutmut
 switches a mutant on per call, so only a test that calls a builder itself can reach its mutants.
 Those tests check the builder and, where there is one, the catalog entry it made.
 """
@@ -21,9 +21,8 @@ import numpy as np
 import pytest
 
 from gradcheck.compare import block_relative_error, compare, element_relative_errors, kink_verdict, tolerance
-from gradcheck.strategies import Problem, reference_problem
-from network.activations import ACTIVATIONS, get_activation
-from network.mistakes import (
+from gradcheck.network.activations import ACTIVATIONS, get_activation
+from gradcheck.network.mistakes import (
     CATALOG,
     Context,
     Mistake,
@@ -35,7 +34,15 @@ from network.mistakes import (
     _with_l2,
     get_mistake,
 )
-from network.two_layer import PARAMETER_NAMES, backward, backward_steps, cost, forward, initialize_parameters
+from gradcheck.network.two_layer import (
+    PARAMETER_NAMES,
+    backward,
+    backward_steps,
+    cost,
+    forward,
+    initialize_parameters,
+)
+from gradcheck.strategies import Problem, reference_problem
 
 # -- independent of network/: the course's own numpy -------------------------------------------
 

@@ -17,9 +17,9 @@ import numpy as np
 import pytest
 
 from gradcheck import verify_gradients
+from gradcheck.network.activations import get_activation
 from gradcheck.numerical import Method
 from gradcheck.strategies import Problem, reference_problem
-from network.activations import get_activation
 
 SAFETY = 100.0  # verify_gradients' default
 EPS = float(np.finfo(np.float64).eps)

@@ -7,9 +7,9 @@ from html.parser import HTMLParser
 import numpy as np
 
 from gradcheck import verify_gradients
+from gradcheck.network.activations import get_activation
+from gradcheck.network.mistakes import get_mistake
 from gradcheck.strategies import reference_problem
-from network.activations import get_activation
-from network.mistakes import get_mistake
 
 problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
 

@@ -12,10 +12,10 @@ import pytest
 
 from gradcheck import verify_gradients
 from gradcheck.cli import main
+from gradcheck.network.activations import get_activation
+from gradcheck.network.mistakes import CATALOG
 from gradcheck.strategies import reference_problem
 from gradcheck.sweep import SCHEMA_PATH, SCHEMA_VERSION, load_schema
-from network.activations import get_activation
-from network.mistakes import CATALOG
 
 problem = reference_problem((3, 4, 1, 7), get_activation("relu"), seed=3, scale=0.7)
 schema = load_schema()

@@ -12,8 +12,8 @@ from hypothesis import given, note
 from hypothesis import strategies as st
 
 from gradcheck import GradcheckError, verify_gradients
+from gradcheck.network.two_layer import forward
 from gradcheck.strategies import Problem, activations, network_shapes, problems
-from network.two_layer import forward
 
 shapes_with_examples = network_shapes(max_m=12).filter(lambda s: s[3] >= 2)
 

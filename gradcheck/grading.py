@@ -1,0 +1,116 @@
+"""Grading many learners' modules: each checked in isolation, then counted and summed up per row.
+
+:func:`check_modules` runs :func:`gradcheck.isolation.check_isolated` (or, for trusted code,
+:func:`gradcheck.learner.check_module` in this process) over many files, on any
+``concurrent.futures.Executor``; :func:`summary_row` and :func:`summary_counts` are what a grader
+reads of the results (the ``gradcheck report LEARNER.py ...`` table and its summary line).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from pathlib import Path
+from typing import Any
+
+from gradcheck.isolation import FAILURES, Limits, check_isolated
+from gradcheck.learner import ModuleCheck, check_module
+
+__all__ = ["check_modules", "summary_counts", "summary_row"]
+
+
+def check_modules(
+    paths: Sequence[str | Path],
+    *,
+    executor: Executor | None = None,
+    seeds: Sequence[int] = (0, 1),
+    limits: Limits | None = None,
+    isolate: bool = True,
+) -> list[ModuleCheck]:
+    """Check many learners' modules, each in a child process with limits: one :class:`ModuleCheck` each.
+
+    Parameters
+    ----------
+    paths : sequence of str or Path
+    executor : concurrent.futures.Executor, optional
+        Runs the checks (``executor.map``): a ``ThreadPoolExecutor(N)`` checks N modules at once
+        (each in its own child process), and any ``Executor`` (Dask's and Ray's
+        ``concurrent.futures`` interfaces) spreads larger runs. Default: one after another.
+    seeds : sequence of int
+    limits : gradcheck.isolation.Limits, optional
+        Time, memory and output per module (default ``Limits()``: 60 s, 1024 MB, 1 MB).
+    isolate : bool, default True
+        False runs the modules in this process (no limits: only for code you trust).
+
+    Returns
+    -------
+    list of ModuleCheck
+        In the order given; an isolated check never raises for what a module does.
+    """
+    if isolate:
+        check = functools.partial(_check_isolated, seeds=tuple(seeds), limits=limits or Limits())
+    else:
+        check = functools.partial(_check_here, seeds=tuple(seeds))
+    if executor is None:
+        return [check(str(path)) for path in paths]
+    return list(executor.map(check, [str(path) for path in paths]))
+
+
+def _check_here(path: str, seeds: tuple[int, ...]) -> ModuleCheck:
+    return check_module(path, seeds=seeds)
+
+
+def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> ModuleCheck:
+    return check_isolated(path, seeds=seeds, limits=limits)
+
+
+def summary_row(result: ModuleCheck) -> dict[str, str]:
+    """A grader's one-line summary of a submission: verdict, wrong gradients, likely mistakes, why."""
+    failed = [c.report for c in result.configurations if c.report is not None and not c.report.passed]
+    wrong = sorted({r.label for report in failed for r in report.failed})
+    codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
+    worst = max(
+        (
+            r.relative_error
+            for c in result.configurations
+            if c.report
+            for r in c.report
+            if r.relative_error == r.relative_error
+        ),
+        default=float("nan"),
+    )
+    return {
+        "submission": Path(result.path).name,
+        "verdict": result.verdict.upper(),
+        "wrong gradients": ", ".join(wrong) or "-",
+        "likely mistake": ", ".join(codes) or "-",
+        "largest relative error": f"{worst:.1e}" if math.isfinite(worst) else "-",
+        "problem": result.problem or "",
+    }
+
+
+def summary_counts(results: Sequence[ModuleCheck]) -> tuple[dict[str, Any], str]:
+    """Verdicts counted, unusable ones by cause, and the one-line summary a grader reads.
+
+    Returns
+    -------
+    counts : dict
+        ``{"right": n, "wrong": n, "unusable": n, "unusable_because": {cause: n}}``, the causes
+        being the keys of :data:`gradcheck.isolation.FAILURES`.
+    line : str
+        E.g. ``"150 right, 30 wrong, 20 unusable (8 timed out, 4 crashed, 8 raised or broke a
+        contract)."``
+    """
+    counts: dict[str, Any] = {v: sum(r.verdict == v for r in results) for v in ("right", "wrong", "unusable")}
+    because = {
+        kind: sum(r.verdict == "unusable" and (r.failure or "error") == kind for r in results)
+        for kind in FAILURES
+    }
+    counts["unusable_because"] = because
+    why = ", ".join(f"{n} {FAILURES[kind]}" for kind, n in because.items() if n)
+    line = f"{counts['right']} right, {counts['wrong']} wrong, {counts['unusable']} unusable" + (
+        f" ({why})." if why else "."
+    )
+    return counts, line
