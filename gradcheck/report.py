@@ -1,22 +1,17 @@
-"""The result of a gradient check: one entry per parameter, a verdict, and readable forms.
+"""The result of a gradient check: one entry per parameter and a verdict, as data.
 
-``str(report)`` is the terminal table; ``report.to_dict()`` is JSON-serialisable.
+``report.to_dict()`` is JSON-serialisable. ``str(report)``, the rich view and the notebook view
+are drawn by :mod:`gradcheck.render`, imported only when one is asked for.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import jinja2
 import numpy as np
-from rich import box
-from rich.console import Console, Group
-from rich.table import Table
-from rich.text import Text
 
 __all__ = ["DIAGNOSIS_CODES", "EXCESS_MAP_SIZE", "Diagnosis", "GradientReport", "GradientResult"]
 
@@ -331,119 +326,30 @@ class GradientReport:
             "gradients": {name: result.to_dict() for name, result in self.results.items()},
         }
 
-    def __rich__(self) -> Group:
-        table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-        table.add_column("gradient")
-        table.add_column("shape")
-        table.add_column("rel. error", justify="right")
-        if self.reference is not None:
-            table.add_column("vs autograd", justify="right")
-        table.add_column("entries off", justify="right")
-        table.add_column("checked")
-        table.add_column("opinions")
-        table.add_column("verdict")
-        for result in self:
-            row = [result.label, _shape(result), _format_error(result.relative_error)]
-            if self.reference is not None:
-                row.append(_format_error(result.reference_error))
-            row += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
-            table.add_row(*row)
-        lines: list[Any] = [Text(self.headline())]
-        if self.diagnosis is not None:
-            lines.append(Text(f"Likely mistake ({self.diagnosis.code}): {self.diagnosis.message}"))
-        lines.append(table)
-        lines += [
-            Text(result.summary(diagnosis=result.diagnosis != self.diagnosis)) for result in self.failed
-        ]
-        lines.append(Text(self._footer()))
-        lines += [Text(f"note: {note}") for note in self.notes]
-        return Group(*lines)
+    def __rich__(self) -> Any:
+        """The terminal view (rich): headline, likely mistake, the table, the failed gradients."""
+        from gradcheck.render import terminal_view
+
+        return terminal_view(self)
 
     def _repr_html_(self) -> str:
         """The notebook view: a coloured table, the likely mistake, and an element error map of
         each failed gradient (rendered from ``templates/notebook.html.j2``)."""
-        columns = ["gradient", "shape", "rel. error", *(["vs autograd"] if self.reference else [])]
-        columns += ["entries off", "checked", "opinions", "verdict"]
-        rows = []
-        for result in self:
-            cells = [result.label, _shape(result), _format_error(result.relative_error)]
-            if self.reference is not None:
-                cells.append(_format_error(result.reference_error))
-            cells += [f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
-            rows.append({"passed": result.passed, "cells": cells})
-        failed = [
-            {
-                "label": result.label,
-                "summary": result.summary(diagnosis=result.diagnosis != self.diagnosis),
-                "map": _error_map(result),
-            }
-            for result in self.failed
-        ]
-        return _TEMPLATES.get_template("notebook.html.j2").render(
-            report=self, columns=columns, rows=rows, failed=failed, footer=self._footer()
-        )
+        from gradcheck.render import notebook_view
 
-    def _footer(self) -> str:
+        return notebook_view(self)
+
+    def footer(self) -> str:
+        """One line: the method, the mode, the evaluations spent and the reference used."""
         footer = f"{self.method} differences ({self.mode} mode), {self.evaluations} cost evaluations"
         if self.reference is not None:
             footer += f"; reference: {self.reference}"
         return footer
 
     def __str__(self) -> str:
-        buffer = io.StringIO()
-        Console(file=buffer, width=110, color_system=None, force_terminal=False).print(self, soft_wrap=True)
-        return buffer.getvalue().rstrip() + "\n"
+        from gradcheck.render import plain_text
+
+        return plain_text(self)
 
     def __repr__(self) -> str:
         return f"<GradientReport passed={self.passed} gradients={list(self.results)}>"
-
-
-def _format_error(value: float | None) -> str:
-    if value is None:
-        return "-"
-    if math.isnan(value):
-        return "n/a"
-    return f"{value:.2e}"
-
-
-def _shape(result: GradientResult) -> str:
-    shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
-    if result.shape is not None and result.shape != result.expected_shape:
-        shape += f" (want {'x'.join(map(str, result.expected_shape))})"
-    return shape
-
-
-def _verdict(result: GradientResult) -> str:
-    verdict = "ok" if result.passed else "WRONG"
-    if result.passed and result.n_kinks:
-        verdict += f" ({result.n_kinks} kink{'s' * (result.n_kinks > 1)})"
-    return verdict
-
-
-def _error_map(result: GradientResult) -> list[list[dict[str, str]]] | None:
-    """Cells of the element error map: colour by ``log10(|a − n| / τ)``, a tooltip with the index."""
-    if result.excess is None:
-        return None
-    excess = np.atleast_2d(result.excess)
-    if excess.ndim != 2:
-        return None
-    cells = []
-    for i, row in enumerate(excess):
-        out = []
-        for j, value in enumerate(row):
-            if not np.isfinite(value) and not np.isinf(value):
-                colour, title = "#d0d7de", "not compared"
-            elif value <= 1.0:
-                colour, title = "#4ac26b", f"{value:.2g} of the tolerance"
-            else:
-                depth = min(1.0, math.log10(value) / 8.0) if math.isfinite(value) else 1.0
-                colour = f"rgb({255 - int(90 * depth)}, {int(130 * (1 - depth))}, {int(120 * (1 - depth))})"
-                title = f"{value:.3g} x the tolerance"
-            out.append({"colour": colour, "title": f"{result.name}[{i}, {j}]: {title}"})
-        cells.append(out)
-    return cells
-
-
-_TEMPLATES = jinja2.Environment(
-    loader=jinja2.PackageLoader("gradcheck", "templates"), autoescape=True, keep_trailing_newline=True
-)

@@ -1,4 +1,4 @@
-"""The pytest surface: ``assert_gradients``, the ``gradcheck`` fixture and ``--gradcheck-profile``."""
+"""The pytest surface: ``assert_gradients``, the ``check_gradients`` fixture and ``--gradcheck-profile``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from gradcheck import GradcheckError
+from gradcheck.network.activations import get_activation
+from gradcheck.network.mistakes import get_mistake
 from gradcheck.strategies import reference_problem
 from gradcheck.testing import assert_gradients
-from network.activations import get_activation
-from network.mistakes import get_mistake
 
 problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
 
@@ -40,7 +40,7 @@ def test_a_shape_problem_is_reported_as_such() -> None:
 
 
 def test_the_learner_form_and_unusable_calls() -> None:
-    from network.two_layer import backward, forward
+    from gradcheck.network.two_layer import backward, forward
 
     report = assert_gradients(
         forward=lambda X, p: forward(X, p, "tanh"),
@@ -83,7 +83,7 @@ def test_fixture_uses_the_profile(
     result.stdout.fnmatch_lines(["*dW2 is exactly m = 7 times too large*", "*Worst at W2*"])
     # the traceback ends at the user's line: gradcheck's own frames are hidden
     output = result.stdout.str()
-    assert "gradcheck(problem.cost, problem.parameters, grads, X=problem.X, Y=problem.Y)" in output
+    assert "check_gradients(problem.cost, problem.parameters, grads, X=problem.X, Y=problem.Y)" in output
     assert "raise AssertionError(failure_message" not in output
 
 
