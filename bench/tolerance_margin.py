@@ -24,7 +24,7 @@ from gradcheck import verify_gradients
 from gradcheck.compare import tolerance
 from gradcheck.directional import check_direction
 from gradcheck.numerical import CostProbe
-from gradcheck.reference import match_reference
+from gradcheck.recognise import recognise
 from gradcheck.strategies import problems
 
 ratios: dict[str, list[float]] = {"finite differences": [], "directions": [], "reference": []}
@@ -61,9 +61,7 @@ def main(examples: int) -> None:
             check_direction(probe, analytic, rng, analytic_eps=eps, scale=scale, safety=1.0) for _ in range(2)
         ]
         record("directions", max(abs(j.mismatch) / j.tolerance for j in joint), label)
-        match = match_reference(
-            problem.cost, probe.point, problem.X, problem.Y, activation=problem.activation
-        )
+        match = recognise(problem.cost, probe.point, problem.X, problem.Y, activation=problem.activation)
         assert match is not None, label
         excess = 0.0
         for name, a in analytic.items():

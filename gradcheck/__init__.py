@@ -12,8 +12,8 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from gradcheck.errors import GradcheckError
-    from gradcheck.numerical import GradcheckWarning, numerical_gradient
+    from gradcheck.errors import GradcheckError, GradcheckWarning
+    from gradcheck.numerical import numerical_gradient
     from gradcheck.report import DIAGNOSIS_CODES, Diagnosis, GradientReport, GradientResult
     from gradcheck.verify import verify_gradients
 
@@ -36,7 +36,7 @@ _HOMES = {
     "DIAGNOSIS_CODES": "gradcheck.report",
     "Diagnosis": "gradcheck.report",
     "GradcheckError": "gradcheck.errors",
-    "GradcheckWarning": "gradcheck.numerical",
+    "GradcheckWarning": "gradcheck.errors",
     "GradientReport": "gradcheck.report",
     "GradientResult": "gradcheck.report",
     "numerical_gradient": "gradcheck.numerical",

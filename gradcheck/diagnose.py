@@ -2,10 +2,10 @@
 
 Two routes, tried in this order for each failed gradient of the parameter's shape:
 
-* **reference-aware** (``X`` and ``Y`` given and the cost recognised as the reference network):
-  every variant of the catalog of realistic mistakes (:mod:`gradcheck.network.mistakes`) is evaluated at
-  the learner's point, with the hidden activation the forward pass was recognised to use. The
-  variant that reproduces the learner's gradient to rounding, explaining the most failed
+* **reference-aware** (``X`` and ``Y`` given and the cost recognised as a reference model,
+  :mod:`gradcheck.recognise`): every variant of the model's catalog of realistic mistakes
+  (:meth:`gradcheck.network.interface.Reference.wrong_variants`) is evaluated at the learner's point.
+  The variant that reproduces the learner's gradient to rounding, explaining the most failed
   gradients and contradicting none, names the mistake (:func:`match_catalog`).
 * **generic** (any cost; :func:`value_diagnosis`): with ``t`` the right gradient (the reference,
   else finite differences, entries and random directions ``u`` as far as they were measured)
@@ -19,26 +19,34 @@ Two routes, tried in this order for each failed gradient of the parameter's shap
   - otherwise ``unknown``, with which rows, columns or entries are off and by how much.
 
 Shape problems (:func:`shape_diagnosis`), all-zero and non-finite gradients come first.
-:func:`summarize` turns the per-gradient diagnoses into the report's one-line summary.
+:func:`summarize` turns the per-gradient diagnoses into the report's one-line summary. The fixes
+quote the right line of the model's formulas (:class:`gradcheck.network.interface.Hints`); this
+module knows no network. A generic diagnosis is a :class:`Finding`: the :class:`Diagnosis` with the
+factor it measured kept as a field, so that a catalog message can quote it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gradcheck.network.activations import Activation
-from gradcheck.network.mistakes import CATALOG, FORMULAS, Mistake
-from gradcheck.network.two_layer import PARAMETER_NAMES
-from gradcheck.report import Diagnosis
+from gradcheck.network.interface import Hints, WrongVariant
+from gradcheck.report import Diagnosis, GradientResult
+
+if TYPE_CHECKING:
+    from gradcheck.recognise import Recognised
 
 __all__ = [
     "Evidence",
+    "Finding",
     "Match",
     "catalog_diagnosis",
+    "diagnose",
     "match_catalog",
     "shape_diagnosis",
     "share",
@@ -50,8 +58,30 @@ __all__ = [
 FACTOR_CODES = ("missing_1_over_m", "extra_1_over_m", "sign_flipped", "scaled")
 
 
-def _fix(name: str, fallback: str) -> str:
-    return f"write {FORMULAS[name]}" if name in FORMULAS else fallback
+def _fix(formula: str | None, fallback: str) -> str:
+    return f"write {formula}" if formula else fallback
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A generic diagnosis and the constant factor it measured, when it is one.
+
+    Attributes
+    ----------
+    code, message : str
+        As in :class:`Diagnosis`.
+    factor : str or None
+        What a factor diagnosis says of the gradient: ``"exactly m = 7 times too large"``,
+        ``"exactly -1 times the right gradient"``; None for other codes.
+    """
+
+    code: str
+    message: str
+    factor: str | None = None
+
+    @property
+    def diagnosis(self) -> Diagnosis:
+        return Diagnosis(self.code, self.message)
 
 
 @dataclass(frozen=True)
@@ -77,6 +107,8 @@ class Evidence:
         checked along (finite differences along ``u`` for ``⟨t, u⟩``).
     transpose_matches : bool
         Whether ``analytic.T`` passes (square matrices only).
+    formula : str or None
+        The right line for this gradient, quoted in fixes (from the model's hints).
     """
 
     name: str
@@ -88,6 +120,7 @@ class Evidence:
     parameter: np.ndarray
     projections: list[tuple[float, float, float, float]] = field(default_factory=list)
     transpose_matches: bool = False
+    formula: str | None = None
 
     @classmethod
     def pool(cls, evidences: Sequence[Evidence]) -> Evidence:
@@ -120,7 +153,12 @@ class Evidence:
 
 
 def shape_diagnosis(
-    name: str, label: str, analytic: np.ndarray, expected: tuple[int, ...], transpose_matches: bool | None
+    name: str,
+    label: str,
+    analytic: np.ndarray,
+    expected: tuple[int, ...],
+    transpose_matches: bool | None,
+    formula: str | None = None,
 ) -> Diagnosis:
     """Explain why ``analytic`` does not have the parameter's shape ``expected``.
 
@@ -137,6 +175,8 @@ def shape_diagnosis(
     transpose_matches : bool or None
         Whether the reshaped/transposed values agree with the right gradient (None when the
         sizes differ, so nothing can be compared).
+    formula : str, optional
+        The right line for this gradient, quoted as the fix.
 
     Returns
     -------
@@ -151,7 +191,7 @@ def shape_diagnosis(
     }
     column = len(expected) == 2 and expected[1] == 1
     if column and len(shape) == 2 and shape[0] == 1 and shape != expected and transpose_matches is not True:
-        fix = _fix(name, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
+        fix = _fix(formula, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
         return Diagnosis(
             "shape_mismatch",
             f"{label} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
@@ -159,7 +199,7 @@ def shape_diagnosis(
             f"Fix: {fix}.",
         )
     if len(shape) == 2 and len(expected) == 2 and shape == expected[::-1]:
-        fix = _fix(name, "swap the operands of the product (A @ B.T instead of B @ A.T) or transpose it")
+        fix = _fix(formula, "swap the operands of the product (A @ B.T instead of B @ A.T) or transpose it")
         values = {
             True: " Its transpose matches the right gradient, so only the orientation is wrong.",
             False: " Its transpose does not match the right gradient either.",
@@ -172,7 +212,8 @@ def shape_diagnosis(
         )
     if len(expected) == 2 and expected[1] == 1 and shape == (expected[0],):
         fix = _fix(
-            name, f"keep the summed axis, e.g. np.sum(..., axis=1, keepdims=True), or reshape to {expected}"
+            formula,
+            f"keep the summed axis, e.g. np.sum(..., axis=1, keepdims=True), or reshape to {expected}",
         )
         return Diagnosis(
             "shape_mismatch",
@@ -180,13 +221,13 @@ def shape_diagnosis(
             f"{agree[transpose_matches]} Fix: {fix}.",
         )
     if analytic.size == 1 and int(np.prod(expected)) > 1:
-        fix = _fix(name, "sum over the examples axis only, keeping it: np.sum(..., axis=1, keepdims=True)")
+        fix = _fix(formula, "sum over the examples axis only, keeping it: np.sum(..., axis=1, keepdims=True)")
         return Diagnosis(
             "shape_mismatch",
             f"{label} is a single number but {name} has shape {expected}: a sum without axis= adds up every "
             f"entry. Fix: {fix}.",
         )
-    fix = _fix(name, f"compute one derivative per entry of {name}")
+    fix = _fix(formula, f"compute one derivative per entry of {name}")
     return Diagnosis(
         "shape_mismatch",
         f"{label} has shape {shape} but {name} has shape {expected}; a gradient always has its parameter's "
@@ -221,31 +262,32 @@ def _fits(a: np.ndarray, t: np.ndarray, tau: np.ndarray, k: float) -> bool:
     return bool(np.all(np.abs(a - k * t) <= max(1.0, abs(k)) * tau))
 
 
-def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
+def _constant_factor(evidence: Evidence, m: int | None) -> Finding | None:
     a, t, tau, _ = evidence.samples()
     norm = float(np.dot(t, t))
     if not a.size or norm == 0.0 or _fits(a, t, tau, 0.0):
         return None  # the right gradient is (within tolerance) zero: no factor is measurable
     k = float(np.dot(a, t)) / norm
-    label, name = evidence.label, evidence.name
-    fix = _fix(name, f"remove the factor from {label}")
+    label = evidence.label
+    fix = _fix(evidence.formula, f"remove the factor from {label}")
     cosine = float(np.dot(a, t)) / (float(np.linalg.norm(a)) * math.sqrt(norm) or 1.0)
     where = f"(cosine {cosine:.6f}, over {a.size} measured values)"
     if m is not None and m > 1 and _fits(a, t, tau, float(m)):
-        return Diagnosis(
-            "missing_1_over_m",
-            f"{label} is exactly m = {m} times too large {where}: the 1/m is missing. Fix: {fix}.",
+        factor = f"exactly m = {m} times too large"
+        return Finding(
+            "missing_1_over_m", f"{label} is {factor} {where}: the 1/m is missing. Fix: {fix}.", factor
         )
     if m is not None and m > 1 and _fits(a, t, tau, 1.0 / m):
-        return Diagnosis(
+        factor = f"exactly m = {m} times too small"
+        return Finding(
             "extra_1_over_m",
-            f"{label} is exactly m = {m} times too small {where}: it is divided by m once too often. "
-            f"Fix: {fix}.",
+            f"{label} is {factor} {where}: it is divided by m once too often. Fix: {fix}.",
+            factor,
         )
     if _fits(a, t, tau, -1.0):
-        return Diagnosis(
-            "sign_flipped",
-            f"{label} is exactly -1 times the right gradient {where}: its sign is flipped. Fix: {fix}.",
+        factor = "exactly -1 times the right gradient"
+        return Finding(
+            "sign_flipped", f"{label} is {factor} {where}: its sign is flipped. Fix: {fix}.", factor
         )
     if np.count_nonzero(np.abs(t) > tau) < 2 or evidence.analytic.size < 2:  # one value fits any k
         k = _simple(k)
@@ -265,11 +307,8 @@ def _constant_factor(evidence: Evidence, m: int | None) -> Diagnosis | None:
             else "a factor every entry shares; as it is no simple number, look for a wrong step that scales "
             "them all alike (dZ2, or g'(Z1) when there is a single example)"
         )
-        return Diagnosis(
-            "scaled",
-            f"{label} is exactly {_factor(k, m)} times the right gradient {where}: {cause}."
-            f"{hint} Fix: {fix}.",
-        )
+        factor = f"exactly {_factor(k, m)} times the right gradient"
+        return Finding("scaled", f"{label} is {factor} {where}: {cause}.{hint} Fix: {fix}.", factor)
     return None
 
 
@@ -285,16 +324,15 @@ def _along(x: np.ndarray, theta: np.ndarray, tau: np.ndarray, entries: int) -> f
     return c
 
 
-def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
+def _regularization(evidence: Evidence, m: int | None) -> Finding | None:
     a, t, tau, theta = evidence.samples()
     c = _along(a - t, theta, tau, evidence.analytic.size)
     if c is None:
         return None
     label, name = evidence.label, evidence.name
     lam = f" (λ = {abs(c) * m:.4g} with m = {m})" if m is not None else ""
-    right = (
-        FORMULAS[name] + f" + (lambd / m) * {name}" if name in FORMULAS else f"add (lambd / m) * θ to d{name}"
-    )
+    formula = evidence.formula
+    right = formula + f" + (lambd / m) * {name}" if formula else f"add (lambd / m) * θ to d{name}"
     if c < 0:
         what = (
             f"{label} = right − {abs(c):.4g}·{name} exactly: the cost has an L2 term (λ/2m)·‖{name}‖² with "
@@ -305,10 +343,7 @@ def _regularization(evidence: Evidence, m: int | None) -> Diagnosis | None:
             f"{label} = right + {c:.4g}·{name} exactly: the gradient's L2 term is larger than the cost's "
             f"(e.g. lambd * {name} where the cost's (lambd / 2m)·‖{name}‖² gives (lambd / m) * {name})."
         )
-    return Diagnosis(
-        "missing_regularization",
-        f"{what} Fix: {right}, with the cost's own lambd.",
-    )
+    return Finding("missing_regularization", f"{what} Fix: {right}, with the cost's own lambd.")
 
 
 def _locate(evidence: Evidence) -> str:
@@ -353,7 +388,7 @@ def _locate(evidence: Evidence) -> str:
     return "; ".join(parts)
 
 
-def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
+def value_diagnosis(evidence: Evidence, m: int | None) -> Finding:
     """The generic diagnosis of a failed gradient of the right shape (any cost).
 
     Parameters
@@ -366,15 +401,15 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
 
     Returns
     -------
-    Diagnosis
+    Finding
         ``non_finite``, ``zero_gradient``, ``transposed``, ``missing_1_over_m``,
         ``extra_1_over_m``, ``sign_flipped``, ``scaled``, ``missing_regularization`` or ``unknown``.
     """
-    analytic, label, name = evidence.analytic, evidence.label, evidence.name
+    analytic, label, name, formula = evidence.analytic, evidence.label, evidence.name, evidence.formula
     if not np.all(np.isfinite(analytic)):
         count = int(np.count_nonzero(~np.isfinite(analytic)))
         first = tuple(int(i) for i in np.argwhere(~np.isfinite(analytic))[0])
-        return Diagnosis(
+        return Finding(
             "non_finite",
             f"{label} holds {count} NaN/inf entries (first at {name}{list(first)}); look for log(0), "
             "0/0 or overflow in the backward pass.",
@@ -388,16 +423,16 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
         if regularization is not None:
             return regularization
     if not np.any(analytic):
-        fix = _fix(name, f"compute the derivative of the cost with respect to {name}")
-        return Diagnosis(
+        fix = _fix(formula, f"compute the derivative of the cost with respect to {name}")
+        return Finding(
             "zero_gradient",
             f"{label} is all zeros but the cost does change with {name}: was it left as "
             f"np.zeros(...), or is a factor it is computed from zero everywhere (a derivative that "
             f"vanishes, e.g. ReLU's where every Z1 < 0)? Fix: {fix}.",
         )
     if evidence.transpose_matches:
-        fix = _fix(name, "swap the operands of the product or transpose it")
-        return Diagnosis(
+        fix = _fix(formula, "swap the operands of the product or transpose it")
+        return Finding(
             "transposed",
             f"{label} is the transpose of the right gradient ({name} is square, so the shapes agree). "
             f"Fix: {fix}.",
@@ -405,15 +440,15 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Diagnosis:
     diagnosis = _constant_factor(evidence, m) or _regularization(evidence, m)
     if diagnosis is not None:
         return diagnosis
-    formula = f" The right formula: {FORMULAS[name]}." if name in FORMULAS else ""
-    return Diagnosis(
-        "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}.{formula}"
+    right = f" The right formula: {formula}." if formula else ""
+    return Finding(
+        "unknown", f"{label} is wrong in a way no catalogued mistake explains: {_locate(evidence)}.{right}"
     )
 
 
 def share(
-    diagnoses: Mapping[str, Diagnosis], evidence: Mapping[str, Evidence], m: int | None
-) -> dict[str, Diagnosis]:
+    diagnoses: Mapping[str, Finding], evidence: Mapping[str, Evidence], m: int | None
+) -> dict[str, Finding]:
     """Refit weakly explained gradients together with the ones a fit explains.
 
     One value fits any factor, so a gradient of one entry, or one left ``unknown``, is pooled
@@ -431,7 +466,7 @@ def share(
 
     Returns
     -------
-    dict of str to Diagnosis
+    dict of str to Finding
         ``diagnoses``, with the pooled gradients re-diagnosed when the shared fit holds.
     """
     weak = [n for n, d in diagnoses.items() if d.code == "unknown" or evidence[n].analytic.size == 1]
@@ -452,15 +487,13 @@ def share(
 class Match:
     """A catalog variant that reproduces some of the learner's failed gradients."""
 
-    mistake: Mistake
+    variant: WrongVariant
     explains: tuple[str, ...]
 
 
 def match_catalog(
+    variants: Iterable[WrongVariant],
     point: Mapping[str, np.ndarray],
-    X: np.ndarray,
-    Y: np.ndarray,
-    activation: Activation,
     analytic: Mapping[str, np.ndarray],
     failed: Sequence[str],
     right: Mapping[str, np.ndarray],
@@ -479,12 +512,11 @@ def match_catalog(
 
     Parameters
     ----------
+    variants : iterable of WrongVariant
+        The recognised reference's catalog, evaluated at the point
+        (:meth:`gradcheck.network.interface.Reference.wrong_variants`).
     point : mapping
         The parameters, float64.
-    X, Y : ndarray
-        The data, (n_x, m) and (n_y, m).
-    activation : Activation
-        The hidden activation the cost was recognised to use.
     analytic : mapping
         The learner's gradients of the right shape, float64, keyed by parameter name.
     failed : sequence of str
@@ -502,39 +534,27 @@ def match_catalog(
     dict of str to Match
         For the failed gradients a variant explains.
     """
-    n_h, n_x = point["W1"].shape
-    shape = (n_x, n_h, Y.shape[0], X.shape[1])
 
     def agree(name: str, a: np.ndarray, v: np.ndarray) -> bool:
         tau = safety * eps[name] * (np.abs(a) + np.abs(v) + magnitude[name] + np.max(np.abs(v)))
         return bool(np.all(np.abs(a - v) <= tau))
 
     matches: list[Match] = []
-    for mistake in CATALOG:
-        if mistake.cost is not None or not mistake.applies(activation, shape):
-            continue  # a variant with its own cost cannot have matched the reference cost
-        try:
-            with np.errstate(all="ignore"):
-                grads = mistake.at(dict(point), X, Y, activation)
-        except (ValueError, FloatingPointError):
-            continue
+    for variant in variants:
         explains: list[str] = []
         contradicted = False
-        for name in PARAMETER_NAMES:
-            v = np.asarray(grads[f"d{name}"], dtype=np.float64)
+        for name, v in variant.gradients.items():
             if v.shape != point[name].shape or not np.all(np.isfinite(v)):
-                if name not in failed:
-                    contradicted = True
+                contradicted = contradicted or name not in failed
                 continue
-            changed = not agree(name, v, right[name])
-            if not changed:
-                continue
+            if agree(name, v, right[name]):
+                continue  # the variant does not change this gradient
             if name not in failed:
                 contradicted = True
             elif name in analytic and agree(name, analytic[name], v):
                 explains.append(name)
         if explains and not contradicted:
-            matches.append(Match(mistake, tuple(explains)))
+            matches.append(Match(variant, tuple(explains)))
     best: dict[str, Match] = {}
     for match in sorted(matches, key=lambda item: -len(item.explains)):  # stable: catalog order on ties
         for name in match.explains:
@@ -542,39 +562,32 @@ def match_catalog(
     return best
 
 
-def catalog_diagnosis(
-    match: Match, activation: Activation, generic: Mapping[str, Diagnosis], labels: Mapping[str, str]
-) -> Diagnosis:
+def catalog_diagnosis(match: Match, generic: Mapping[str, Finding], labels: Mapping[str, str]) -> Diagnosis:
     """The message for the gradients a catalog variant reproduces: what, where, the fix.
 
-    ``generic`` holds the generic diagnoses of the failed gradients; their measured factors are
+    ``generic`` holds the generic findings on the failed gradients; their measured factors are
     quoted when the variant is a factor mistake too. Every gradient the variant explains gets the
     same message.
     """
-    mistake = match.mistake
-    meaning, wrote, fix = mistake.describe(activation)
-    code = mistake.code or "unknown"
+    variant = match.variant
     where = ", ".join(labels.get(n, f"d{n}") for n in match.explains)
     # "dW1 is exactly m = 7 times too large" per gradient; one sentence when the factors agree
     factors = {
-        labels.get(n, f"d{n}"): generic[n].message.split(" (cosine", 1)[0].split(" is ", 1)[1]
+        labels.get(n, f"d{n}"): generic[n].factor
         for n in match.explains
-        if n in generic and generic[n].code in FACTOR_CODES
+        if n in generic and generic[n].code in FACTOR_CODES and generic[n].factor
     }
     head = where
-    if code in FACTOR_CODES and factors:
+    if variant.code in FACTOR_CODES and factors:
         if len(set(factors.values())) == 1 and len(factors) > 1:
             head = f"{', '.join(factors)} are {next(iter(factors.values()))}"
         else:
             head = "; ".join(f"{label} is {factor}" for label, factor in factors.items())
-    context = ""
-    if code == "wrong_activation_derivative":
-        g = activation.name if activation.alpha is None else f"{activation.name} (alpha={activation.alpha:g})"
-        context = f" For the {g} hidden layer g'(Z1) = {activation.formula}."
+    context = f" {variant.context}" if variant.context else ""
     return Diagnosis(
-        code,
-        f"{head}: {meaning}. Your code computes `{wrote}`, which reproduces {where} exactly.{context} "
-        f"Fix: {fix}.",
+        variant.code,
+        f"{head}: {variant.meaning}. Your code computes `{variant.wrote}`, which reproduces {where} "
+        f"exactly.{context} Fix: {variant.fix}.",
     )
 
 
@@ -582,7 +595,7 @@ def catalog_diagnosis(
 
 
 def summarize(
-    diagnoses: Mapping[str, Diagnosis], labels: Mapping[str, str], m: int | None
+    diagnoses: Mapping[str, Diagnosis], labels: Mapping[str, str], m: int | None, hints: Hints
 ) -> Diagnosis | None:
     """The report's one-line summary of the failed gradients' diagnoses.
 
@@ -593,6 +606,9 @@ def summarize(
     labels : mapping
         Parameter name -> the gradient's key (``"dW1"``).
     m : int or None
+    hints : Hints
+        The model's order of the parameters, and what it says of a failed set or of a code every
+        gradient shares.
 
     Returns
     -------
@@ -603,37 +619,105 @@ def summarize(
     """
     if not diagnoses:
         return None
-    names = [n for n in PARAMETER_NAMES if n in diagnoses] + [
-        n for n in diagnoses if n not in PARAMETER_NAMES
-    ]
+    order = hints.parameter_names
+    names = [n for n in order if n in diagnoses] + [n for n in diagnoses if n not in order]
     codes = {diagnoses[n].code for n in names}
     which = ", ".join(labels.get(n, f"d{n}") for n in names)
-    step = ""
-    failed = set(names)
-    if failed == set(PARAMETER_NAMES):
-        step = " Every gradient is off: look at dZ2 or at a factor every gradient shares."
-    elif failed == {"W1", "b1"}:
-        step = " Layer 2 is right and dW1, db1 are off: the mistake is in dZ1 (W2.T, dZ2 or g'(Z1))."
+    failed = frozenset(names)
+    step = hints.step_hint(failed)
+    step = f" {step}" if step else ""
     if len(codes) == 1:
         (code,) = codes
         first = diagnoses[names[0]].message
         if len(names) == 1 or all(diagnoses[n].message == first for n in names):
             return Diagnosis(code, first)
-        if code == "missing_1_over_m" and failed == set(PARAMETER_NAMES):
-            message = (
-                f"Every gradient is exactly m = {m} times the right one: the 1/m is missing everywhere "
-                "(or the cost is a mean while the gradients are those of the sum). Fix: divide each by m."
-            )
-        elif code == "extra_1_over_m" and failed == set(PARAMETER_NAMES):
-            message = (
-                f"Every gradient is exactly 1/m = 1/{m} of the right one: the cost is a sum (no 1/m) while "
-                "the gradients divide by m, or dZ2 was divided by m and then dW2, db2 again. Fix: average "
-                "the cost over the examples, and divide by m once, in dW and db."
-            )
-        elif code == "sign_flipped" and failed == set(PARAMETER_NAMES):
-            message = "Every gradient has the wrong sign: dZ2 is flipped. Fix: dZ2 = A2 - Y."
-        else:
-            message = f"{which}: {first}{step if code == 'unknown' else ''}"
+        everywhere = hints.everywhere(code, m) if order and failed == set(order) else None
+        message = everywhere or f"{which}: {first}{step if code == 'unknown' else ''}"
         return Diagnosis(code, message)
     parts = "; ".join(f"{labels.get(n, 'd' + n)}: {diagnoses[n].code}" for n in names)
     return Diagnosis("unknown", f"Several mistakes: {parts}.{step} See each gradient's diagnosis.")
+
+
+# -- the stage ---------------------------------------------------------------------------------
+
+
+def diagnose(
+    results: Mapping[str, GradientResult],
+    evidence: Mapping[str, Evidence],
+    recognised: Recognised | None,
+    hints: Hints,
+    point: Mapping[str, np.ndarray],
+    eps: Mapping[str, float],
+    m: int | None,
+    safety: float,
+) -> tuple[dict[str, GradientResult], Diagnosis | None]:
+    """Each failed gradient's diagnosis (catalog first, then generic), kinks on passed ones, and the
+    one-line summary.
+
+    Parameters
+    ----------
+    results : mapping
+        Every gradient's result, judged (:mod:`gradcheck.judge`) or failed before judging.
+    evidence : mapping
+        What was measured on each failed gradient of the right shape.
+    recognised : Recognised or None
+        The reference model behind the cost: its catalog is matched when given.
+    hints : Hints
+        The model's formulas and steps (the recognised one's, else the one naming the parameters).
+    point : mapping
+        The parameters, float64 (the catalog is evaluated there).
+    eps : mapping
+        Machine epsilon of each gradient's dtype (float64 for missing ones).
+    m : int or None
+        The number of examples, to recognise a missing or extra 1/m.
+    safety : float
+
+    Returns
+    -------
+    results : dict of str to GradientResult
+        With their diagnoses.
+    summary : Diagnosis or None
+        The report's one line (None when every gradient passed).
+    """
+    labels = {name: result.label for name, result in results.items()}
+    failed = [name for name, result in results.items() if not result.passed]
+    matches: dict[str, Match] = {}
+    if recognised is not None and evidence:
+        matches = match_catalog(
+            recognised.reference.wrong_variants(point),
+            point,
+            {name: e.analytic for name, e in evidence.items()},
+            failed,
+            recognised.gradient,
+            recognised.magnitude,
+            eps,
+            safety,
+        )
+    generic = share({name: value_diagnosis(e, m) for name, e in evidence.items()}, evidence, m)
+    out: dict[str, GradientResult] = {}
+    for name, result in results.items():
+        diagnosis = result.diagnosis
+        if name in matches:
+            diagnosis = catalog_diagnosis(matches[name], generic, labels)
+        elif name in generic:
+            diagnosis = generic[name].diagnosis
+        elif result.passed and result.n_kinks:
+            diagnosis = _kink_diagnosis(result)
+        out[name] = dataclasses.replace(result, diagnosis=diagnosis)
+    summary = summarize(
+        {name: out[name].diagnosis for name in failed if out[name].diagnosis is not None},  # type: ignore[misc]
+        labels,
+        m,
+        hints,
+    )
+    return out, summary
+
+
+def _kink_diagnosis(result: GradientResult) -> Diagnosis:
+    many = result.n_kinks > 1
+    return Diagnosis(
+        "kink",
+        f"{result.n_kinks} entr{'ies' if many else 'y'} of {result.label} at a kink (a hidden pre-activation "
+        "exactly 0): the cost has no derivative there, and your values lie between the one-sided "
+        "derivatives, as any slope convention gives. Not a bug.",
+    )

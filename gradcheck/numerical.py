@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck.errors import GradcheckError
+from gradcheck.errors import GradcheckError, GradcheckWarning, warn
 
 __all__ = [
     "METHODS",
@@ -74,10 +74,6 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)
 NOISE_STEP = 1e-8
 #: Rounding bound of the Richardson value, in units of σ/h (see the module docs).
 RICHARDSON_ROUNDING = 99.0 / 15.0
-
-
-class GradcheckWarning(UserWarning):
-    """A check went ahead, but not as asked (e.g. the complex step fell back to Richardson)."""
 
 
 def check_parameters(parameters: object) -> None:
@@ -709,7 +705,7 @@ def finite_differences(
     probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe(cost_fn, parameters or {})
     if not probe.noise_measured and step is None and not isinstance(cost_fn, CostProbe):
         probe.measure_noise()
-    used = _usable_method(probe, method)
+    used, fallback = _usable_method(probe, method)
     gradient, error, steps, checked, gaps = {}, {}, {}, {}, {}
     measured: dict[str, np.ndarray] = {}
     for name, theta in probe.point.items():
@@ -740,7 +736,7 @@ def finite_differences(
         probe.noise,
         used,
         probe.evaluations,
-        tuple(probe.notes),
+        (*probe.notes, *fallback),
     )
 
 
@@ -807,21 +803,21 @@ def check_method(method: str, step: float | None) -> None:
         raise GradcheckError(f"step must be a positive finite number or None, got {step!r}")
 
 
-def _usable_method(probe: CostProbe, method: str) -> str:
-    """``method``, or Richardson (with a warning and a note) when a complex step cannot work."""
+def _usable_method(probe: CostProbe, method: str) -> tuple[str, tuple[str, ...]]:
+    """``method`` and no note, or Richardson and the note why (also warned) when a complex step
+    cannot work."""
     if method != "complex":
-        return method
+        return method, ()
     reason = complex_safety(probe)
     if reason is None:
-        return method
+        return method, ()
     message = (
         f"the complex step was asked for, but the cost is not complex-safe: {reason}. Richardson "
         "extrapolation was used instead (accurate to about 1e-10); to use the complex step, write the cost "
         "with numpy operations that accept complex arrays and return the complex result without float()"
     )
-    probe.notes.append(message)
-    warnings.warn(message, GradcheckWarning, stacklevel=3)
-    return "richardson"
+    warn(message)
+    return "richardson", (message,)
 
 
 def numerical_gradient(

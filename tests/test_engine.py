@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
 from gradcheck.network.two_layer import cost, forward
+from gradcheck.network.two_layer_model import rounding_magnitude
 from gradcheck.numerical import GradcheckWarning, finite_differences
-from gradcheck.reference import rounding_magnitude
 from gradcheck.strategies import Problem, activations, network_shapes, problems, problems_on_kinks
 
 smooth = activations(("sigmoid", "tanh", "identity"))

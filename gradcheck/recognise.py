@@ -1,0 +1,175 @@
+"""The third opinion: recognise a reference model behind a cost and differentiate it exactly.
+
+When the caller gives ``X`` and ``Y``, every registered model (:data:`gradcheck.network.models.MODELS`)
+offers the references that fit the parameters' names and shapes. The cost is compared with each at
+the point and at two nearby points, written exactly (on logits) and as learners write it (on
+probabilities, in the cost's own dtype). If one matches to rounding, autograd differentiates its
+exact form: a gradient for every entry, independent of both the learner's formulas and finite
+differences, with the reference's rounding magnitude and, at kinks, the interval correct code may
+return. The engine knows no network: a new model is an entry of the registry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+import autograd
+import numpy as np
+
+from gradcheck.errors import GradcheckError
+from gradcheck.network.interface import Reference
+from gradcheck.network.models import references
+from gradcheck.numerical import call_cost
+
+__all__ = ["SATURATED_NOTE", "Recognised", "recognise"]
+
+#: Seed and size of the two nearby points: every entry moved by ``NEARBY · (1 + |θ|)`` at random.
+NEARBY = 1e-3
+
+#: The note a report carries when only the form on probabilities matched.
+SATURATED_NOTE = (
+    "some outputs A2 round to 0 or 1, where a cost computed from A2 is flat or noisy and finite "
+    "differences cannot follow it; the exact reference gradient (autograd, from the logits) "
+    "decides there. To check with finite differences too, use smaller weights or compute the "
+    "cost from Z2: mean(logaddexp(0, Z2) - Y * Z2)"
+)
+
+
+@dataclass(frozen=True)
+class Recognised:
+    """The reference the cost was recognised as, and what it says at the point.
+
+    Attributes
+    ----------
+    reference : Reference
+        The model's network with its options fixed (e.g. the tanh hidden layer).
+    gradient : dict of str to ndarray
+        Autograd's gradient of the reference's exact cost at the point.
+    magnitude : dict of str to ndarray
+        ``M``, the size of the terms each gradient entry is summed from (rounding bound ``ε M``).
+    kinked : int
+        How many pre-activations sit exactly on a kink.
+    interval : dict of str to (ndarray, ndarray) or None
+        What correct code may return at kinks (None when nothing sits on one).
+    saturated : bool
+        Only the form on probabilities matched: some outputs round to 0 or 1, where such a cost is
+        flat or noisy and finite differences cannot follow it.
+    """
+
+    reference: Reference
+    gradient: dict[str, np.ndarray]
+    magnitude: dict[str, np.ndarray]
+    kinked: int = 0
+    interval: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
+    saturated: bool = False
+
+    @property
+    def description(self) -> str:
+        """For the report, e.g. ``"reference network, tanh hidden layer (autograd)"``."""
+        return f"{self.reference.description} (autograd)"
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the report must say about the recognition."""
+        return (SATURATED_NOTE,) if self.saturated else ()
+
+
+def recognise(
+    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    parameters: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    activation: Any = None,
+    seed: int = 0,
+    rtol: float = 1e-9,
+    dtype: type[np.floating[Any]] | np.dtype[Any] = np.float64,
+) -> Recognised | None:
+    """Recognise ``cost_fn`` as a registered reference model, or return None.
+
+    Parameters
+    ----------
+    cost_fn : callable
+        ``cost_fn(parameters) -> float``; already known to be a deterministic finite scalar.
+    parameters : mapping
+        The point, float64 arrays keyed by parameter name.
+    X : ndarray, shape (n_x, m)
+    Y : ndarray, shape (n_y, m)
+    activation : str or Activation, optional
+        Only try references with this hidden activation (needed for a leaky ReLU whose α is not
+        0.01). Default: every one the models offer, in registry order.
+    seed : int, default 0
+        Seed for the two nearby points.
+    rtol : float, default 1e-9
+        Costs match when ``|J − J_ref| ≤ rtol · max(1, |J|)`` at all three points, for the exact
+        form or the form learners write.
+    dtype : numpy float dtype, default float64
+        The dtype the cost computes in; the learners' form is evaluated in it, so that it saturates
+        where the cost does.
+
+    Returns
+    -------
+    Recognised or None
+    """
+    X = np.asarray(X, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    candidates = references(parameters, X, Y, activation=activation)
+    if not candidates:
+        return None
+    points = _points(parameters, seed)
+    where = "near the given parameters (every entry moved by about 0.1%, to recognise the reference network)"
+    try:
+        targets = [float(call_cost(cost_fn, {k: v.copy() for k, v in p.items()}, where)) for p in points]
+    except GradcheckError:  # the cost raised: the caller must know (a ValueError, so first)
+        raise
+    except (TypeError, ValueError):  # not one number away from the point: not a reference
+        return None
+    best: tuple[float, Reference, bool] | None = None  # (deviation, reference, exact form matched)
+    for candidate in candidates:
+        forms = (candidate.cost, partial(candidate.written_cost, dtype=np.dtype(dtype)))
+        deviations = [_deviation(form, points, targets) for form in forms]
+        deviation = min(deviations)
+        if deviation <= rtol and (best is None or deviation < best[0]):
+            best = (deviation, candidate, deviations[0] <= rtol)
+    if best is None:
+        return None
+    _, reference, exact_form = best
+    point = dict(parameters)
+    gradient = autograd.grad(reference.cost)(point)
+    kinked = reference.kinked(point)
+    return Recognised(
+        reference=reference,
+        gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
+        magnitude=reference.rounding_magnitude(point),
+        kinked=kinked,
+        interval=reference.kink_interval(point) if kinked else None,
+        saturated=not exact_form,
+    )
+
+
+def _points(parameters: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:
+    """The point and two nearby ones, each entry moved by ``NEARBY · (1 + |θ|) · N(0, 1)``."""
+    rng = np.random.default_rng(seed)
+    points = [dict(parameters)]
+    for _ in range(2):
+        points.append(
+            {
+                name: value + NEARBY * (1.0 + np.abs(value)) * rng.standard_normal(value.shape)
+                for name, value in parameters.items()
+            }
+        )
+    return points
+
+
+def _deviation(
+    form: Callable[[dict[str, np.ndarray]], Any], points: list[dict[str, np.ndarray]], targets: list[float]
+) -> float:
+    """The largest ``|J_form − J| / max(1, |J|)`` over the points."""
+    with np.errstate(all="ignore"):
+        return max(
+            abs(float(form(point)) - target) / max(1.0, abs(target))
+            for point, target in zip(points, targets, strict=True)
+        )

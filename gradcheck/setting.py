@@ -1,0 +1,187 @@
+"""What every block of a check is judged against, measured once before any verdict.
+
+:func:`measure` is the step between recognising a reference and judging the blocks: it plans which
+entries finite differences look at one by one (:data:`EXHAUSTIVE_UP_TO`), measures the cost's noise
+where it matters (:data:`NOISE_POINTS`), takes the finite differences, and fixes the gradient's
+scale ``G``. Nothing after it changes the noise, the steps or the scale, so each block is judged
+once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from gradcheck.arguments import Options
+from gradcheck.compare import tolerance
+from gradcheck.numerical import CostProbe, FiniteDifferences, finite_differences
+from gradcheck.recognise import Recognised
+
+__all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "Setting", "measure"]
+
+#: The default ("auto") mode checks every entry when the whole problem has at most this many, and
+#: otherwise random directions (with entries of blocks too small for them).
+EXHAUSTIVE_UP_TO = 1000
+#: Evaluations :meth:`CostProbe.measure_noise` costs: measured up front only when at least as many
+#: entries are checked one by one; with fewer, only once an entry disagrees.
+NOISE_POINTS = 8
+
+
+@dataclass
+class Setting:
+    """The point, the opinions available on it and the scale they are judged at.
+
+    Attributes
+    ----------
+    probe : CostProbe
+    recognised : Recognised or None
+        The reference model behind the cost, when one was recognised.
+    options : Options
+    rng : numpy.random.Generator
+        The source of every random direction and sample, in the order the check draws them.
+    plan : dict of str to ndarray or None
+        Flat indices checked entry by entry per block; None for a block checked along directions.
+    fd : FiniteDifferences or None
+        Finite differences of the planned entries.
+    method : str
+        The finite-difference method used (Richardson when the complex step fell back).
+    scale : float
+        ``G``, the gradient's scale.
+    gaps, steps : dict of str to ndarray
+        Per entry, flat: the one-sided gap ``|D₊ − D₋|`` of its central difference and its step,
+        NaN until the entry is measured (entries measured later are filled in).
+    """
+
+    probe: CostProbe
+    recognised: Recognised | None
+    options: Options
+    rng: np.random.Generator
+    plan: dict[str, np.ndarray | None]
+    fd: FiniteDifferences | None
+    method: str
+    scale: float
+    gaps: dict[str, np.ndarray]
+    steps: dict[str, np.ndarray]
+
+    def tolerance(self, analytic: np.ndarray, error: np.ndarray, eps: float) -> np.ndarray:
+        """The pass rule's ``τ`` (:func:`gradcheck.compare.tolerance`) at this check's scale and safety."""
+        return tolerance(analytic, error, analytic_eps=eps, scale=self.scale, safety=self.options.safety)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the measurement has to say (a noisy cost, a method that fell back)."""
+        return tuple(dict.fromkeys((*self.probe.notes, *(self.fd.notes if self.fd else ()))))
+
+
+def measure(
+    probe: CostProbe,
+    recognised: Recognised | None,
+    options: Options,
+    analytic: Mapping[str, np.ndarray],
+) -> Setting:
+    """Plan the check, measure the noise where it matters and take the planned finite differences.
+
+    Parameters
+    ----------
+    probe : CostProbe
+    recognised : Recognised or None
+    options : Options
+    analytic : mapping of str to ndarray
+        The usable analytic gradients (any shape), keyed by parameter name.
+
+    Returns
+    -------
+    Setting
+    """
+    rng = np.random.default_rng(options.seed)
+    plan = _plan(probe, options, rng)
+    entries = {name: flat for name, flat in plan.items() if flat is not None and flat.size}
+    fd = None
+    if entries:
+        if options.step is None and sum(flat.size for flat in entries.values()) >= NOISE_POINTS:
+            probe.measure_noise()  # cheap next to the entries; directions estimate their own error
+        fd = _differences(probe, options, entries)
+        if (
+            options.step is None
+            and not probe.noise_measured
+            and _disagrees(fd, recognised, options, analytic)
+        ):
+            before = probe.noise
+            probe.measure_noise()  # a disagreement may only mean the cost is noisier than its dtype
+            if probe.noise > before:
+                fd = _differences(probe, options, entries)  # the steps and errors of the measured noise
+    nan = {name: np.full(theta.size, np.nan) for name, theta in probe.point.items()}
+    gaps = {name: v.copy() for name, v in nan.items()}
+    steps = {name: v.copy() for name, v in nan.items()}
+    if fd is not None:
+        for name in probe.point:
+            gaps[name][:] = fd.kink_gap[name].reshape(-1)
+            steps[name][:] = fd.steps[name].reshape(-1)
+    return Setting(
+        probe=probe,
+        recognised=recognised,
+        options=options,
+        rng=rng,
+        plan=plan,
+        fd=fd,
+        method=fd.method if fd is not None else options.method,
+        scale=_scale(fd, recognised, analytic),
+        gaps=gaps,
+        steps=steps,
+    )
+
+
+def _plan(probe: CostProbe, options: Options, rng: np.random.Generator) -> dict[str, np.ndarray | None]:
+    """Flat indices to check entry by entry per block; None for directions only."""
+    plan: dict[str, np.ndarray | None] = {}
+    for name, theta in probe.point.items():
+        if options.mode == "exhaustive" or (options.mode == "auto" and probe.size <= EXHAUSTIVE_UP_TO):
+            plan[name] = np.arange(theta.size)
+        elif options.mode == "sampled":
+            count = min(options.samples, theta.size)
+            plan[name] = np.sort(rng.choice(theta.size, size=count, replace=False))
+        else:
+            plan[name] = None
+    return plan
+
+
+def _differences(probe: CostProbe, options: Options, entries: dict[str, np.ndarray]) -> FiniteDifferences:
+    return finite_differences(probe, method=options.method, step=options.step, entries=entries)  # type: ignore[arg-type]
+
+
+def _scale(
+    fd: FiniteDifferences | None, recognised: Recognised | None, analytic: Mapping[str, np.ndarray]
+) -> float:
+    """``G``: the largest entry finite differences or the reference give; else the analytic one's."""
+    magnitudes = []
+    if fd is not None:
+        magnitudes = [
+            float(np.max(np.abs(g[fd.checked[n]]))) for n, g in fd.gradient.items() if fd.checked[n].any()
+        ]
+    if recognised is not None:
+        magnitudes += [float(np.max(np.abs(g))) for g in recognised.gradient.values()]
+    if not magnitudes:
+        magnitudes = [float(np.max(np.abs(a[np.isfinite(a)]), initial=0.0)) for a in analytic.values()]
+    return max(magnitudes, default=0.0)
+
+
+def _disagrees(
+    fd: FiniteDifferences,
+    recognised: Recognised | None,
+    options: Options,
+    analytic: Mapping[str, np.ndarray],
+) -> bool:
+    """Does a finite analytic entry of the right shape lie beyond its tolerance from its difference?"""
+    scale = _scale(fd, recognised, analytic)
+    for name, array in analytic.items():
+        checked = fd.checked.get(name)
+        if checked is None or array.shape != checked.shape or not checked.any():
+            continue
+        a = array.astype(np.float64)[checked]
+        eps = float(np.finfo(array.dtype).eps)
+        tau = tolerance(a, fd.error[name][checked], analytic_eps=eps, scale=scale, safety=options.safety)
+        if np.any(np.isfinite(a) & ~(np.abs(a - fd.gradient[name][checked]) <= tau)):
+            return True
+    return False

@@ -1,0 +1,55 @@
+"""The registry of reference models: every network gradcheck can recognise behind a user's cost.
+
+A new network is a new entry here (a :class:`~.interface.Model`), not an edit of the engine: the
+engine asks every model, in this order, for the references that fit (:func:`references`), and
+takes the hints (formulas, steps of the backward pass) of the model that claims the parameters'
+names when no reference is recognised (:func:`hints_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from .interface import Hints, Model, Parameters, Reference
+from .two_layer_model import TWO_LAYER
+
+__all__ = ["MODELS", "hints_for", "references"]
+
+#: Model name -> model, in the order they are tried.
+MODELS: dict[str, Model] = {TWO_LAYER.name: TWO_LAYER}
+
+
+def references(
+    parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+) -> list[Reference]:
+    """Every registered model's references that fit these parameters and data, in registry order."""
+    return [
+        reference
+        for model in MODELS.values()
+        for reference in model.references(parameters, X, Y, activation=activation)
+    ]
+
+
+class _NoHints:
+    """Hints of parameters no model names: no formulas, no steps."""
+
+    parameter_names: tuple[str, ...] = ()
+    formulas: Mapping[str, str] = {}
+
+    def step_hint(self, failed: frozenset[str]) -> str:
+        return ""
+
+    def everywhere(self, code: str, m: int | None) -> str | None:
+        return None
+
+
+def hints_for(names: Iterable[str]) -> Hints:
+    """The hints of the first model whose formulas name one of these parameters (none: no hints)."""
+    wanted = set(names)
+    for model in MODELS.values():
+        if wanted & set(model.formulas):
+            return model
+    return _NoHints()
