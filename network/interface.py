@@ -135,3 +135,8 @@ class Model(Hints, Protocol):
         """The members that fit these parameters' names and shapes and this data, in the order to try
         them (empty when none fits). ``activation`` restricts them to that hidden activation."""
         ...
+
+    def example(self, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """``(parameters, X, Y)``: a small point of this model drawn from ``seed``, away from kinks
+        and saturation (the registry's tests check every model there)."""
+        ...

@@ -17,6 +17,7 @@ import numpy as np
 from .activations import ACTIVATIONS, Activation, get_activation
 from .interface import Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
+from .problems import reference_problem
 from .two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
 
 __all__ = ["TWO_LAYER", "TwoLayerModel", "TwoLayerReference", "kink_interval", "rounding_magnitude"]
@@ -208,6 +209,10 @@ class TwoLayerModel:
             [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
         )
         return [TwoLayerReference(X, Y, candidate) for candidate in candidates]
+
+    def example(self, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=seed, scale=0.7)
+        return problem.parameters, problem.X, problem.Y
 
     def _fits(self, parameters: Parameters, X: np.ndarray, Y: np.ndarray) -> bool:
         if set(parameters) != set(PARAMETER_NAMES) or X.ndim != 2 or Y.ndim != 2 or X.shape[1] != Y.shape[1]:

@@ -172,3 +172,20 @@ def test_the_reference_models_know_nothing_of_the_engine() -> None:
     for path in (ROOT / "network").glob("*.py"):
         engine = {name for name in imports_of(path) if not name.startswith("gradcheck.network")}
         assert not engine, f"{path.name} imports {sorted(engine)}"
+
+
+#: The engine's stages. They reach the reference models through the seam only: the interface, the
+#: registry, and the activation registry (for the ``activation=`` option).
+ENGINE = ("verify", "arguments", "setting", "judge", "kinks", "recognise", "diagnose", "numerical")
+ENGINE += ("directional", "compare", "report", "render", "errors")
+SEAM = {"gradcheck.network", "gradcheck.network.interface", "gradcheck.network.models"}
+SEAM |= {"gradcheck.network.activations"}
+
+
+@pytest.mark.parametrize("stage", ENGINE)
+def test_the_engine_knows_no_network_only_the_model_seam(stage: str) -> None:
+    imported = imports_of(ROOT / "gradcheck" / f"{stage}.py")
+    networks = {name for name in imported if name.startswith("gradcheck.network")} - SEAM
+    assert not networks, (
+        f"gradcheck/{stage}.py imports {sorted(networks)}: go through gradcheck.network.models"
+    )
