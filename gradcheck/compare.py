@@ -16,7 +16,7 @@ Entry ``i`` passes when ``|a_i − n_i| ≤ τ_i`` with ::
 (:mod:`gradcheck.numerical`: ``σ/h + h²G`` for central differences, measured per entry for
 Richardson, ``4ε(|n| + max(G, 1))`` for the complex step), for the exact reference
 ``ε_a · M_i`` with ``M`` the backward pass run on absolute values
-(:func:`gradcheck.reference.rounding_magnitude`). ``ε_a`` is the epsilon of the analytic
+(:func:`gradcheck.network.two_layer_model.rounding_magnitude`). ``ε_a`` is the epsilon of the analytic
 gradient's dtype, so a float32 gradient is allowed its own rounding; ``G = max |n|`` is the
 gradient's scale. The last term is the analytic gradient's own rounding: relative to the entry,
 and absolute relative to the larger of ``G`` and 1, because the terms a gradient is computed from

@@ -2,7 +2,7 @@
 
 A learner's module defines ``forward_propagation(X, parameters) -> (A2, cache)``,
 ``backward_propagation(parameters, cache, X, Y) -> grads`` and, optionally, ``compute_cost(A2, Y)``
-or ``compute_cost(A2, Y, parameters)`` (DESIGN.md). ``initialize_parameters`` is not needed:
+or ``compute_cost(A2, Y, parameters)``, as the course writes them. ``initialize_parameters`` is not needed:
 gradcheck draws the parameters and data itself, at several shapes and seeds, with weights large
 enough that a wrong activation derivative shows.
 

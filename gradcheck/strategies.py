@@ -137,7 +137,7 @@ def problems_on_kinks(
     zero_weights : bool, default True
         Allow ``W1 = 0`` (several kinks on one coordinate: one-sided derivatives along a single
         entry no longer bound what correct code returns; see
-        :func:`gradcheck.reference.kink_interval`).
+        :func:`gradcheck.network.two_layer_model.kink_interval`).
     """
     shape = draw(shapes if shapes is not None else network_shapes().filter(lambda s: s[3] >= 2))
     act = draw(activations(("relu", "leaky_relu")))

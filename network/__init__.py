@@ -1,4 +1,4 @@
-"""The reference one-hidden-layer network with hand-derived gradients (see DESIGN.md)."""
+"""The reference models, with hand-derived gradients: the one-hidden-layer network, on the seam."""
 
 from .activations import ACTIVATIONS, Activation, get_activation
 from .two_layer import (

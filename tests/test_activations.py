@@ -1,4 +1,4 @@
-"""The activation registry: each derivative against autograd, kinks, and the facts in DESIGN.md."""
+"""The activation registry: each derivative against autograd, kinks, and the facts of the derivation."""
 
 import autograd
 import numpy as np
