@@ -704,12 +704,8 @@ def diagnose(
         elif result.passed and result.n_kinks:
             diagnosis = _kink_diagnosis(result)
         out[name] = dataclasses.replace(result, diagnosis=diagnosis)
-    summary = summarize(
-        {name: out[name].diagnosis for name in failed if out[name].diagnosis is not None},  # type: ignore[misc]
-        labels,
-        m,
-        hints,
-    )
+    diagnosed = {name: diagnosis for name in failed if (diagnosis := out[name].diagnosis) is not None}
+    summary = summarize(diagnosed, labels, m, hints)
     return out, summary
 
 

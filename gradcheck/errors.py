@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import warnings
 from pathlib import Path
+from types import FrameType
 
 __all__ = ["GradcheckError", "GradcheckWarning", "warn"]
 
@@ -28,7 +29,8 @@ class GradcheckWarning(UserWarning):
 def warn(message: str) -> None:
     """Warn with :class:`GradcheckWarning`, pointing at the caller's line: the first frame outside
     gradcheck, however deep inside it the warning arose."""
-    frame, level = sys._getframe(1), 2  # stacklevel 2 is the frame that called warn()
+    frame: FrameType | None = sys._getframe(1)
+    level = 2  # stacklevel 2 is the frame that called warn()
     while frame is not None and str(Path(frame.f_code.co_filename).resolve()).startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1  # type: ignore[assignment]
+        frame, level = frame.f_back, level + 1
     warnings.warn(message, GradcheckWarning, stacklevel=level)

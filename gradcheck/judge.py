@@ -284,18 +284,16 @@ def _directional_opinion(
     """
     if setting.plan[name] is not None:
         return [], False
-    probe, options = setting.probe, setting.options
+    options = setting.options
     block = entries.a.reshape(shape)
-    check = {"analytic_eps": {name: entries.eps}, "scale": setting.scale, "safety": options.safety}
     own: list[DirectionCheck] = []
     failed_joint = [j for j in joint if not j.passed]
     if failed_joint:
-        along = {name: failed_joint[0].directions[name]}
-        own.append(check_direction(probe, {name: block}, setting.rng, directions=along, **check))  # type: ignore[arg-type]
+        own.append(_alone(setting, name, block, entries.eps, failed_joint[0].directions[name]))
     if not [c for c in own if not c.passed] or setting.recognised is not None:
         return own, False
     found, gave_up = localise(
-        probe,
+        setting.probe,
         name,
         block,
         own[0],
@@ -314,10 +312,25 @@ def _directional_opinion(
                 entries.explained_by_kink(setting, name, i)
     unexplained = gave_up
     if not entries.fd_wrong.any() and not gave_up:
-        again = check_direction(probe, {name: block}, setting.rng, **check)  # type: ignore[arg-type]
+        again = _alone(setting, name, block, entries.eps)
         own.append(again)
         unexplained = not again.passed
     return own, unexplained
+
+
+def _alone(
+    setting: Setting, name: str, block: np.ndarray, eps: float, direction: np.ndarray | None = None
+) -> DirectionCheck:
+    """Block ``name`` checked alone along ``direction`` (default: a fresh random one); 3 evaluations."""
+    return check_direction(
+        setting.probe,
+        {name: block},
+        setting.rng,
+        analytic_eps={name: eps},
+        scale=setting.scale,
+        safety=setting.options.safety,
+        directions=None if direction is None else {name: direction},
+    )
 
 
 def _verdict(setting: Setting, entries: Entries, own: list[DirectionCheck], unexplained: bool) -> _Verdict:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
 from gradcheck.arguments import Options
 from gradcheck.compare import tolerance
-from gradcheck.numerical import CostProbe, FiniteDifferences, finite_differences
+from gradcheck.numerical import CostProbe, FiniteDifferences, Method, finite_differences
 from gradcheck.recognise import Recognised
 
 __all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "Setting", "measure"]
@@ -148,7 +149,8 @@ def _plan(probe: CostProbe, options: Options, rng: np.random.Generator) -> dict[
 
 
 def _differences(probe: CostProbe, options: Options, entries: dict[str, np.ndarray]) -> FiniteDifferences:
-    return finite_differences(probe, method=options.method, step=options.step, entries=entries)  # type: ignore[arg-type]
+    method = cast(Method, options.method)  # checked against METHODS by check_options
+    return finite_differences(probe, method=method, step=options.step, entries=entries)
 
 
 def _scale(

@@ -41,6 +41,7 @@ from gradcheck.setting import measure
 __all__ = ["MODES", "verify_gradients"]
 
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
+CostFn = Callable[[dict[str, np.ndarray]], Any]
 
 
 def verify_gradients(
@@ -147,16 +148,16 @@ def verify_gradients(
             )
         cost_fn, gradients, label, X, Y = learner_call(forward, backward, compute_cost, parameters, X, Y)
     else:
-        X, Y = _general_call(cost_fn, parameters, gradients, compute_cost, X, Y)
+        cost_fn, gradients, X, Y = _general_call(cost_fn, parameters, gradients, compute_cost, X, Y)
         label = "the cost function"
     if not isinstance(gradients, Mapping):
         raise GradcheckError(
             f"gradients must be a dict such as {{'dW1': dW1, 'db1': db1}}, got a {type(gradients).__name__}"
         )
     m = _examples(m, X)
-    probe = CostProbe(cost_fn, parameters or {}, label=label)  # type: ignore[arg-type]
+    probe = CostProbe(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
-    recognised = _recognise(cost_fn, probe, X, Y, chosen)  # type: ignore[arg-type]
+    recognised = _recognise(cost_fn, probe, X, Y, chosen)
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
     setting = measure(probe, recognised, options, {name: array for name, (_, array) in analytic.items()})
     hints = recognised.reference.hints if recognised is not None else hints_for(probe.point)
@@ -182,9 +183,10 @@ def verify_gradients(
 
 
 def _general_call(
-    cost_fn: Any, parameters: Any, gradients: Any, compute_cost: Any, X: Any, Y: Any
-) -> tuple[np.ndarray | None, np.ndarray | None]:
-    """Check the general form's arguments; ``X`` and ``Y`` as float copies (or None)."""
+    cost_fn: CostFn | None, parameters: Any, gradients: Any, compute_cost: Any, X: Any, Y: Any
+) -> tuple[CostFn, Any, np.ndarray | None, np.ndarray | None]:
+    """Check the general form's arguments: ``(cost_fn, gradients, X, Y)``, ``X`` and ``Y`` as float
+    copies (or None)."""
     if cost_fn is None or parameters is None or gradients is None:
         raise GradcheckError(
             "verify_gradients needs cost_fn, parameters and gradients "
@@ -195,8 +197,8 @@ def _general_call(
     if (X is None) != (Y is None):
         raise GradcheckError("pass X and Y together (both are needed to compare with the reference network)")
     if X is None:
-        return None, None
-    return inputs(X, Y)
+        return cost_fn, gradients, None, None
+    return cost_fn, gradients, *inputs(X, Y)
 
 
 def _examples(m: int | None, X: np.ndarray | None) -> int | None:
@@ -211,7 +213,7 @@ def _examples(m: int | None, X: np.ndarray | None) -> int | None:
 
 
 def _recognise(
-    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    cost_fn: CostFn,
     probe: CostProbe,
     X: np.ndarray | None,
     Y: np.ndarray | None,
