@@ -3,6 +3,7 @@
 Expected values come from autograd (exact) or from the planted change, never from the engine.
 """
 
+import sys
 import warnings
 
 import autograd
@@ -102,6 +103,22 @@ def test_verify_reports_the_complex_fallback_in_its_notes() -> None:
     assert report.passed and report.method == "richardson"
     assert any("not complex-safe" in note for note in report.notes)
     assert report.to_dict()["notes"] == list(report.notes)
+
+
+@pytest.mark.parametrize("through", ["verify_gradients", "numerical_gradient"])
+def test_the_fallback_warning_points_at_the_callers_line(through: str) -> None:
+    from gradcheck import numerical_gradient
+
+    w = np.array([0.5, -0.25])
+    cost_fn = lambda p: float(np.sum(p["w"] ** 3))  # noqa: E731  (float(): not complex-safe)
+    with pytest.warns(GradcheckWarning) as caught:
+        if through == "verify_gradients":
+            line = sys._getframe().f_lineno + 1
+            verify_gradients(cost_fn, {"w": w}, {"dw": 3 * w**2}, method="complex")
+        else:
+            line = sys._getframe().f_lineno + 1
+            numerical_gradient(cost_fn, {"w": w}, method="complex")
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
 
 
 # -- kinks --------------------------------------------------------------------------------------
