@@ -53,7 +53,7 @@ def main(examples: int) -> None:
         )
         fd_errors.extend(r.relative_error for r in report)
         analytic = {name: grads[f"d{name}"] for name in problem.parameters}
-        probe = CostProbe(problem.cost, problem.parameters)
+        probe = CostProbe.at(problem.cost, problem.parameters)
         scale = max(float(np.max(np.abs(a))) for a in analytic.values())
         eps = {name: float(np.finfo(np.float64).eps) for name in analytic}
         rng = np.random.default_rng(problem.seed % 2**32)

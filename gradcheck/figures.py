@@ -60,7 +60,7 @@ def step_size_curves(
     """
     cost_fn = _complex_safe_cost(problem)
     exact = float(autograd.grad(cost_fn)({k: v.copy() for k, v in problem.parameters.items()})[name][index])
-    probe = CostProbe(cost_fn, problem.parameters)
+    probe = CostProbe.at(cost_fn, problem.parameters)
     curves: dict[str, list[float]] = {"h": [float(h) for h in STEPS]}
     for method in METHODS:
         errors = []

@@ -283,17 +283,21 @@ def relative_step(method: str, noise: float, cost: float) -> float:
 class CostProbe:
     """The cost function at one point: evaluates it on float64 copies and counts the calls.
 
-    Creating a probe calls the cost twice at the point: two different values mean it is not a
-    function of the parameters alone (dropout, a fresh random draw), and no check can work. The
-    arrays the cost received are compared with the point after its first call: a cost that writes
-    into its parameters is named as such (:meth:`check_untouched`).
+    Made by :meth:`at`, which checks the cost and the point and calls the cost twice; the
+    constructor only stores what that found. The arrays the cost receives are compared with the
+    point after its first call and at the end of a check: a cost that writes into its parameters
+    is named as such (:meth:`check_untouched`).
 
     Parameters
     ----------
     cost_fn : callable
         ``cost_fn(parameters) -> float``.
-    parameters : mapping of str to array_like
-        The point; any float dtype; never modified.
+    point : dict of str to ndarray
+        The point: float64, read-only copies of the caller's parameters.
+    cost, eps : float
+        ``J(θ)`` and the machine epsilon of the dtype the cost returned.
+    evaluations : int
+        Cost calls made so far.
     label : str, default "the cost function"
         How messages name the cost (the learner form names the learner's functions).
 
@@ -315,33 +319,60 @@ class CostProbe:
     """
 
     def __init__(
-        self, cost_fn: CostFn, parameters: Mapping[str, Any], *, label: str = "the cost function"
+        self,
+        cost_fn: CostFn,
+        point: dict[str, np.ndarray],
+        work: dict[str, np.ndarray],
+        *,
+        cost: float,
+        eps: float,
+        evaluations: int,
+        label: str = "the cost function",
     ) -> None:
+        self.cost_fn, self.label = cost_fn, label
+        self.point, self.work = point, work
+        self.cost, self.eps, self.evaluations = cost, eps, evaluations
+        self.noise = eps * max(abs(cost), 1.0)
+        self.noise_measured = False
+        self.notes: list[str] = []
+        self._complex: dict[str, np.ndarray] | None = None
+
+    @classmethod
+    def at(
+        cls, cost_fn: CostFn, parameters: Mapping[str, Any], *, label: str = "the cost function"
+    ) -> CostProbe:
+        """Probe ``cost_fn`` at ``parameters``: check both, copy the point, call the cost twice.
+
+        Two different values mean the cost is not a function of the parameters alone (dropout, a
+        fresh random draw), and no check can work; a cost that writes into its parameters on the
+        first call is named as such.
+
+        Raises
+        ------
+        GradcheckError
+            When the cost is not callable, the parameters are not a dict of finite float arrays,
+            or the cost raises, is not one finite number, changes its arguments or is not
+            deterministic.
+        """
         if not callable(cost_fn):
             raise GradcheckError(
                 f"cost_fn must be callable as cost_fn(parameters) -> float, got a {type(cost_fn).__name__}"
             )
         check_parameters(parameters)
-        self.cost_fn = cost_fn
-        self.work = {name: np.array(value, dtype=np.float64, copy=True) for name, value in parameters.items()}
-        self.point = {name: value.copy() for name, value in self.work.items()}
-        for value in self.point.values():
+        work = {name: np.array(value, dtype=np.float64, copy=True) for name, value in parameters.items()}
+        point = {name: value.copy() for name, value in work.items()}
+        for value in point.values():
             value.flags.writeable = False
-        self.evaluations = 0
-        self.notes: list[str] = []
-        self.label = label
-        self._complex: dict[str, np.ndarray] | None = None
-        self.cost, self.eps = self.evaluate("at the given parameters")
-        self.check_untouched()
-        again, _ = self.evaluate("at the given parameters (second call)")
-        if again != self.cost:
+        cost, eps = evaluate_cost(cost_fn, work, "at the given parameters", label)
+        _check_untouched(label, point, [("", work)])
+        again, _ = evaluate_cost(cost_fn, work, "at the given parameters (second call)", label)
+        if again != cost:
             raise GradcheckError(
-                f"nondeterministic_cost: the cost function returned {self.cost!r} and then {again!r} for the "
+                f"nondeterministic_cost: the cost function returned {cost!r} and then {again!r} for the "
                 "same parameters; a gradient check needs a deterministic cost: switch off dropout or fix "
                 "its random state (e.g. np.random.seed inside the cost)"
             )
-        self.noise = self.eps * max(abs(self.cost), 1.0)
-        self.noise_measured = False
+        return cls(cost_fn, point, work, cost=cost, eps=eps, evaluations=2, label=label)
 
     def check_untouched(self) -> None:
         """Raise :class:`GradcheckError` if the cost changed the arrays it was given in place.
@@ -353,19 +384,7 @@ class CostProbe:
         back anyway).
         """
         copies = [("", self.work)] + ([] if self._complex is None else [(" (complex step)", self._complex)])
-        for how, arrays in copies:
-            for name, theta in arrays.items():
-                origin = self.point[name]
-                changed = np.argwhere(theta != origin)
-                if changed.size:
-                    index = tuple(int(i) for i in changed[0])
-                    before, after = float(origin[index]), theta[index].item()
-                    many = f"{len(changed)} entries" if len(changed) > 1 else "1 entry"
-                    raise GradcheckError(
-                        f"{self.label} changed parameters[{name!r}] in place{how}: {_entry(name, index)} was "
-                        f"{before!r} before the call and {after!r} after ({many} changed); a cost must only "
-                        "read its parameters: compute new arrays (W = W - x, not W -= x) or work on copies"
-                    )
+        _check_untouched(self.label, self.point, copies)
 
     @property
     def size(self) -> int:
@@ -702,7 +721,7 @@ def finite_differences(
         is not deterministic.
     """
     check_method(method, step)
-    probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe(cost_fn, parameters or {})
+    probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe.at(cost_fn, parameters or {})
     if not probe.noise_measured and step is None and not isinstance(cost_fn, CostProbe):
         probe.measure_noise()
     used, fallback = _usable_method(probe, method)
@@ -855,6 +874,25 @@ def numerical_gradient(
     array([ 2., -4.])
     """
     return finite_differences(cost_fn, parameters, method=method, step=step).gradient
+
+
+def _check_untouched(
+    label: str, point: Mapping[str, np.ndarray], copies: list[tuple[str, dict[str, np.ndarray]]]
+) -> None:
+    """Raise :class:`GradcheckError` naming the first entry of ``copies`` that differs from ``point``."""
+    for how, arrays in copies:
+        for name, theta in arrays.items():
+            origin = point[name]
+            changed = np.argwhere(theta != origin)
+            if changed.size:
+                index = tuple(int(i) for i in changed[0])
+                before, after = float(origin[index]), theta[index].item()
+                many = f"{len(changed)} entries" if len(changed) > 1 else "1 entry"
+                raise GradcheckError(
+                    f"{label} changed parameters[{name!r}] in place{how}: {_entry(name, index)} was "
+                    f"{before!r} before the call and {after!r} after ({many} changed); a cost must only "
+                    "read its parameters: compute new arrays (W = W - x, not W -= x) or work on copies"
+                )
 
 
 def _perturbed(name: str, index: tuple[int, ...], h: float) -> str:

@@ -155,7 +155,7 @@ def verify_gradients(
             f"gradients must be a dict such as {{'dW1': dW1, 'db1': db1}}, got a {type(gradients).__name__}"
         )
     m = _examples(m, X)
-    probe = CostProbe(cost_fn, parameters if parameters is not None else {}, label=label)
+    probe = CostProbe.at(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
     recognised = _recognise(cost_fn, probe, X, Y, chosen)
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
