@@ -1,4 +1,9 @@
-"""Every ```python block of README.md and docs/*.md runs, in order, one namespace per file."""
+"""Every ```python block of README.md and docs/*.md runs, in order, one namespace per file.
+
+A docs page that includes a file of the repository's root (``--8<-- "SECURITY.md"``, the
+pymdownx.snippets syntax of mkdocs.yml) is read with that file in its place, as the site shows
+it, so the examples of CONTRIBUTING.md run too.
+"""
 
 import re
 from pathlib import Path
@@ -8,6 +13,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
+#: A whole line ``--8<-- "PATH"``; mkdocs.yml sets the snippets' base_path to the repository's root.
+SNIPPET = re.compile(r'^--8<-- "([^"]+)"$', re.M)
+
+
+def page_text(page: Path) -> str:
+    """The page's Markdown with each included file in place of its ``--8<--`` line."""
+    text = page.read_text(encoding="utf-8")
+    return SNIPPET.sub(lambda match: (ROOT / match.group(1)).read_text(encoding="utf-8"), text)
 
 
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
@@ -15,7 +28,7 @@ def test_examples_run(
     page: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(ROOT)
-    blocks = BLOCK.findall(page.read_text(encoding="utf-8"))
+    blocks = BLOCK.findall(page_text(page))
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem}"}
     for number, code in enumerate(blocks, 1):
         exec(compile(code, f"{page.name}[block {number}]", "exec"), namespace)
@@ -25,3 +38,8 @@ def test_pages_with_code_have_examples() -> None:
     for name in ("README.md", "quickstart.md", "derivation.md"):
         page = ROOT / name if name == "README.md" else ROOT / "docs" / name
         assert BLOCK.findall(page.read_text(encoding="utf-8")), f"{name} has no executed example"
+
+
+def test_included_files_are_read_in_place_of_their_line() -> None:
+    text = page_text(ROOT / "docs" / "security.md")
+    assert "--8<--" not in text and (ROOT / "SECURITY.md").read_text(encoding="utf-8") in text
