@@ -15,6 +15,8 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 #: A whole line ``--8<-- "PATH"``; mkdocs.yml sets the snippets' base_path to the repository's root.
 SNIPPET = re.compile(r'^--8<-- "([^"]+)"$', re.M)
+#: The command after the README's marker, which .ci/run reads.
+TEST_COMMAND = re.compile(r"^<!-- test-command -->\n```bash\n(.*?)\n```", re.S | re.M)
 
 
 def page_text(page: Path) -> str:
@@ -43,3 +45,9 @@ def test_pages_with_code_have_examples() -> None:
 def test_included_files_are_read_in_place_of_their_line() -> None:
     text = page_text(ROOT / "docs" / "security.md")
     assert "--8<--" not in text and (ROOT / "SECURITY.md").read_text(encoding="utf-8") in text
+
+
+def test_contributing_sets_up_with_the_readmes_test_command() -> None:
+    (readme,) = TEST_COMMAND.findall((ROOT / "README.md").read_text(encoding="utf-8"))
+    (contributing,) = TEST_COMMAND.findall((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"))
+    assert contributing == readme
