@@ -1,6 +1,6 @@
 """The catalog of realistic mistakes: the right backward pass with one mistake learners really make.
 
-Each :class:`Mistake` is the reference backward pass (:func:`network.two_layer.backward_steps`)
+Each :class:`Mistake` is the reference backward pass (:func:`.two_layer.backward_steps`)
 with one step replaced, tagged with the diagnosis code a checker should give it
 (:data:`gradcheck.DIAGNOSIS_CODES`). The one catalog serves two purposes:
 
@@ -133,7 +133,7 @@ class Mistake:
         Y: Array,
         activation: str | Activation,
     ) -> dict[str, Array]:
-        """The wrong ``backward_propagation``: same arguments as :func:`network.two_layer.backward`."""
+        """The wrong ``backward_propagation``: same arguments as :func:`.two_layer.backward`."""
         return self.gradients(Context(dict(parameters), cache, X, Y, get_activation(activation)))
 
     def at(

@@ -110,7 +110,7 @@ def forward(
     parameters : dict
         ``W1`` (n_h, n_x), ``b1`` (n_h, 1), ``W2`` (n_y, n_h), ``b2`` (n_y, 1).
     activation : str or Activation, default "tanh"
-        The hidden activation ``g`` (see :mod:`network.activations`).
+        The hidden activation ``g`` (see :mod:`.activations`).
 
     Returns
     -------
@@ -253,7 +253,7 @@ def backward_steps(
 ) -> dict[str, Array]:
     """The backward pass of :func:`backward` step by step, with any step replaceable.
 
-    :func:`backward` is this with nothing replaced; :mod:`network.mistakes` replaces one step
+    :func:`backward` is this with nothing replaced; :mod:`.mistakes` replaces one step
     to build the wrong variants learners write, so the right steps exist in one place only.
 
     Parameters
