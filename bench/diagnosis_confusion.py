@@ -134,11 +134,14 @@ def table(results: list[tuple[str, str, str, str]], column: int) -> str:
     return "\n".join(lines)
 
 
+def example_activation(mistake: Mistake) -> str:
+    """The hidden activation a mistake's example report is made under."""
+    return next(a for a in ("tanh", "leaky_relu", "sigmoid", "relu", "identity") if a in mistake.activations)
+
+
 def example(mistake: Mistake) -> str:
     """The report a learner sees for this mistake, in the learner form of ``verify_gradients``."""
-    activation = next(
-        a for a in ("tanh", "leaky_relu", "sigmoid", "relu", "identity") if a in mistake.activations
-    )
+    activation = example_activation(mistake)
     problem = reference_problem((3, 4, 1, 7), get_activation(activation), seed=3, scale=0.7)
     m = 7
 
@@ -174,7 +177,7 @@ def examples() -> str:
     for mistake in CATALOG:
         if mistake.code is None:
             continue
-        wrote, _ = mistake.describe(next(iter(mistake.activations)))[1:]
+        wrote, _ = mistake.describe(example_activation(mistake))[1:]  # the line of the report below
         head = f"#### `{mistake.name}` → `{mistake.code}`\n\nThe learner wrote `{wrote}`."
         parts.append(f"{head}\n\n```text\n{example(mistake).rstrip()}\n```\n")
     return "\n".join(parts)
