@@ -314,8 +314,8 @@ class CostProbe:
     noise_measured : bool
     evaluations : int
         Cost calls so far.
-    notes : list of str
-        What the user should know about how the check went (fallbacks, noise).
+    notes : tuple of str
+        What the user should know about the cost (a noise above its dtype's rounding).
     """
 
     def __init__(
@@ -334,7 +334,7 @@ class CostProbe:
         self.cost, self.eps, self.evaluations = cost, eps, evaluations
         self.noise = eps * max(abs(cost), 1.0)
         self.noise_measured = False
-        self.notes: list[str] = []
+        self._estimate: float | None = None  # the measured noise, once measured
         self._complex: dict[str, np.ndarray] | None = None
 
     @classmethod
@@ -448,15 +448,21 @@ class CostProbe:
         if not self.noise_measured:
             noise, spent = estimate_noise(self.cost_fn, self.work, self.cost, self.eps)
             self.evaluations += spent
-            self.noise_measured = True
-            if noise > 10.0 * self.noise:
-                self.notes.append(
-                    f"the cost is noisier than rounding alone ({noise:.2g} against {self.noise:.2g} for its "
-                    "dtype): steps and tolerances were widened to match; a cost computed from saturated "
-                    "probabilities (log(1 - A2) with A2 near 1) does this"
-                )
+            self.noise_measured, self._estimate = True, noise
             self.noise = max(self.noise, noise)
         return self.noise
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """What the user should know about the cost: that it is noisier than its dtype's rounding."""
+        rounding = self.eps * max(abs(self.cost), 1.0)
+        if self._estimate is None or not self._estimate > 10.0 * rounding:
+            return ()
+        return (
+            f"the cost is noisier than rounding alone ({self._estimate:.2g} against {rounding:.2g} for its "
+            "dtype): steps and tolerances were widened to match; a cost computed from saturated "
+            "probabilities (log(1 - A2) with A2 near 1) does this",
+        )
 
     def complex_entry(self, name: str, index: tuple[int, ...], h: float) -> complex:
         """``J(θ + i h e_i)`` on complex copies; raises if the result is not complex."""
