@@ -66,11 +66,14 @@ class Entries:
     ``numeric`` and ``tau`` hold the opinion each entry is finally judged against and its tolerance
     (NaN: none); ``judged`` marks entries with an element-wise verdict; ``fd_wrong`` the ones finite
     differences reject, ``reference_wrong`` the ones the reference rejects (None: no reference);
-    ``kinks`` the ones a kink explains; ``blind`` those the reference alone can resolve.
+    ``kinks`` the ones a kink explains; ``blind`` those the reference alone can resolve. ``gap`` and
+    ``step`` hold each measured entry's one-sided gap ``|D₊ − D₋|`` and step (NaN until measured).
     """
 
     a: np.ndarray
     eps: float
+    gap: np.ndarray
+    step: np.ndarray
     numeric: np.ndarray = field(init=False)
     tau: np.ndarray = field(init=False)
     judged: np.ndarray = field(init=False)
@@ -93,14 +96,14 @@ class Entries:
 
     def measure(self, setting: Setting, name: str, i: int) -> None:
         """Take entry ``i``'s finite difference now and judge it with it."""
-        self.numeric[i], self.tau[i], self.fd_wrong[i] = entry_difference(
-            setting, name, i, float(self.a[i]), self.eps
-        )
+        measured = entry_difference(setting, name, i, float(self.a[i]), self.eps)
+        self.numeric[i], self.tau[i], self.fd_wrong[i], self.gap[i], self.step[i] = measured
         self.judged[i] = True
 
     def explained_by_kink(self, setting: Setting, name: str, i: int) -> bool:
         """Does a kink explain why entry ``i`` misses its finite difference? Then it passes, counted."""
-        if kink_explains(setting, name, i, float(self.a[i]), self.numeric[i], self.tau[i], self.eps):
+        miss = (self.numeric[i], self.tau[i], self.gap[i], self.step[i])
+        if kink_explains(setting, name, i, float(self.a[i]), miss, self.eps):
             self.fd_wrong[i], self.kinks[i] = False, True
             return True
         return False
@@ -159,7 +162,10 @@ def _judge_block(
     setting: Setting, name: str, key: str, array: np.ndarray, joint: list[DirectionCheck], formula: str | None
 ) -> tuple[GradientResult, Evidence | None, tuple[str, ...]]:
     """One block of the parameter's shape, through the steps of the module docs."""
-    entries = Entries(array.astype(np.float64).reshape(-1), float(np.finfo(array.dtype).eps))
+    gap, step = np.full(array.size, np.nan), np.full(array.size, np.nan)
+    if setting.fd is not None:
+        gap[:], step[:] = setting.fd.kink_gap[name].reshape(-1), setting.fd.steps[name].reshape(-1)
+    entries = Entries(array.astype(np.float64).reshape(-1), float(np.finfo(array.dtype).eps), gap, step)
     _fd_opinion(setting, name, entries)
     notes = _reference_opinion(setting, name, key, entries)
     _investigate_kinks(setting, name, entries)

@@ -48,11 +48,12 @@ CENTRAL_DIVISORS = (16.0, 256.0)
 
 def entry_difference(
     setting: Setting, name: str, flat: int, a: float, eps: float
-) -> tuple[float, float, bool]:
-    """The finite-difference opinion on one entry not yet measured: ``(numeric, tolerance, wrong)``.
+) -> tuple[float, float, bool, float, float]:
+    """The finite-difference opinion on one entry not yet measured.
 
-    Takes the entry's derivative with the check's method and step, records its one-sided gap and
-    step in ``setting`` (for :func:`kink_explains`), and judges ``a`` with the pass rule.
+    Takes the entry's derivative with the check's method and step and judges ``a`` with the pass
+    rule: ``(numeric, tolerance, wrong, gap, h)``, with the one-sided gap and the step that
+    :func:`kink_explains` needs.
     """
     probe = setting.probe
     index = _index(setting, name, flat)
@@ -61,18 +62,23 @@ def entry_difference(
         setting.method, np.asarray(value), np.asarray(h), np.asarray(measured), probe.eps, setting.scale
     )
     tau = float(setting.tolerance(np.asarray(a), error, eps))
-    setting.gaps[name][flat] = gap
-    setting.steps[name][flat] = h
-    return value, tau, not abs(a - value) <= tau
+    return value, tau, not abs(a - value) <= tau, gap, h
 
 
-def kink_explains(setting: Setting, name: str, flat: int, a: float, n: float, tau: float, eps: float) -> bool:
-    """True when a kink explains why ``a`` missed the finite difference ``n`` (tolerance ``tau``):
-    ``a`` lies between the one-sided derivatives (see the module docs for the steps)."""
+def kink_explains(
+    setting: Setting, name: str, flat: int, a: float, miss: tuple[float, float, float, float], eps: float
+) -> bool:
+    """True when a kink explains why ``a`` missed its finite difference: ``a`` lies between the
+    one-sided derivatives (see the module docs for the steps).
+
+    ``miss`` is ``(n, tau, gap, h0)``: the difference ``a`` missed, its tolerance, its one-sided
+    gap and its step (NaN where unknown).
+    """
+    n, tau, gap, h0 = miss
     index = _index(setting, name, flat)
     h = setting.probe.step(name, index, "central", setting.options.step)
     smaller: dict[float, tuple[float, float]] = {}
-    if _gate_closed(setting, name, flat, a, n, tau):
+    if _gate_closed(setting, a, n, tau, gap, h0):
         smaller[RESTEP] = _central(setting, name, index, h / RESTEP)
         if not _moved(setting, *smaller[RESTEP], n, tau):
             return False
@@ -98,9 +104,8 @@ def kink_explains(setting: Setting, name: str, flat: int, a: float, n: float, ta
     return False
 
 
-def _gate_closed(setting: Setting, name: str, flat: int, a: float, n: float, tau: float) -> bool:
+def _gate_closed(setting: Setting, a: float, n: float, tau: float, gap: float, h0: float) -> bool:
     """Nothing free shows a kink: the one-sided gap is of smooth size and smaller than the miss."""
-    gap, h0 = setting.gaps[name][flat], setting.steps[name][flat]
     if not (math.isfinite(gap) and math.isfinite(n) and math.isfinite(h0)):
         return False
     smooth = KINK_GATE * (4.0 * setting.probe.noise / h0 + h0 * setting.scale)

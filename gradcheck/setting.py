@@ -30,7 +30,7 @@ EXHAUSTIVE_UP_TO = 1000
 NOISE_POINTS = 8
 
 
-@dataclass
+@dataclass(frozen=True)
 class Setting:
     """The point, the opinions available on it and the scale they are judged at.
 
@@ -50,9 +50,6 @@ class Setting:
         The finite-difference method used (Richardson when the complex step fell back).
     scale : float
         ``G``, the gradient's scale.
-    gaps, steps : dict of str to ndarray
-        Per entry, flat: the one-sided gap ``|D₊ − D₋|`` of its central difference and its step,
-        NaN until the entry is measured (entries measured later are filled in).
     """
 
     probe: CostProbe
@@ -63,8 +60,6 @@ class Setting:
     fd: FiniteDifferences | None
     method: str
     scale: float
-    gaps: dict[str, np.ndarray]
-    steps: dict[str, np.ndarray]
 
     def tolerance(self, analytic: np.ndarray, error: np.ndarray, eps: float) -> np.ndarray:
         """The pass rule's ``τ`` (:func:`gradcheck.compare.tolerance`) at this check's scale and safety."""
@@ -113,13 +108,6 @@ def measure(
             probe.measure_noise()  # a disagreement may only mean the cost is noisier than its dtype
             if probe.noise > before:
                 fd = _differences(probe, options, entries)  # the steps and errors of the measured noise
-    nan = {name: np.full(theta.size, np.nan) for name, theta in probe.point.items()}
-    gaps = {name: v.copy() for name, v in nan.items()}
-    steps = {name: v.copy() for name, v in nan.items()}
-    if fd is not None:
-        for name in probe.point:
-            gaps[name][:] = fd.kink_gap[name].reshape(-1)
-            steps[name][:] = fd.steps[name].reshape(-1)
     return Setting(
         probe=probe,
         recognised=recognised,
@@ -129,8 +117,6 @@ def measure(
         fd=fd,
         method=fd.method if fd is not None else options.method,
         scale=_scale(fd, recognised, analytic),
-        gaps=gaps,
-        steps=steps,
     )
 
 
