@@ -2,7 +2,9 @@
 
 Times ``verify_gradients`` on the cat-sized network (12288, 7, 1, 209) in the default mode, right
 and with one wrong entry, and on the medium network (64, 32, 1, 256) exhaustively and sampled;
-prints one JSON line of median seconds and evaluations. Run it with two interpreters, alternating,
+prints one JSON line of median seconds, evaluations and the engine's own seconds (the total less
+the time spent inside the cost, which dominates at cat size and varies most with the machine's
+load). Run it with two interpreters, alternating,
 so that the machine's noise falls on both alike::
 
     python bench/engine_speed.py --compare OTHER_PYTHON --rounds 5
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -69,14 +72,30 @@ def measure(reps: int) -> dict[str, tuple[float, int]]:
     cases["medium sampled"] = (medium[0], medium[1], medium[2], {"mode": "sampled"})
     out = {}
     for name, (cost, p, grads, options) in cases.items():
-        times, evaluations = [], 0
+        times, engine, evaluations = [], [], 0
         for _ in range(reps):
+            timed = Timed(cost)
             start = time.perf_counter()
-            report = verify_gradients(cost, p, grads, **options)
+            report = verify_gradients(timed, p, grads, **options)
             times.append(time.perf_counter() - start)
+            engine.append(times[-1] - timed.seconds)
             evaluations = report.evaluations
-        out[name] = (statistics.median(times), evaluations)
+        out[name] = (statistics.median(times), evaluations, statistics.median(engine))
     return out
+
+
+class Timed:
+    """The cost, adding up the seconds spent inside it."""
+
+    def __init__(self, cost: object) -> None:
+        self.cost, self.seconds = cost, 0.0
+
+    def __call__(self, q: dict[str, np.ndarray]) -> float:
+        start = time.perf_counter()
+        try:
+            return float(self.cost(q))  # type: ignore[operator]
+        finally:
+            self.seconds += time.perf_counter() - start
 
 
 def main() -> None:
@@ -92,6 +111,7 @@ def main() -> None:
         print(json.dumps(measure(options.reps)))
         return
     runs: dict[str, list[dict[str, list[float]]]] = {"this": [], "other": []}
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}  # no contention between them
     for _ in range(options.rounds):
         for label, python in (("this", sys.executable), ("other", options.compare)):
             out = subprocess.run(
@@ -99,15 +119,19 @@ def main() -> None:
                 check=True,
                 capture_output=True,
                 text=True,
+                env=env,
             )
             runs[label].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    print("| case | this checkout s | other checkout s | this / other | evaluations (this, other) |")
-    print("|---|---:|---:|---:|---|")
+    print("| case | evaluations (this, other) | total s this / other | engine s this / other | ratio |")
+    print("|---|---|---:|---:|---:|")
     for case in runs["this"][0]:
-        mine = statistics.median(r[case][0] for r in runs["this"])
-        theirs = statistics.median(r[case][0] for r in runs["other"])
+        total = [statistics.median(r[case][0] for r in runs[side]) for side in ("this", "other")]
+        engine = [statistics.median(r[case][2] for r in runs[side]) for side in ("this", "other")]
         counts = f"{runs['this'][0][case][1]}, {runs['other'][0][case][1]}"
-        print(f"| {case} | {mine:.4f} | {theirs:.4f} | {mine / theirs:.2f} | {counts} |")
+        print(
+            f"| {case} | {counts} | {total[0]:.4f} / {total[1]:.4f} | {engine[0]:.4f} / {engine[1]:.4f} "
+            f"| {engine[0] / engine[1]:.2f} |"
+        )
 
 
 if __name__ == "__main__":
