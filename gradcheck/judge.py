@@ -508,14 +508,7 @@ def _agrees(setting: Setting, name: str, candidate: np.ndarray, eps: float) -> b
         return bool(np.all(np.abs(candidate - fd.gradient[name]) <= t))
     if not np.all(np.isfinite(candidate)):
         return False
-    return check_direction(
-        setting.probe,
-        {name: candidate},
-        setting.rng,
-        analytic_eps={name: eps},
-        scale=setting.scale,
-        safety=setting.options.safety,
-    ).passed
+    return _alone(setting, name, candidate, eps).passed
 
 
 def _transpose_matches(setting: Setting, name: str, values: np.ndarray) -> bool:
