@@ -305,6 +305,37 @@ def test_generic_route_in_directional_mode(mistake: str, codes: dict[str, str]) 
     assert all(r.mode == "directional" for r in report)
 
 
+def test_with_x_and_y_but_no_reference_network_a_failure_gets_the_generic_diagnosis() -> None:
+    """X and Y are given, but the cost is not the reference network: no catalog to match, only
+    the generic diagnosis (here: the gradient is twice the right one on every entry)."""
+    w = np.random.default_rng(0).uniform(0.5, 1.5, size=(3, 4))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(p["w"] ** 3) / 3.0
+
+    X, Y = np.ones((2, 5)), np.zeros((1, 5))
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": 2 * w**2}, X=X, Y=Y)
+    assert report.reference is None
+    assert not report.passed and report["w"].n_failed == 12
+    assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "scaled"
+    assert report.diagnosis is not None and report.diagnosis.code == "scaled"
+
+
+def test_every_gradient_m_times_too_large_is_named_with_m_in_every_block_and_in_the_summary() -> None:
+    """m = 37 > 16: a 1-entry block (db2) alone fits any factor, so only pooled with the other
+    blocks, with m known, is its factor named a missing 1/m; the summary line quotes m itself."""
+    m = 37
+    problem = reference_problem((3, 4, 1, m), get_activation("tanh"), seed=1, scale=0.8)
+    right = autograd.grad(problem.cost)({k: v.copy() for k, v in problem.parameters.items()})
+    wrong = {f"d{k}": v * m for k, v in right.items()}  # the planted change: x m everywhere
+    report = verify_gradients(problem.cost, problem.parameters, wrong, m=m)
+    assert {r.name: r.diagnosis.code for r in report if r.diagnosis} == dict.fromkeys(
+        ("W1", "b1", "W2", "b2"), "missing_1_over_m"
+    ), str(report)
+    assert report.diagnosis is not None and report.diagnosis.code == "missing_1_over_m"
+    assert f"Every gradient is exactly m = {m} times the right one" in report.diagnosis.message
+
+
 def test_diagnosis_page_covers_the_catalog() -> None:
     from pathlib import Path
 

@@ -1,0 +1,78 @@
+"""Costs, problems and recorders shared by the behaviour tests of the verdict code.
+
+Every expected value they give is independent of the checker: autograd's gradient, a central
+difference taken here from the cost itself, or the offsets the cost was called with.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import autograd
+import numpy as np
+
+from gradcheck.network.activations import get_activation
+from gradcheck.strategies import Problem, reference_problem
+
+#: verify_gradients' default safety factor.
+SAFETY = 100.0
+EPS = float(np.finfo(np.float64).eps)
+Cost = Callable[[dict[str, np.ndarray]], Any]
+
+
+def tanh_problem(seed: int = 3) -> Problem:
+    return reference_problem((3, 4, 1, 5), get_activation("tanh"), seed=seed, scale=0.8)
+
+
+def exact(problem: Problem) -> dict[str, np.ndarray]:
+    """The exact gradient, by autograd."""
+    gradient: dict[str, np.ndarray] = autograd.grad(problem.cost)(
+        {k: v.copy() for k, v in problem.parameters.items()}
+    )
+    return gradient
+
+
+def exact_keys(problem: Problem) -> dict[str, np.ndarray]:
+    """:func:`exact`, keyed as gradients are passed (``dW1``)."""
+    return {f"d{k}": v for k, v in exact(problem).items()}
+
+
+def central(
+    cost_fn: Cost, parameters: dict[str, np.ndarray], name: str, index: tuple[int, ...], h: float
+) -> float:
+    """``(J(θ + h e_i) − J(θ − h e_i)) / 2h``, with the representable step ``(θ + h) − θ``."""
+    theta = float(parameters[name][index])
+    h = (theta + h) - theta
+    plus = {k: v.copy() for k, v in parameters.items()}
+    minus = {k: v.copy() for k, v in parameters.items()}
+    plus[name][index] += h
+    minus[name][index] -= h
+    return (float(cost_fn(plus)) - float(cost_fn(minus))) / (2.0 * h)
+
+
+class Recorder:
+    """The cost, recording the offset of each evaluation that moves ``parameters[name][index]`` alone
+    (every other entry of every block at the point)."""
+
+    def __init__(
+        self, cost_fn: Cost, parameters: dict[str, np.ndarray], name: str, index: tuple[int, ...]
+    ) -> None:
+        self.cost_fn, self.parameters, self.name, self.index = cost_fn, parameters, name, index
+        self.offsets: list[float] = []
+
+    def __call__(self, p: dict[str, np.ndarray]) -> Any:
+        moved = {k: np.argwhere(p[k] != self.parameters[k]) for k in p}
+        alone = all(not len(where) for k, where in moved.items() if k != self.name)
+        here = moved[self.name]
+        if alone and len(here) == 1 and tuple(int(i) for i in here[0]) == self.index:
+            self.offsets.append(float(p[self.name][self.index] - self.parameters[self.name][self.index]))
+        return self.cost_fn(p)
+
+
+def kink_message(entries: str) -> str:
+    """The diagnosis of entries a kink explains, pinned word for word."""
+    return (
+        f"{entries} at a kink (a hidden pre-activation exactly 0): the cost has no derivative there, "
+        "and your values lie between the one-sided derivatives, as any slope convention gives. Not a bug."
+    )

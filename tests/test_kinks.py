@@ -1,0 +1,284 @@
+"""The kink investigation: where it evaluates the cost, what it costs, and what it decides.
+
+An entry that misses its finite difference is looked at again before it is called wrong: a kink at
+the point or within the step explains a miss when the value lies between the one-sided
+derivatives (gradcheck.kinks' module docs give the steps). A recording cost shows where the
+investigation evaluates; the expected offsets and counts come from ``tests/budgets.py``, derived
+from the documented divisors, so these tests pin the order and the logic of the steps, not their
+sizes. Verdicts are held to values worked out here from the cost.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradcheck import verify_gradients
+from gradcheck.kinks import CENTRAL_DIVISORS, KINK_GATE, RESTEP
+from gradcheck.numerical import Method
+from tests.budgets import (
+    MAX_INVESTIGATED,
+    central_step,
+    first_pair_decides,
+    full_investigation,
+    kink_inside_the_step_agrees,
+    off_kink_look,
+    pairs,
+)
+from tests.cases import Cost, Recorder, central, kink_message
+
+#: The smallest divisor of a step the investigation takes on a central difference.
+SMALLEST_CENTRAL = min(RESTEP, *CENTRAL_DIVISORS)
+
+
+def smooth_case() -> tuple[Cost, np.ndarray, np.ndarray]:
+    """``J = Σ exp(w)``: ``|J″| = |J′| ≤ G``, so a central difference's one-sided gap (about
+    ``h|J″|``) stays below the gate ``KINK_GATE·(4σ/h + hG)``: no sign of a kink at the point."""
+    w = np.random.default_rng(1).uniform(-1, 1, size=(3, 4))
+    return (lambda p: np.sum(np.exp(p["w"]))), w, np.exp(w)
+
+
+def relu_case() -> tuple[Cost, np.ndarray]:
+    """``J = Σ max(w, 0)`` with ``w[0, 1] = 0``: a kink there, one-sided derivatives 0 and 1."""
+    w = np.random.default_rng(2).uniform(0.5, 1.0, size=(3, 4))
+    w[0, 1] = 0.0
+    return (lambda p: np.sum(np.maximum(p["w"], 0.0))), w
+
+
+def investigation(
+    cost_fn: Cost, w: np.ndarray, right: np.ndarray, wrong: np.ndarray, index: tuple[int, int], **options: Any
+) -> tuple[list[float], list[float]]:
+    """The offsets the wrong entry's investigation adds to those of a check of the right gradient,
+    and the offsets of that check (the entry's own difference)."""
+    before, after = Recorder(cost_fn, {"w": w}, "w", index), Recorder(cost_fn, {"w": w}, "w", index)
+    verify_gradients(before, {"w": w}, {"dw": right}, **options)
+    verify_gradients(after, {"w": w}, {"dw": wrong}, **options)
+    extra = list(after.offsets)
+    for offset in before.offsets:
+        extra.remove(offset)
+    return sorted(extra), before.offsets
+
+
+# -- what an investigation costs -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("method", "extra"),
+    [
+        # the gap shows no kink: one central difference at the gate's smaller step; it does not move
+        ("central", len(off_kink_look(1.0))),
+        # no gap without central differences: every one-sided pair, none shows a kink, then every
+        # smaller central difference
+        ("forward", len(full_investigation(1.0, gate=False))),
+        ("richardson", len(full_investigation(1.0, gate=False))),
+    ],
+)
+def test_a_wrong_entry_off_kinks_costs_what_the_investigation_documents(method: Method, extra: int) -> None:
+    cost_fn, w, g = smooth_case()
+    right = verify_gradients(cost_fn, {"w": w}, {"dw": g}, method=method)
+    bad = g.copy()
+    bad[1, 2] += 0.1
+    wrong = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, method=method)
+    assert right.passed and not wrong.passed
+    assert wrong["w"].n_failed == 1 and wrong["w"].worst_index == (1, 2) and wrong["w"].n_kinks == 0
+    assert wrong.evaluations - right.evaluations == extra
+
+
+@pytest.mark.parametrize(
+    ("value", "passes"), [(0.0, True), (1.0, True), (0.25, True), (2.0, False), (-0.5, False)]
+)
+def test_on_a_kink_the_first_one_sided_pair_decides_at_the_cost_of_that_pair(
+    value: float, passes: bool
+) -> None:
+    """The central difference is 0.5 (the sides' mean); any other value fails it and is
+    investigated: its gap |1 − 0| is beyond the gate, and the first one-sided pair shows the kink."""
+    cost_fn, w = relu_case()
+    g = (w > 0).astype(float)
+    g[0, 1] = 0.5
+    fd_accepts = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert fd_accepts.passed and fd_accepts["w"].n_kinks == 0
+    g[0, 1] = value
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert report.passed is passes
+    assert report["w"].n_kinks == (1 if passes else 0)
+    assert report["w"].n_failed == (0 if passes else 1)
+    assert report.evaluations - fd_accepts.evaluations == len(first_pair_decides(1.0))
+    if passes:
+        assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "kink"
+        assert report["w"].diagnosis.message == kink_message("1 entry of dw")
+
+
+@pytest.mark.parametrize(
+    ("wrong", "investigated"), [(MAX_INVESTIGATED, MAX_INVESTIGATED), (MAX_INVESTIGATED + 1, 0)]
+)
+def test_no_more_failing_entries_than_the_budget_are_investigated_for_kinks(
+    wrong: int, investigated: int
+) -> None:
+    """Each of up to ``MAX_INVESTIGATED`` failing entries off kinks costs the gate's central
+    difference; a block wrong in one place more is not searched for kinks at all."""
+    columns = max(8, math.ceil((MAX_INVESTIGATED + 1) / 6))
+    w = np.random.default_rng(6).uniform(-1, 1, size=(6, columns))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(np.exp(p["w"]))
+
+    g = np.exp(w)
+    bad = g.copy()
+    bad.reshape(-1)[:wrong] += 0.1
+    right = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad})
+    assert right.passed and report["w"].n_failed == wrong
+    assert report.evaluations - right.evaluations == investigated * len(off_kink_look(1.0))
+
+
+# -- where it evaluates ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("flip", "step"), [(False, None), (True, None), (False, 1e-2)])
+def test_off_kinks_central_differences_look_again_only_at_the_gates_smaller_step(
+    flip: bool, step: float | None
+) -> None:
+    """The gap shows no kink, so the one check is a central difference at ``h / RESTEP`` (h the
+    entry's step). A sign flip (a ≈ −n) is no closer to the difference than +0.1. With
+    ``step=1e-2`` the two differences are ``(1 − 1/RESTEP²) h² J‴/6`` apart, within the larger
+    one's own error estimate ``h²G`` (``J‴ = J′ ≤ G``): the difference has not moved."""
+    cost_fn, w, g = smooth_case()
+    bad = g.copy()
+    bad[1, 2] = -g[1, 2] if flip else g[1, 2] + 0.1
+    extra, first = investigation(cost_fn, w, g, bad, (1, 2), step=step)
+    h = max(first)
+    assert sorted(first) == pairs(h)  # the exhaustive pass: θ ± h
+    if step is not None:
+        assert h == pytest.approx(step, rel=1e-12)  # (θ + step) − θ
+    assert extra == pytest.approx(off_kink_look(h), rel=1e-6)
+
+
+def test_without_a_gap_every_one_sided_pair_then_every_smaller_central_difference_is_taken() -> None:
+    """Forward differences give no gap: the one-sided pairs at every divisor (h the central step),
+    none shows a kink, then the central differences at every smaller step."""
+    cost_fn, w, g = smooth_case()
+    bad = g.copy()
+    bad[1, 2] += 0.1
+    extra, _ = investigation(cost_fn, w, g, bad, (1, 2), method="forward")
+    h = central_step(extra)
+    assert extra == pytest.approx(full_investigation(h, gate=False), rel=1e-6)
+
+
+@pytest.mark.parametrize("step", [None, 1e-3])
+def test_on_a_kink_only_the_first_one_sided_pair_is_taken(step: float | None) -> None:
+    """h is the entry's step: the default, or the caller's ``step``."""
+    cost_fn, w = relu_case()
+    g = (w > 0).astype(float)
+    g[0, 1] = 0.5
+    bad = g.copy()
+    bad[0, 1] = 2.0
+    extra, first = investigation(cost_fn, w, g, bad, (0, 1), step=step)
+    h = max(first)
+    assert sorted(first) == pairs(h)
+    if step is not None:
+        assert h == step
+    assert extra == pytest.approx(first_pair_decides(h), rel=1e-6)
+
+
+def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
+    """Central differences average the sides, so a miss |a − n| up to the one-sided gap
+    ``|D₊ − D₋|`` (plus τ) may be a kink's doing: a = n + gap, worked out here from the cost at θ
+    and θ ± h, is investigated in full (no shortcut through the gate's smaller step), and still
+    fails."""
+    cost_fn, w, g = smooth_case()
+    index = (1, 2)
+    first = Recorder(cost_fn, {"w": w}, "w", index)
+    verify_gradients(first, {"w": w}, {"dw": g})
+    h = max(first.offsets)
+    plus, minus = w.copy(), w.copy()
+    plus[index] += h
+    minus[index] -= h
+    J, J_plus, J_minus = (float(cost_fn({"w": x})) for x in (w, plus, minus))
+    n = (J_plus - J_minus) / (2.0 * h)
+    gap = abs((J_plus - J) - (J - J_minus)) / h
+    bad = g.copy()
+    bad[index] = n + gap
+    extra, _ = investigation(cost_fn, w, g, bad, index)
+    assert extra == pytest.approx(full_investigation(h, gate=False), rel=1e-6)
+    assert not verify_gradients(cost_fn, {"w": w}, {"dw": bad}).passed
+
+
+# -- what it decides near a kink -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("value", "passes"), [(1.0, True), (2.0, False)])
+def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_decides(
+    value: float, passes: bool
+) -> None:
+    """``J = Σ max(w, 0)``, ``w[0, 1] = 0.999e-3``, ``step=1e-3``: θ − h crosses the kink by 1e-6,
+    so the central difference is 1 − 5e-4 (beyond its tolerance 100·h²G = 1e-4) and the one-sided
+    gap only 1e-3 (below the gate ``KINK_GATE·hG``). At the gate's smaller step, which does not
+    cross the kink, the difference is 1 (it moved), which the right value 1 matches: a pass at a
+    kink. The wrong value 2 is first caught by the gate's check (the difference moved), then the
+    one-sided pairs show no kink at the point, and no smaller central difference matches it."""
+    cost_fn, w = relu_case()
+    w[0, 1] = 0.999e-3
+    h = 1e-3
+    assert w[0, 1] > h / SMALLEST_CENTRAL  # the smaller central differences stay off the kink
+    g = np.ones_like(w)
+    n = central(cost_fn, {"w": w}, "w", (0, 1), h)
+    assert n == pytest.approx(1 - 5e-4, rel=1e-9)
+    plus, minus = w.copy(), w.copy()
+    plus[0, 1] += h
+    minus[0, 1] -= h
+    J, J_plus, J_minus = (float(cost_fn({"w": x})) for x in (w, plus, minus))
+    assert abs((J_plus - J) - (J - J_minus)) / h < KINK_GATE * h  # G = 1: the gate stays closed
+    g_fd = g.copy()
+    g_fd[0, 1] = n
+    bad = g.copy()
+    bad[0, 1] = value
+    extra, first = investigation(cost_fn, w, g_fd, bad, (0, 1), step=h)
+    assert sorted(first) == pytest.approx(pairs(h), rel=1e-12)  # (θ ± h) − θ, to rounding
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, step=h)
+    assert report.passed is passes
+    assert report["w"].n_kinks == (1 if passes else 0)
+    if passes:  # the gate lets it through; the one-sided pairs, then the first smaller central agrees
+        expected = kink_inside_the_step_agrees(h)
+    else:  # the gate's central, the one-sided pairs, then every smaller central (the gate's reused)
+        expected = full_investigation(h, gate=True)
+    assert extra == pytest.approx(expected, rel=1e-6)
+
+
+def test_near_a_kink_the_smaller_central_difference_is_judged_with_its_own_truncation_error() -> None:
+    """``J = Σ max(w, 0) + w³/3`` (w in [0.1, 0.2], so G ≈ 1.04), ``w[0, 1] = 0.015``, ``step=0.04``:
+    θ − h crosses the kink, so the central difference is 0.6875 + θ² + h²/3, 0.31 below the true
+    1 + θ², beyond its tolerance 100·h²G ≈ 0.17. No one-sided pair shows a kink at the point; the
+    central difference at a smaller step ``s`` does not cross it and gives 1 + θ² + s²/3: off by
+    s²/3, which its error estimate's s²G term covers. A pass, at a kink."""
+    w = np.random.default_rng(4).uniform(0.1, 0.2, size=(2, 3))
+    w[0, 1] = 0.015
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(np.maximum(p["w"], 0.0) + p["w"] ** 3 / 3.0)
+
+    h = 0.04
+    assert w[0, 1] > h / SMALLEST_CENTRAL  # the smaller central differences stay off the kink
+    right = 1.0 + w**2
+    assert central(cost_fn, {"w": w}, "w", (0, 1), h) == pytest.approx(
+        0.6875 + w[0, 1] ** 2 + h**2 / 3, rel=1e-9
+    )
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": right}, step=h)
+    assert report.passed, str(report)
+    assert report["w"].n_kinks == 1
+
+
+# -- how the kinks found are reported --------------------------------------------------------------
+
+
+def test_two_entries_at_kinks_are_named_in_the_plural() -> None:
+    cost_fn, w = relu_case()
+    w[2, 3] = 0.0
+    g = (w > 0).astype(float)  # g'(0) = 0 at both kinks: the left derivative
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": g})
+    assert report.passed and report["w"].n_kinks == 2
+    assert report["w"].diagnosis is not None and report["w"].diagnosis.message == kink_message(
+        "2 entries of dw"
+    )

@@ -1,0 +1,248 @@
+"""The reference's opinion: with the reference network recognised, its exact gradient judges every entry.
+
+Finite differences confirm, entry by entry, the worst of the reference's rejections (up to the
+per-block budget ``MAX_INVESTIGATED``); an entry finite differences accept but cannot resolve from
+the reference either is left to the reference ("blind"), with a note; at kinks the reference's
+exact interval between the one-sided derivatives decides. Expected values come from autograd,
+from central differences and tolerances worked out here by their documented formulas, or from the
+planted change.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradcheck import verify_gradients
+from gradcheck.network.activations import get_activation
+from gradcheck.strategies import Problem, reference_problem
+from tests.budgets import BEYOND_INVESTIGATED, MAX_INVESTIGATED, pairs
+from tests.cases import EPS, SAFETY, Recorder, central, exact, exact_keys, kink_message, tanh_problem
+
+
+def beyond_the_budget() -> Problem:
+    """A tanh network whose ``W1`` (6 columns) has more entries than the budget, with room to spare."""
+    n_h = max(8, math.ceil(BEYOND_INVESTIGATED / 6))
+    return reference_problem((6, n_h, 1, 10), get_activation("tanh"), seed=5, scale=0.8)
+
+
+# -- finite differences confirm, one entry at a time, what the reference rejects -----------------
+
+
+def test_an_error_below_fd_resolution_is_left_to_the_reference_and_fd_agrees() -> None:
+    """The "blind" rule: 1e-9 off is far beyond the reference's rounding (~1e-14) but well within
+    what finite differences resolve (~1e-8); FD, asked about the entry, accepts it."""
+    problem = tanh_problem()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[1, 2] += 1e-9
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y, mode="directional"
+    )
+    w1 = report["W1"]
+    assert report.reference is not None
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (1, 2)
+    assert w1.fd_agrees is True and w1.reference_agrees is False
+    assert w1.worst_numeric == pytest.approx(exact(problem)["W1"][1, 2], rel=1e-12)
+    r = exact(problem)["W1"][1, 2]
+    worst = abs(dW1[1, 2] - r) / max(abs(r), abs(dW1[1, 2]))
+    assert (
+        f"dW1: 1 entries differ from the exact reference gradient by less than finite differences can "
+        f"resolve (up to {worst:.2g} relative); the reference (autograd, exact to rounding) decides them"
+    ) in report.notes
+    assert all(r.passed for r in report if r.name != "W1")
+
+
+def test_fd_confirms_a_reference_rejection_with_the_callers_step_and_its_tolerance() -> None:
+    """With ``step=0.1`` the entry's FD value is the central difference at 0.1 (visibly off the
+    exact derivative), and its tolerance is ``safety·(σ/h + h²G + ε(|a| + max(G, 1)))``, where
+    the h²G term dominates."""
+    problem = tanh_problem()
+    truth = exact(problem)
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[2, 0] += 1.0
+    h = 0.1
+    report = verify_gradients(
+        problem.cost,
+        problem.parameters,
+        {**grads, "dW1": dW1},
+        X=problem.X,
+        Y=problem.Y,
+        mode="directional",
+        step=h,
+    )
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (2, 0)
+    expected = central(problem.cost, problem.parameters, "W1", (2, 0), h)
+    assert abs(expected - truth["W1"][2, 0]) > 1e-6  # the step shows: a default step would not give it
+    assert w1.worst_numeric == pytest.approx(expected, rel=1e-9)
+    G = max(float(np.max(np.abs(g))) for g in truth.values())
+    a = float(dW1[2, 0])
+    tau = SAFETY * (h * h * G + EPS * (abs(a) + max(G, 1.0)))  # σ/h is ~1e-15 here
+    assert w1.worst_tolerance == pytest.approx(tau, rel=1e-6)
+    assert w1.fd_agrees is False and w1.reference_agrees is False
+
+
+def test_fd_confirms_only_the_worst_rejections_within_the_budget_and_the_reference_decides_the_rest() -> None:
+    """Directional mode with the reference: more entries of dW1 are off (1e-4 upwards) than the
+    budget. FD looks at the ``MAX_INVESTIGATED`` the reference rejects most, one entry at a time; the
+    others are failed on the reference's word, against its value and its (rounding-sized)
+    tolerance."""
+    problem = beyond_the_budget()
+    truth = exact(problem)
+    grads = {f"d{k}": v for k, v in truth.items()}
+    dW1 = grads["dW1"].copy()
+    dW1.reshape(-1)[:BEYOND_INVESTIGATED] += 1e-4 * 1.2 ** np.arange(BEYOND_INVESTIGATED)
+    moved: list[tuple[str, tuple[int, ...]]] = []
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        changed = [(k, np.argwhere(p[k] != problem.parameters[k])) for k in p]
+        changed = [(k, where) for k, where in changed if len(where)]
+        if len(changed) == 1 and len(changed[0][1]) == 1:
+            moved.append((changed[0][0], tuple(int(i) for i in changed[0][1][0])))
+        return problem.cost(p)
+
+    options: dict[str, Any] = {"X": problem.X, "Y": problem.Y, "mode": "directional"}
+    assert verify_gradients(cost_fn, problem.parameters, grads, **options).passed
+    before = set(moved)
+    report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": dW1}, **options)
+    w1 = report["W1"]
+    # all judged, the budget's worth by FD
+    assert not w1.passed and w1.n_failed == BEYOND_INVESTIGATED and w1.checked == BEYOND_INVESTIGATED
+    assert all(r.passed for r in report if r.name != "W1")
+    # (b2, one entry, is moved alone by its own direction check after the joint one failed)
+    confirmed = {(name, index) for name, index in set(moved) - before if name == "W1"}
+    # the largest excesses |a − r| / τ_ref: the offsets grow 1.2-fold from one entry to the next,
+    # far more than the reference's tolerance (ε-sized, ε(|a| + M + max(G, 1))) varies between them
+    worst = set(range(BEYOND_INVESTIGATED - MAX_INVESTIGATED, BEYOND_INVESTIGATED))
+    assert {int(np.ravel_multi_index(index, dW1.shape)) for _, index in confirmed} == worst
+    # the worst entry is judged against the reference: its exact value, a tolerance of rounding size
+    assert w1.worst_index is not None and ("W1", w1.worst_index) not in confirmed
+    assert w1.worst_numeric == truth["W1"][w1.worst_index]
+    assert w1.worst_tolerance is not None and w1.worst_tolerance < 1e-11
+    assert w1.fd_agrees is False and w1.reference_agrees is False
+
+
+def test_entries_below_fd_resolution_beyond_the_budget_still_fail_on_the_reference() -> None:
+    """More entries of dW1 than the budget off by 1e-10 to 1e-9: the reference rejects them all, FD
+    (asked about the ``MAX_INVESTIGATED`` worst) accepts them, not resolving the difference. FD
+    vouching for them is no reason to let the others pass: they are smaller still, and the
+    reference decides them all."""
+    problem = beyond_the_budget()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1.reshape(-1)[:BEYOND_INVESTIGATED] += np.linspace(1e-10, 1e-9, BEYOND_INVESTIGATED)
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y, mode="directional"
+    )
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == BEYOND_INVESTIGATED
+    assert w1.reference_agrees is False  # (those FD never looked at count as FD-rejected too)
+    assert any(
+        note.startswith(f"dW1: {MAX_INVESTIGATED} entries differ from the exact reference gradient")
+        for note in report.notes
+    )
+
+
+def test_sign_flipped_entries_beyond_the_budget_fail_on_the_reference() -> None:
+    """More entries of dW1 than the budget with the wrong sign (a = −r): |a − r| = 2|r|, far beyond
+    any tolerance."""
+    problem = beyond_the_budget()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    assert np.all(np.abs(dW1.reshape(-1)[:BEYOND_INVESTIGATED]) > 1e-6)
+    dW1.reshape(-1)[:BEYOND_INVESTIGATED] *= -1.0
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y, mode="directional"
+    )
+    assert not report["W1"].passed and report["W1"].n_failed == BEYOND_INVESTIGATED
+
+
+def test_with_the_reference_an_entry_both_opinions_reject_is_not_investigated_for_a_kink() -> None:
+    """The reference's exact interval already decides at kinks: FD's step-by-step investigation is
+    only for entries FD rejects and the reference does not. An entry both reject costs nothing
+    beyond the exhaustive pass (θ ± h)."""
+    problem = tanh_problem()
+    grads = exact_keys(problem)
+    dW1 = grads["dW1"].copy()
+    dW1[0, 1] += 0.1
+    cost_fn = Recorder(problem.cost, problem.parameters, "W1", (0, 1))
+    report = verify_gradients(cost_fn, problem.parameters, {**grads, "dW1": dW1}, X=problem.X, Y=problem.Y)
+    w1 = report["W1"]
+    assert not w1.passed and w1.n_failed == 1 and w1.worst_index == (0, 1)
+    assert w1.fd_agrees is False and w1.reference_agrees is False
+    h = max(cost_fn.offsets)
+    assert sorted(cost_fn.offsets) == pairs(h)
+
+
+# -- at kinks, the reference's exact interval decides ----------------------------------------------
+
+
+def relu_on_kinks() -> tuple[Problem, np.ndarray, np.ndarray]:
+    """A ReLU network with ``b1 = 0`` and example 0 all zeros: ``Z1[:, 0] = 0``, every hidden unit
+    on its kink there. Only ``b1`` feels it (``W1``'s entries multiply ``X[:, 0] = 0``; ``W2`` and
+    ``b2`` see ``A1``, continuous): unit j's one-sided derivatives differ by
+    ``jump_j = Σ_{examples on the kink} (W2ᵀ (A2 − Y))_j / m``, worked out here by hand."""
+    problem = reference_problem((3, 4, 1, 6), get_activation("relu"), seed=11, scale=1.0)
+    X = problem.X.copy()
+    X[:, 0] = 0.0
+    parameters = {k: v.copy() for k, v in problem.parameters.items()}
+    parameters["b1"][:] = 0.0
+    problem = Problem(X, problem.Y, parameters, problem.activation, problem.seed, problem.scale)
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.maximum(Z1, 0.0)
+    A2 = 1.0 / (1.0 + np.exp(-(parameters["W2"] @ A1 + parameters["b2"])))
+    C = parameters["W2"].T @ (A2 - problem.Y)
+    jump = np.sum(np.where(Z1 == 0, C, 0.0), axis=1, keepdims=True) / X.shape[1]
+    assert np.all(np.abs(jump) > 1e-3)  # every unit's kink shows
+    end = problem.gradients()["db1"]  # the course's g'(0) = 0: one end of each unit's interval
+    return problem, jump, end
+
+
+def test_with_the_reference_only_entries_on_a_kink_count_as_kinks() -> None:
+    problem, _, _ = relu_on_kinks()
+    report = verify_gradients(problem.cost, problem.parameters, problem.gradients(), X=problem.X, Y=problem.Y)
+    assert report.passed and report.reference is not None
+    assert {r.name: r.n_kinks for r in report} == {"W1": 0, "b1": 4, "W2": 0, "b2": 0}
+    assert report["b1"].diagnosis is not None and report["b1"].diagnosis.code == "kink"
+    assert report["b1"].diagnosis.message == kink_message("4 entries of db1")
+    assert all(r.diagnosis is None for r in report if r.name != "b1")
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_with_the_reference_a_value_past_the_other_side_of_a_kink_fails(outside: bool) -> None:
+    """``db1[j]`` moved by ``jump_j`` takes the other one-sided derivative (any convention passes);
+    moved by ``2 jump_j`` it lies outside both and fails, whatever FD says."""
+    problem, jump, db1 = relu_on_kinks()
+    j = 2
+    db1 = db1.copy()
+    db1[j, 0] += (2.0 if outside else 1.0) * jump[j, 0]
+    report = verify_gradients(
+        problem.cost, problem.parameters, {**problem.gradients(), "db1": db1}, X=problem.X, Y=problem.Y
+    )
+    b1 = report["b1"]
+    assert b1.passed is not outside
+    if outside:
+        assert b1.n_failed == 1 and b1.worst_index == (j, 0) and b1.reference_agrees is False
+        assert b1.n_kinks == 3
+    else:
+        assert b1.n_kinks == 4 and b1.reference_agrees is True
+        assert b1.diagnosis is not None and b1.diagnosis.message == kink_message("4 entries of db1")
+
+
+def test_with_the_reference_a_value_halfway_between_the_sides_of_a_kink_is_a_kink() -> None:
+    """db1 halfway between each unit's one-sided derivatives: inside every interval, so a pass,
+    with the 4 entries counted as kinks."""
+    problem, jump, db1 = relu_on_kinks()
+    report = verify_gradients(
+        problem.cost,
+        problem.parameters,
+        {**problem.gradients(), "db1": db1 + jump / 2.0},
+        X=problem.X,
+        Y=problem.Y,
+    )
+    assert report.passed and report["b1"].n_kinks == 4
