@@ -18,6 +18,7 @@ from gradcheck.network.two_layer import cost, forward
 from gradcheck.network.two_layer_model import rounding_magnitude
 from gradcheck.numerical import GradcheckWarning, finite_differences
 from gradcheck.strategies import Problem, activations, network_shapes, problems, problems_on_kinks
+from tests.budgets import exhaustive
 
 smooth = activations(("sigmoid", "tanh", "identity"))
 unsaturated = problems(activation=smooth, scales=st.floats(0.05, 1.0))
@@ -337,7 +338,7 @@ def test_exhaustive_mode_spends_two_evaluations_per_entry_and_nothing_more() -> 
     counting = Counting(problem.cost)
     report = verify_gradients(counting, problem.parameters, grads, mode="exhaustive")
     assert report.passed
-    assert counting.calls == report.evaluations == 2 * P + 2 + 8  # + determinism + noise estimate
+    assert counting.calls == report.evaluations == exhaustive(P)  # 2 per entry, the start and the noise
     assert all(result.checked == result.size for result in report)
 
 

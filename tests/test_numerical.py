@@ -11,6 +11,7 @@ from hypothesis.extra.numpy import arrays
 from gradcheck import GradcheckError, numerical_gradient
 from gradcheck.compare import block_relative_error, compare, element_relative_errors
 from gradcheck.numerical import estimate_noise, finite_differences
+from tests.budgets import CENTRAL, NOISE, START
 
 small = st.floats(-3, 3, allow_nan=False)
 
@@ -21,7 +22,7 @@ def test_central_differences_of_a_cubic(w: np.ndarray) -> None:
     fd = finite_differences(lambda p: float(np.sum(p["w"] ** 3) + 2 * np.sum(p["w"])), {"w": w})
     exact = 3 * w**2 + 2
     np.testing.assert_allclose(fd.gradient["w"], exact + fd.steps["w"] ** 2, rtol=1e-8, atol=1e-8)
-    assert fd.evaluations == 2 + 8 + 2 * w.size
+    assert fd.evaluations == START + NOISE + CENTRAL * w.size
 
 
 @given(arrays(np.float64, st.integers(1, 6), elements=small))
