@@ -2,17 +2,19 @@
 
 Each pins a behaviour the rest of the suite did not: expected values come from autograd, from
 numbers worked out by hand, or from the learner's code executed as written, never from the code
-under test. The catalog's builders (``_missing``, ``_scaled``, ``_replaced``, ``_block``,
-``_with_l2``, ``_square``) run once, at import, to make :data:`gradcheck.network.mistakes.CATALOG`; mutmut
-switches a mutant on per call, so only a test that calls a builder itself can reach its mutants.
-Those tests check the builder and, where there is one, the catalog entry it made.
+under test. The catalog of mistakes is built once, at import, to make
+:data:`gradcheck.network.mistakes.CATALOG`; mutmut switches a mutant on per call, after that import,
+so the tests of what builds the catalog execute the module afresh (:func:`fresh_catalog`) and look
+its entries up by their public names.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import math
 import re
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
 import autograd
@@ -24,14 +26,7 @@ from gradcheck.compare import block_relative_error, compare, element_relative_er
 from gradcheck.network.activations import ACTIVATIONS, get_activation
 from gradcheck.network.mistakes import (
     CATALOG,
-    Context,
-    Mistake,
-    _block,
-    _missing,
-    _replaced,
-    _scaled,
-    _square,
-    _with_l2,
+    LAMBD,
     get_mistake,
 )
 from gradcheck.network.two_layer import (
@@ -120,11 +115,6 @@ def assert_same_gradients(
 
 def point(activation: str = "tanh", shape: tuple[int, int, int, int] = (3, 4, 1, 5)) -> Problem:
     return reference_problem(shape, get_activation(activation), seed=7, scale=0.8)
-
-
-def context_at(problem: Problem) -> Context:
-    _, cache = forward(problem.X, problem.parameters, problem.activation)
-    return Context(dict(problem.parameters), cache, problem.X, problem.Y, problem.activation)
 
 
 # -- network/activations.py --------------------------------------------------------------------
@@ -225,8 +215,9 @@ def test_every_catalog_entry_is_run_as_written_or_says_why_not() -> None:
     assert set(NOT_CODE) | SHOWN_FOR_DW1_ONLY <= {mistake.name for mistake in CATALOG}
 
 
-@pytest.mark.parametrize("mistake", [m for m in CATALOG if m.name not in NOT_CODE], ids=lambda m: m.name)
-def test_what_the_learner_wrote_gives_the_entrys_gradients(mistake: Mistake) -> None:
+@pytest.mark.parametrize("name", [m.name for m in CATALOG if m.name not in NOT_CODE])
+def test_what_the_learner_wrote_gives_the_entrys_gradients(name: str) -> None:
+    mistake = fresh_catalog().get_mistake(name)
     for activation in mistake.activations:
         problem = point(activation)
         wrote = mistake.describe(activation)[1]
@@ -318,7 +309,26 @@ def test_an_unknown_mistake_lists_the_whole_catalog() -> None:
     assert message.split("it has ")[1].split(", ") == [mistake.name for mistake in CATALOG]
 
 
-# -- network/mistakes.py: the builders, called here (the catalog called them at import) ----------
+# -- network/mistakes.py: the builders, run afresh (the package ran them at import) --------------
+
+
+def fresh_catalog() -> ModuleType:
+    """``gradcheck.network.mistakes`` executed anew: its catalog built now, by the code as it is now.
+
+    The package builds its catalog once, at import; mutmut switches a mutant on per call, after
+    that import, so only a catalog built inside the test shows a mutant of the code that builds it.
+    """
+    spec = importlib.util.find_spec("gradcheck.network.mistakes")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gradients_of(mistake: str, problem: Problem, activation: str) -> dict[str, Any]:
+    """The freshly built catalog entry's gradients at the problem's point."""
+    entry = fresh_catalog().get_mistake(mistake)
+    return entry.at(problem.parameters, problem.X, problem.Y, activation)  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(
@@ -333,12 +343,9 @@ def test_an_unknown_mistake_lists_the_whole_catalog() -> None:
 def test_missing_1_over_m_entries(name: str, wrote: str, fix: str) -> None:
     problem = point("tanh")
     right = autograd.grad(problem.cost)(problem.parameters)
-    for mistake in (_missing(name), get_mistake(f"missing_1_over_m_d{name}")):
-        assert (mistake.name, mistake.code, mistake.blocks) == (
-            f"missing_1_over_m_d{name}",
-            "missing_1_over_m",
-            (name,),
-        )
+    key = f"missing_1_over_m_d{name}"
+    for mistake in (fresh_catalog().get_mistake(key), get_mistake(key)):
+        assert (mistake.name, mistake.code, mistake.blocks) == (key, "missing_1_over_m", (name,))
         assert mistake.describe("tanh") == (f"d{name} lacks its 1/m", wrote, fix)
         assert (
             set(mistake.activations) == set(ACTIVATIONS)
@@ -354,56 +361,71 @@ def test_missing_1_over_m_entries(name: str, wrote: str, fix: str) -> None:
         assert mistake.alias((3, 4, 1, 5)) == ((), "")
 
 
-def test_scaled_multiplies_the_named_gradients() -> None:
+def test_scaled_entries_multiply_the_named_gradients_by_their_factors() -> None:
+    """A constant factor per block (the course's planted bug) and a factor of m (every block)."""
     problem = point("sigmoid")
-    right = autograd.grad(problem.cost)(problem.parameters)
-    grads = _scaled({"W2": lambda m: 2.0, "b1": lambda m: float(m)})(context_at(problem))
-    assert_same_gradients(grads, {**right, "W2": 2.0 * right["W2"], "b1": 5.0 * right["b1"]})
-
-
-def test_replaced_builds_each_step_from_the_context() -> None:
-    problem = point("relu")
-    right = autograd.grad(problem.cost)(problem.parameters)
-    grads = _replaced(dZ2=lambda c: c.Y - c.cache["A2"])(context_at(problem))
-    assert_same_gradients(grads, {n: -right[n] for n in PARAMETER_NAMES})
-
-
-def test_block_replaces_one_gradient_with_a_value_of_the_context_and_steps() -> None:
-    problem = point("tanh")
-    context = context_at(problem)
-    right = autograd.grad(problem.cost)(problem.parameters)
-    seen: list[tuple[Context, dict[str, Any]]] = []
-    sentinel = np.full((2, 2), 7.0)
-
-    def value(c: Context, steps: dict[str, Any]) -> np.ndarray:
-        seen.append((c, steps))
-        return sentinel
-
-    grads = _block("W1", value)(context)
-    assert grads["dW1"] is sentinel
-    assert_same_gradients(grads, right, ("b1", "W2", "b2"))
-    ((c, steps),) = seen
-    assert c is context
-    assert_same_gradients(steps, right)
-
-
-def test_with_l2_adds_the_penalty_gradient_to_the_weights() -> None:
-    problem = point("leaky_relu")
     m = problem.shape[3]
+    right = autograd.grad(problem.cost)(problem.parameters)
+    assert_same_gradients(
+        gradients_of("course_planted_2_and_4", problem, "sigmoid"),
+        {**right, "W2": 2.0 * right["W2"], "b1": 4.0 * right["b1"]},
+    )
+    assert_same_gradients(
+        gradients_of("missing_1_over_m_everywhere", problem, "sigmoid"),
+        {name: m * right[name] for name in PARAMETER_NAMES},
+    )
+
+
+def test_entries_that_replace_a_step_build_it_from_the_point() -> None:
+    """``dZ2 = Y - A2`` flips every gradient; ``dZ2 = (A2 - Y) / m`` divides every one by m."""
+    problem = point("relu")
+    m = problem.shape[3]
+    right = autograd.grad(problem.cost)(problem.parameters)
+    assert_same_gradients(
+        gradients_of("sign_flipped_dZ2", problem, "relu"), {n: -right[n] for n in PARAMETER_NAMES}
+    )
+    assert_same_gradients(
+        gradients_of("extra_1_over_m_everywhere", problem, "relu"), {n: right[n] / m for n in PARAMETER_NAMES}
+    )
+
+
+def test_entries_that_replace_one_block_compute_it_from_the_point_and_the_right_steps() -> None:
+    """``np.dot(X, dZ1.T) / m`` is the right dW1 transposed, and ``np.sum(dZ1, axis=1) / m`` the
+    right db1 without its second axis; the other blocks stay right."""
+    problem = point("tanh")
+    right = autograd.grad(problem.cost)(problem.parameters)
+    assert_same_gradients(gradients_of("transposed_dW1", problem, "tanh"), {**right, "W1": right["W1"].T})
+    assert_same_gradients(
+        gradients_of("no_keepdims_db1", problem, "tanh"), {**right, "b1": right["b1"].reshape(-1)}
+    )
+
+
+def test_the_l2_entry_without_1_over_m_adds_lambda_times_the_weights() -> None:
+    problem = point("leaky_relu")
 
     def l2_cost(p: dict[str, Any]) -> Any:
-        # factor(m) W is the gradient of (factor(m) / 2)(‖W1‖² + ‖W2‖²)
-        return problem.cost(p) + 0.5 / m / 2.0 * (anp.sum(p["W1"] ** 2) + anp.sum(p["W2"] ** 2))
+        # λ W is the gradient of (λ / 2)(‖W1‖² + ‖W2‖²)
+        return problem.cost(p) + LAMBD / 2.0 * (anp.sum(p["W1"] ** 2) + anp.sum(p["W2"] ** 2))
 
-    grads = _with_l2(lambda m: 0.5 / m)(context_at(problem))
-    assert_same_gradients(grads, autograd.grad(l2_cost)(problem.parameters))
+    assert_same_gradients(
+        gradients_of("l2_without_1_over_m", problem, "leaky_relu"),
+        autograd.grad(l2_cost)(problem.parameters),
+    )
 
 
-def test_square_is_an_alias_only_for_a_1_by_1_matrix() -> None:
-    alias = _square(0, 1, "W1")
-    assert alias((1, 1, 2, 3)) == ((None,), "W1 is 1 x 1: its transpose is itself")
-    for shape in ((2, 1, 2, 3), (1, 2, 2, 3), (2, 2, 2, 3)):
-        assert alias(shape) == ((), ""), shape
+@pytest.mark.parametrize(
+    ("mistake", "n", "k", "what"), [("transposed_dW1", 0, 1, "W1"), ("transposed_dW2", 1, 2, "W2")]
+)
+def test_a_transpose_is_an_alias_only_for_a_1_by_1_matrix(mistake: str, n: int, k: int, what: str) -> None:
+    """W1 is ``(n_h, n_x)`` and W2 ``(n_y, n_h)``: shape entries ``n`` and ``k`` of ``(n_x, n_h, n_y, m)``."""
+    alias = fresh_catalog().get_mistake(mistake).alias
+    for rows, columns in ((1, 1), (2, 1), (1, 2), (2, 2)):
+        shape = [2, 2, 2, 3]
+        shape[n], shape[k] = rows, columns
+        expected = (
+            ((None,), f"{what} is 1 x 1: its transpose is itself") if rows == columns == 1 else ((), "")
+        )
+        assert alias(tuple(shape)) == expected, shape
 
 
 # -- gradcheck/compare.py ------------------------------------------------------------------------
