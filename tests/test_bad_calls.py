@@ -229,6 +229,26 @@ def test_bad_call(what: str, arguments: dict[str, Any], outcome: str, detail: An
     assert frozen(arguments) == before, f"{what}: the caller's arrays changed"
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=ValueError,
+    reason="known bug: verify_gradients and finite_differences test `parameters or {}`, and an array "
+    "of 0 or 2+ entries has no truth value (ValueError); remove this mark with the fix",
+)
+@pytest.mark.parametrize("size", [0, 2])
+@pytest.mark.parametrize("check", ["verify_gradients", "finite_differences"])
+def test_an_array_in_place_of_the_parameters_dict_is_a_gradcheck_error(check: str, size: int) -> None:
+    """As for an array of one entry: ``parameters must be a dict of arrays ... got a ndarray``."""
+    from gradcheck.numerical import finite_differences
+
+    parameters = np.ones(size)
+    with pytest.raises(GradcheckError, match=r"^parameters must be a dict of arrays .*, got a ndarray$"):
+        if check == "verify_gradients":
+            verify_gradients(cost, parameters, GRADIENTS)
+        else:
+            finite_differences(cost, parameters)  # type: ignore[arg-type]
+
+
 def test_a_raising_cost_is_the_cause_and_the_message_names_the_perturbed_entry() -> None:
     def fragile(p: dict[str, np.ndarray]) -> float:
         moved = [(k, i) for k in p for i in zip(*np.nonzero(p[k] != PARAMETERS[k]), strict=True)]
