@@ -8,6 +8,7 @@ argument of ``verify_gradients`` (and at what the cost returns, call by call).
 # ruff: noqa: E501  (the table below is one row a line, to be read as a table)
 from __future__ import annotations
 
+import copy
 import pickle
 import sys
 from collections.abc import Callable
@@ -37,15 +38,23 @@ def with_cost(value: Callable[[dict[str, np.ndarray]], Any]) -> dict[str, Any]:
     return {"cost_fn": value}
 
 
-def after(calls: int, then: Callable[[dict[str, np.ndarray]], Any]) -> Callable[[dict[str, np.ndarray]], Any]:
-    """A cost that is right for ``calls`` calls and then does ``then``."""
-    count = [0]
+class After:
+    """A cost that is right for ``calls`` calls and then does ``then``.
 
-    def changing(p: dict[str, np.ndarray]) -> Any:
-        count[0] += 1
-        return cost(p) if count[0] <= calls else then(p)
+    It counts its calls, so each run of a table row calls a copy (:func:`call`): the count starts
+    at 0 also when pytest runs the table twice in one process, as mutmut does.
+    """
 
-    return changing
+    def __init__(self, calls: int, then: Callable[[dict[str, np.ndarray]], Any]) -> None:
+        self.calls, self.then, self.count = calls, then, 0
+
+    def __call__(self, p: dict[str, np.ndarray]) -> Any:
+        self.count += 1
+        return cost(p) if self.count <= self.calls else self.then(p)
+
+
+def after(calls: int, then: Callable[[dict[str, np.ndarray]], Any]) -> After:
+    return After(calls, then)
 
 
 def raise_(error: BaseException) -> Callable[..., Any]:
@@ -197,7 +206,7 @@ TABLE: list[tuple[str, dict[str, Any], str, Any]] = [
 
 
 def call(arguments: dict[str, Any]) -> GradientReport:
-    arguments = dict(arguments)
+    arguments = {k: copy.copy(v) if isinstance(v, After) else v for k, v in arguments.items()}
     if arguments.pop("learner", False):
         return verify_gradients(**arguments)
     general = {"cost_fn": cost, "parameters": PARAMETERS, "gradients": GRADIENTS}
