@@ -727,7 +727,11 @@ def finite_differences(
         is not deterministic.
     """
     check_method(method, step)
-    probe = cost_fn if isinstance(cost_fn, CostProbe) else CostProbe.at(cost_fn, parameters or {})
+    probe = (
+        cost_fn
+        if isinstance(cost_fn, CostProbe)
+        else CostProbe.at(cost_fn, {} if parameters is None else parameters)
+    )
     if not probe.noise_measured and step is None and not isinstance(cost_fn, CostProbe):
         probe.measure_noise()
     used, fallback = _usable_method(probe, method)

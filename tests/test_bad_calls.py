@@ -238,12 +238,6 @@ def test_bad_call(what: str, arguments: dict[str, Any], outcome: str, detail: An
     assert frozen(arguments) == before, f"{what}: the caller's arrays changed"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="known bug: verify_gradients and finite_differences test `parameters or {}`, and an array "
-    "of 0 or 2+ entries has no truth value (ValueError); remove this mark with the fix",
-)
 @pytest.mark.parametrize("size", [0, 2])
 @pytest.mark.parametrize("check", ["verify_gradients", "finite_differences"])
 def test_an_array_in_place_of_the_parameters_dict_is_a_gradcheck_error(check: str, size: int) -> None:
