@@ -1,0 +1,162 @@
+"""What a check measures before any verdict: the noise, the planned finite differences, the scale G.
+
+The noise estimate is paid for up front only when enough entries are checked one by one (at least
+``NOISE_POINTS``, what it costs) and no step is given; with fewer, only once an entry disagrees,
+and the differences are taken again when the measured noise is larger than the dtype's rounding.
+The scale ``G`` of every tolerance comes from the finite differences (or the reference), never
+from the gradient under test. Expected evaluation counts come from ``tests/budgets.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+from gradcheck import verify_gradients
+from gradcheck.setting import EXHAUSTIVE_UP_TO, NOISE_POINTS
+from tests.budgets import CENTRAL, NOISE, START, off_kink_look
+
+
+def exp_cost(p: dict[str, np.ndarray]) -> Any:
+    """``J = Σ exp(w)``: smooth, gradient exp(w), rounding of about ε|J|."""
+    return np.sum(np.exp(p["w"]))
+
+
+def noisy(cost: Callable[[dict[str, np.ndarray]], Any]) -> Callable[[dict[str, np.ndarray]], float]:
+    """``cost`` plus a deterministic ripple of amplitude 1e-9, far above float64 rounding: a cost
+    noisier than its dtype."""
+
+    def rippled(p: dict[str, np.ndarray]) -> float:
+        phase = sum(float(np.sum(v * np.arange(1, v.size + 1).reshape(v.shape))) for v in p.values())
+        return float(cost(p)) + 1e-9 * np.sin(1e9 * phase)
+
+    return rippled
+
+
+def point(size: int, seed: int = 1) -> np.ndarray:
+    return np.random.default_rng(seed).uniform(-1, 1, size=size)
+
+
+# -- when the noise is measured -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [1, NOISE_POINTS - 1])
+def test_fewer_entries_than_the_noise_estimate_costs_skip_it_when_every_entry_agrees(size: int) -> None:
+    w = point(size)
+    report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
+    assert report.passed and report.notes == ()
+    assert report.evaluations == START + CENTRAL * size
+
+
+def test_as_many_entries_as_the_noise_estimate_costs_measure_it_up_front() -> None:
+    w = point(NOISE_POINTS)
+    report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
+    assert report.passed
+    assert report.evaluations == START + NOISE + CENTRAL * NOISE_POINTS
+
+
+def test_a_callers_step_needs_no_noise_estimate() -> None:
+    w = point(NOISE_POINTS)
+    right = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)}, step=1e-5)
+    assert right.passed and right.evaluations == START + CENTRAL * NOISE_POINTS
+    few = point(NOISE_POINTS - 1)
+    bad = np.exp(few)
+    bad[2] += 0.1
+    wrong = verify_gradients(exp_cost, {"w": few}, {"dw": bad}, step=1e-5)
+    assert not wrong.passed and wrong["w"].n_failed == 1
+    assert wrong.evaluations == START + CENTRAL * few.size + len(off_kink_look(1.0))
+
+
+def test_a_disagreeing_entry_among_few_measures_the_noise_and_keeps_the_differences_it_had() -> None:
+    """The noise of ``Σ exp(w)`` is its rounding: measured, it is no larger than assumed, so the
+    differences stand; the wrong entry then costs its kink investigation."""
+    w = point(4)
+    bad = np.exp(w)
+    bad[2] += 0.1
+    report = verify_gradients(exp_cost, {"w": w}, {"dw": bad})
+    assert not report.passed and report["w"].n_failed == 1 and report["w"].worst_index == (2,)
+    assert report.notes == ()
+    assert report.evaluations == START + CENTRAL * w.size + NOISE + len(off_kink_look(1.0))
+
+
+def test_a_noisy_cost_with_few_entries_is_measured_and_its_differences_taken_again() -> None:
+    """At the dtype's rounding the differences of a rippled cost disagree with the right gradient;
+    the measured noise is larger, so they are taken again at its steps and agree. A gradient of the
+    wrong shape, met first, does not stop the search for a disagreement."""
+    w, v = point(4), point(2, seed=2)
+    cost = noisy(lambda p: np.sum(np.exp(p["w"])) + np.sum(p["v"] ** 2))
+    report = verify_gradients(cost, {"v": v, "w": w}, {"dv": 2 * v.reshape(1, 2), "dw": np.exp(w)})
+    assert report["w"].passed and not report["v"].passed and report["v"].mode == "none"
+    assert any(note.startswith("the cost is noisier than rounding alone") for note in report.notes)
+    entries = v.size + w.size
+    assert report.evaluations == START + CENTRAL * entries + NOISE + CENTRAL * entries
+
+
+def test_a_noisy_cost_sampled_has_only_its_sampled_entries_taken_again() -> None:
+    w = point(8)
+    samples = 5
+    report = verify_gradients(noisy(exp_cost), {"w": w}, {"dw": np.exp(w)}, mode="sampled", samples=samples)
+    assert report.passed and report["w"].checked == samples
+    assert any(note.startswith("the cost is noisier than rounding alone") for note in report.notes)
+    assert report.evaluations == START + CENTRAL * samples + NOISE + CENTRAL * samples
+
+
+def test_float32_gradients_among_few_entries_agree_at_their_own_precision() -> None:
+    """Rounded to float32 (relative error up to 6e-8), the right gradient is judged with float32's ε:
+    it agrees at once, and no noise estimate is needed."""
+    w = point(4)
+    report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w).astype(np.float32)})
+    assert report.passed
+    assert report.evaluations == START + CENTRAL * w.size
+
+
+# -- which entries finite differences take ----------------------------------------------------------
+
+
+def test_sampled_mode_takes_the_differences_of_distinct_sampled_entries_only() -> None:
+    """7 of 8 entries: drawn with replacement, two would almost surely coincide (98%)."""
+    w = point(8)
+    samples = 7
+    report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)}, mode="sampled", samples=samples)
+    result = report["w"]
+    assert report.passed and result.mode == "sampled" and result.checked == samples
+    assert report.evaluations == START + CENTRAL * samples  # fewer than NOISE_POINTS: no estimate
+
+
+@pytest.mark.parametrize(
+    ("size", "mode"), [(EXHAUSTIVE_UP_TO, "exhaustive"), (EXHAUSTIVE_UP_TO + 1, "directional")]
+)
+def test_auto_mode_is_exhaustive_up_to_its_size_limit(size: int, mode: str) -> None:
+    w = point(size)
+    result = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})["w"]
+    assert result.passed and result.mode == mode
+    assert result.checked == (size if mode == "exhaustive" else 0)
+
+
+# -- the scale G ------------------------------------------------------------------------------------
+
+
+def test_the_scale_comes_from_the_finite_differences_not_from_the_gradient_under_test() -> None:
+    """One absurd entry (1e12) must not widen every other entry's tolerance, whose ``ε max(G, 1)``
+    term it would make 2e-2: an entry 1e-3 off still fails beside it."""
+    w = point(12).reshape(3, 4)
+    bad = np.exp(w)
+    bad[0, 0] = 1e12
+    bad[2, 3] += 1e-3
+    result = verify_gradients(exp_cost, {"w": w}, {"dw": bad})["w"]
+    assert not result.passed and result.n_failed == 2
+
+
+def test_a_check_along_directions_without_a_usable_gradient_still_reports() -> None:
+    """No finite differences are taken entry by entry and no reference is known: the scale falls
+    back to the gradients, of which none (or none finite) is usable."""
+    w = point(12).reshape(3, 4)
+    missing = verify_gradients(exp_cost, {"w": w}, {}, mode="directional")
+    assert not missing.passed and missing["w"].diagnosis is not None
+    assert missing["w"].diagnosis.code == "missing_gradient"
+    nan = verify_gradients(exp_cost, {"w": w}, {"dw": np.full(w.shape, np.nan)}, mode="directional")
+    assert not nan.passed and nan["w"].n_failed == w.size
+    assert nan["w"].diagnosis is not None and nan["w"].diagnosis.code == "non_finite"
