@@ -28,7 +28,7 @@ from tests.budgets import (
     off_kink_look,
     pairs,
 )
-from tests.cases import Cost, Recorder, central, kink_message
+from tests.cases import EPS, Cost, Recorder, central, kink_message
 
 #: The smallest divisor of a step the investigation takes on a central difference.
 SMALLEST_CENTRAL = min(RESTEP, *CENTRAL_DIVISORS)
@@ -181,6 +181,28 @@ def test_on_a_kink_only_the_first_one_sided_pair_is_taken(step: float | None) ->
     if step is not None:
         assert h == step
     assert extra == pytest.approx(first_pair_decides(h), rel=1e-6)
+
+
+def test_with_a_step_so_small_that_rounding_shows_the_gate_weighs_the_gap_against_the_noise() -> None:
+    """``step=1e-8``: the one-sided gap of ``Σ exp(w)`` is rounding (about ε|J|/h), worked out here
+    from the cost: beyond its smooth size ``KINK_GATE·hG``, but within the gate's noise term
+    ``KINK_GATE·4σ/h`` (σ = ε·max(|J|, 1), the dtype's rounding: with a step given, the noise is
+    not measured). No kink shows, and the one check is the gate's smaller step."""
+    cost_fn, w, g = smooth_case()
+    index = (1, 2)
+    h = (w[index] + 1e-8) - w[index]
+    plus, minus = w.copy(), w.copy()
+    plus[index] += h
+    minus[index] -= h
+    J, J_plus, J_minus = (float(cost_fn({"w": x})) for x in (w, plus, minus))
+    gap = abs((J_plus - J) - (J - J_minus)) / h
+    G, sigma = float(np.max(g)), EPS * max(abs(J), 1.0)
+    assert KINK_GATE * h * G < gap < KINK_GATE * (4.0 * sigma / h + h * G)
+    bad = g.copy()
+    bad[index] += 0.1
+    extra, first = investigation(cost_fn, w, g, bad, index, step=1e-8)
+    assert sorted(first) == pairs(h)
+    assert extra == pytest.approx(off_kink_look(h), rel=1e-6)
 
 
 def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
