@@ -343,7 +343,8 @@ def _regularization(evidence: Evidence, m: int | None) -> Finding | None:
             f"{label} = right + {c:.4g}·{name} exactly: the gradient's L2 term is larger than the cost's "
             f"(e.g. lambd * {name} where the cost's (lambd / 2m)·‖{name}‖² gives (lambd / m) * {name})."
         )
-    return Finding("missing_regularization", f"{what} Fix: {right}, with the cost's own lambd.")
+    code = "missing_regularization" if c < 0 else "wrong_regularization"
+    return Finding(code, f"{what} Fix: {right}, with the cost's own lambd.")
 
 
 def _locate(evidence: Evidence) -> str:
@@ -403,7 +404,8 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Finding:
     -------
     Finding
         ``non_finite``, ``zero_gradient``, ``transposed``, ``missing_1_over_m``,
-        ``extra_1_over_m``, ``sign_flipped``, ``scaled``, ``missing_regularization`` or ``unknown``.
+        ``extra_1_over_m``, ``sign_flipped``, ``scaled``, ``missing_regularization``,
+        ``wrong_regularization`` or ``unknown``.
     """
     analytic, label, name, formula = evidence.analytic, evidence.label, evidence.name, evidence.formula
     if not np.all(np.isfinite(analytic)):

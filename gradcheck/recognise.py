@@ -1,9 +1,11 @@
 """The third opinion: recognise a reference model behind a cost and differentiate it exactly.
 
 When the caller gives ``X`` and ``Y``, every registered model (:data:`gradcheck.network.models.MODELS`)
-offers the references that fit the parameters' names and shapes. The cost is compared with each at
-the point and at two nearby points, written exactly (on logits) and as learners write it (on
-probabilities, in the cost's own dtype). If one matches to rounding, autograd differentiates its
+offers the references that fit the parameters' names and shapes, in order. Free options (L2's λ, a
+leaky ReLU's α) are fitted to the cost first (:meth:`Reference.fit`); then the cost is compared
+with the reference at the point and, if it matches there, at two nearby points, written exactly
+(on logits) and as learners write it (on probabilities, in the cost's own dtype). The first that
+matches to rounding everywhere is the one: autograd differentiates its
 exact form: a gradient for every entry, independent of both the learner's formulas and finite
 differences, with the reference's rounding magnitude and, at kinks, the interval correct code may
 return. The engine knows no network: a new model is an entry of the registry.
@@ -127,16 +129,10 @@ def recognise(
         raise
     except (TypeError, ValueError):  # not one number away from the point: not a reference
         return None
-    best: tuple[float, Reference, bool] | None = None  # (deviation, reference, exact form matched)
-    for candidate in candidates:
-        forms = (candidate.cost, partial(candidate.written_cost, dtype=np.dtype(dtype)))
-        deviations = [_deviation(form, points, targets) for form in forms]
-        deviation = min(deviations)
-        if deviation <= rtol and (best is None or deviation < best[0]):
-            best = (deviation, candidate, deviations[0] <= rtol)
-    if best is None:
+    match = _first_match(candidates, points, targets, rtol, np.dtype(dtype))
+    if match is None:
         return None
-    _, reference, exact_form = best
+    reference, exact_form = match
     point = dict(parameters)
     gradient = autograd.grad(reference.cost)(point)
     kinked = reference.kinked(point)
@@ -148,6 +144,29 @@ def recognise(
         interval=reference.kink_interval(point) if kinked else None,
         saturated=not exact_form,
     )
+
+
+def _first_match(
+    candidates: list[Reference],
+    points: list[dict[str, np.ndarray]],
+    targets: list[float],
+    rtol: float,
+    dtype: np.dtype[Any],
+) -> tuple[Reference, bool] | None:
+    """The first candidate (its free options fitted) whose cost is the user's at every point, and
+    whether its exact form matched (else only the form on probabilities did). Each form is tried at
+    the point first, and at the two nearby points only if it matches there."""
+    for candidate in candidates:
+        fitted = candidate.fit(points, targets, rtol)
+        if fitted is None:
+            continue
+        for exact, form in ((True, fitted.cost), (False, partial(fitted.written_cost, dtype=dtype))):
+            if (
+                _deviation(form, points[:1], targets[:1]) <= rtol
+                and _deviation(form, points[1:], targets[1:]) <= rtol
+            ):
+                return fitted, exact
+    return None
 
 
 def _points(parameters: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:

@@ -15,7 +15,7 @@ Shapes follow the course: ``X`` (n_x, m), ``Y`` (n_y, m), parameters keyed ``W1,
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -101,6 +101,13 @@ class Reference(Protocol):
         outputs round to 0 or 1, as theirs is."""
         ...
 
+    def fit(self, points: Sequence[Parameters], costs: Sequence[float], rtol: float) -> Reference | None:
+        """This reference with its free options (a leaky ReLU's α, L2's λ) chosen so that its cost
+        is ``costs`` at ``points`` (the engine then checks it at every point, so a fit never makes
+        a wrong match); itself when it has none; None when no choice fits. ``rtol``: the
+        precision the costs agree to."""
+        ...
+
     def rounding_magnitude(self, parameters: Parameters) -> dict[str, np.ndarray]:
         """``M`` per parameter: the size of the terms each gradient entry is summed from, so that two
         correct backward passes differ by a few ``ε (|a| + M)``."""
@@ -121,12 +128,17 @@ class Reference(Protocol):
         ...
 
 
-class Model(Hints, Protocol):
+class Model(Protocol):
     """A family of reference networks."""
 
     @property
     def name(self) -> str:
         """Registry key, e.g. ``"two_layer"``."""
+        ...
+
+    def hints(self, names: Collection[str]) -> Hints | None:
+        """The hints for gradients of parameters with these names, if the model claims the names
+        (``W1, b1, W2, b2`` for the one-hidden-layer network), else None."""
         ...
 
     def references(

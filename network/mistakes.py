@@ -264,6 +264,50 @@ def _square(n: int, k: int, what: str) -> Callable[[Shape], tuple[tuple[str | No
     return alias
 
 
+#: Each activation's derivative as learners write it at Z1 (its ``*_derivative`` or its mask).
+_AT_Z1 = {
+    "sigmoid": "sigmoid_derivative(Z1)",
+    "tanh": "tanh_derivative(Z1)",
+    "relu": "(Z1 > 0)",
+    "leaky_relu": "np.where(Z1 > 0, 1, 0.01)",
+}
+
+
+def _other_derivative(name: str) -> Mistake:
+    """Another activation's ``g'`` at ``Z1`` in the backward pass (sigmoid's in a tanh network)."""
+    other = get_activation(name)
+    skip = {name, "leaky_relu"} if name == "relu" else {name}  # relu's in leaky: relu_derivative_in_leaky
+    return Mistake(
+        f"{name}_derivative_in_hidden",
+        "wrong_activation_derivative",
+        ("W1", "b1"),
+        meaning=f"the hidden layer is {{g}} but dZ1 uses {name}'s derivative",
+        wrote=f"dZ1 = np.dot(W2.T, dZ2) * {_AT_Z1[name]}",
+        fix=_DZ1,
+        gradients=_replaced(g_prime=lambda c: other.derivative(c.cache["Z1"])),
+        activations=tuple(a for a in _EVERY if a not in skip),
+    )
+
+
+def _other_formula(name: str) -> Mistake:
+    """Another activation's textbook ``g'`` on ``A1`` (``A1 * (1 - A1)`` in a tanh network)."""
+    written = get_activation(name).formula
+
+    def on_a1(A: Array) -> Array:
+        return A * (1.0 - A) if name == "sigmoid" else 1.0 - A**2
+
+    return Mistake(
+        f"{name}_formula_in_hidden",
+        "wrong_activation_derivative",
+        ("W1", "b1"),
+        meaning=f"the hidden layer is {{g}} but its g'(Z1) is {name}'s formula {written}",
+        wrote=f"dZ1 = np.dot(W2.T, dZ2) * {written}",
+        fix=_DZ1,
+        gradients=_replaced(g_prime=lambda c: on_a1(c.cache["A1"])),
+        activations=tuple(a for a in _EVERY if a != name),
+    )
+
+
 #: The catalog, in the order diagnosis prefers its variants when several reproduce a gradient.
 CATALOG: tuple[Mistake, ...] = (
     *(_missing(name) for name in PARAMETER_NAMES),
@@ -388,6 +432,19 @@ CATALOG: tuple[Mistake, ...] = (
         gradients=_replaced(g_prime=lambda c: (c.cache["Z1"] > 0).astype(np.float64)),
         activations=("leaky_relu",),
     ),
+    *(_other_derivative(name) for name in ("sigmoid", "tanh", "relu", "leaky_relu")),
+    *(_other_formula(name) for name in ("sigmoid", "tanh")),
+    Mistake(
+        "sigmoid_backward_dA_times_s_output",
+        "wrong_activation_derivative",
+        PARAMETER_NAMES,
+        meaning="dZ2 is dA2 * A2: the output's sigmoid derivative lacks its (1 - A2)",
+        wrote="dZ2 = -(Y / A2 - (1 - Y) / (1 - A2)) * A2",
+        fix="dZ2 = A2 - Y (dA2 * A2 * (1 - A2) simplifies to it)",
+        gradients=_replaced(
+            dZ2=lambda c: -(c.Y / c.cache["A2"] - (1 - c.Y) / (1 - c.cache["A2"])) * c.cache["A2"]
+        ),
+    ),
     Mistake(
         "Z1_in_dW2",
         "preactivation_used",
@@ -487,7 +544,7 @@ CATALOG: tuple[Mistake, ...] = (
     ),
     Mistake(
         "l2_without_1_over_m",
-        "missing_regularization",
+        "wrong_regularization",
         ("W1", "W2"),
         meaning="the L2 term's gradient lacks its 1/m",
         wrote="dW1 = np.dot(dZ1, X.T) / m + lambd * W1",

@@ -13,13 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from .deep_model import DEEP
 from .interface import Hints, Model, Parameters, Reference
+from .logistic import LOGISTIC
 from .two_layer_model import TWO_LAYER
 
 __all__ = ["MODELS", "hints_for", "references"]
 
 #: Model name -> model, in the order they are tried.
-MODELS: dict[str, Model] = {TWO_LAYER.name: TWO_LAYER}
+MODELS: dict[str, Model] = {model.name: model for model in (TWO_LAYER, LOGISTIC, DEEP)}
 
 
 def references(
@@ -47,9 +49,10 @@ class _NoHints:
 
 
 def hints_for(names: Iterable[str]) -> Hints:
-    """The hints of the first model whose formulas name one of these parameters (none: no hints)."""
+    """The hints of the first model that claims these parameter names (none: no hints)."""
     wanted = set(names)
     for model in MODELS.values():
-        if wanted & set(model.formulas):
-            return model
+        hints = model.hints(wanted)
+        if hints is not None:
+            return hints
     return _NoHints()

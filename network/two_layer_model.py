@@ -8,14 +8,17 @@ those of :mod:`.mistakes`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import re
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, get_activation
-from .interface import Parameters, Reference, WrongVariant
+from .deep_model import TIGHT
+from .fitting import root, roundest
+from .interface import Hints, Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
 from .problems import reference_problem
 from .two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
@@ -124,11 +127,15 @@ def rounding_magnitude(
 
 @dataclass(frozen=True)
 class TwoLayerReference:
-    """The one-hidden-layer network with hidden activation ``activation`` on data ``X``, ``Y``."""
+    """The one-hidden-layer network with hidden activation ``activation`` on data ``X``, ``Y``.
+
+    ``free_alpha``: a leaky ReLU's α is to be fitted to the user's cost (:meth:`fit`).
+    """
 
     X: np.ndarray
     Y: np.ndarray
     activation: Activation
+    free_alpha: bool = False
 
     @property
     def description(self) -> str:
@@ -146,6 +153,29 @@ class TwoLayerReference:
     def written_cost(self, parameters: Parameters, dtype: np.dtype[Any]) -> Any:
         point = {name: np.asarray(value, dtype=dtype) for name, value in parameters.items()}
         return cost(forward(self.X.astype(dtype), point, self.activation)[0], self.Y.astype(dtype))
+
+    def fit(
+        self, points: Sequence[Parameters], costs: Sequence[float], rtol: float
+    ) -> TwoLayerReference | None:
+        """Itself; with a free α, the leaky ReLU whose cost at ``points[0]`` is ``costs[0]``."""
+        if not self.free_alpha:
+            return self
+
+        def residual(alpha: float) -> float:
+            return float(self._with_alpha(alpha).cost(dict(points[0]))) - costs[0]
+
+        alpha = root(residual, 0.01, 0.2)
+        if alpha is None or not np.isfinite(alpha):
+            return None
+        tight = [TIGHT * rtol * max(1.0, abs(cost)) for cost in costs]
+        alpha = roundest(alpha, residual, tight[0])
+        if alpha is None:
+            return None
+        fitted = self._with_alpha(alpha)
+        return fitted if abs(float(fitted.cost(dict(points[1]))) - costs[1]) <= tight[1] else None
+
+    def _with_alpha(self, alpha: float) -> TwoLayerReference:
+        return replace(self, activation=get_activation("leaky_relu", alpha=alpha), free_alpha=False)
 
     def rounding_magnitude(self, parameters: Parameters) -> dict[str, np.ndarray]:
         return rounding_magnitude(parameters, self.X, self.Y, self.activation)
@@ -200,15 +230,23 @@ class TwoLayerModel:
     def formulas(self) -> Mapping[str, str]:
         return FORMULAS
 
+    def hints(self, names: Collection[str]) -> Hints | None:
+        """Itself for names among ``W1, b1, W2, b2`` (and no deeper layer's)."""
+        deeper = any(re.fullmatch(r"[Wb]([3-9]|[1-9]\d+)", name) for name in names)
+        return self if set(names) & set(PARAMETER_NAMES) and not deeper else None
+
     def references(
         self, parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
     ) -> list[Reference]:
         if not self._fits(parameters, X, Y):
             return []
-        candidates = (
-            [get_activation(activation)] if activation is not None else [b() for b in ACTIVATIONS.values()]
-        )
-        return [TwoLayerReference(X, Y, candidate) for candidate in candidates]
+        if activation is not None:
+            return [TwoLayerReference(X, Y, get_activation(activation))]
+        candidates: list[TwoLayerReference] = [
+            TwoLayerReference(X, Y, candidate, free_alpha=candidate.name == "leaky_relu")
+            for candidate in (builder() for builder in ACTIVATIONS.values())
+        ]
+        return [*sorted(candidates, key=lambda reference: reference.free_alpha)]  # α = 0, 1: relu, identity
 
     def example(self, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=seed, scale=0.7)

@@ -61,39 +61,36 @@ def test_every_models_rounding_magnitude_bounds_the_gradient(name: str) -> None:
             assert np.all(np.abs(value) <= magnitude[key] * (1 + 1e-12)), key
 
 
-# -- a model that is not in the package: logistic regression, plugged in by a test ----------------
-
-
-def sigmoid(z: Any) -> Any:
-    return 1.0 / (1.0 + anp.exp(-z))
+# -- a model that is not in the package: least squares, plugged in by a test ---------------------
 
 
 @dataclass(frozen=True)
-class Logistic:
-    """A ∘ σ(wᵀX + b) with the cross-entropy; ``w`` (n_x, 1), ``b`` (1, 1)."""
+class LeastSquares:
+    """``J = (1/2m) Σ (θᵀX + c − Y)²``; ``theta`` (n_x, 1), ``c`` (1, 1)."""
 
     X: np.ndarray
     Y: np.ndarray
 
-    description = "logistic regression"
+    description = "least squares"
 
     @property
-    def hints(self) -> LogisticModel:
-        return LogisticModel()
+    def hints(self) -> LeastSquaresModel:
+        return LeastSquaresModel()
 
     def cost(self, parameters: Any) -> Any:
-        z = anp.dot(parameters["w"].T, self.X) + parameters["b"]
-        return anp.mean(anp.logaddexp(0.0, z) - self.Y * z)
+        r = anp.dot(parameters["theta"].T, self.X) + parameters["c"] - self.Y
+        return anp.sum(r**2) / (2 * self.X.shape[1])
 
     def written_cost(self, parameters: Mapping[str, Any], dtype: np.dtype[Any]) -> Any:
-        A = sigmoid(np.dot(parameters["w"].T.astype(dtype), self.X.astype(dtype)) + parameters["b"])
-        return -np.mean(self.Y * np.log(A) + (1 - self.Y) * np.log(1 - A))
+        return self.cost({k: np.asarray(v, dtype=dtype) for k, v in parameters.items()})
+
+    def fit(self, points: Any, costs: Any, rtol: float) -> LeastSquares:
+        return self
 
     def rounding_magnitude(self, parameters: Mapping[str, Any]) -> dict[str, np.ndarray]:
-        A = sigmoid(parameters["w"].T @ self.X + parameters["b"])
-        S = np.abs(A) + np.abs(self.Y)
+        S = np.abs(parameters["theta"].T) @ np.abs(self.X) + np.abs(parameters["c"]) + np.abs(self.Y)
         m = self.X.shape[1]
-        return {"w": np.abs(self.X) @ S.T / m, "b": np.sum(S, axis=1, keepdims=True) / m}
+        return {"theta": np.abs(self.X) @ S.T / m, "c": np.sum(S, axis=1, keepdims=True) / m}
 
     def kinked(self, parameters: Mapping[str, Any]) -> int:
         return 0
@@ -105,37 +102,40 @@ class Logistic:
         right = autograd.grad(self.cost)(dict(parameters))
         m = self.X.shape[1]
         yield WrongVariant(
-            "missing_1_over_m_dw",
+            "missing_1_over_m_dtheta",
             "missing_1_over_m",
-            {"w": right["w"] * m, "b": right["b"]},
-            meaning="dw lacks its 1/m",
-            wrote="dw = np.dot(X, (A - Y).T)",
-            fix="dw = np.dot(X, (A - Y).T) / m",
+            {"theta": right["theta"] * m, "c": right["c"]},
+            meaning="dtheta lacks its 1/m",
+            wrote="dtheta = np.dot(X, (Yhat - Y).T)",
+            fix="dtheta = np.dot(X, (Yhat - Y).T) / m",
         )
 
 
 @dataclass(frozen=True)
-class LogisticModel:
-    name: str = "logistic_toy"
-    parameter_names: tuple[str, ...] = ("w", "b")
+class LeastSquaresModel:
+    name: str = "least_squares_toy"
+    parameter_names: tuple[str, ...] = ("theta", "c")
 
     @property
     def formulas(self) -> Mapping[str, str]:
-        return {"w": "dw = np.dot(X, (A - Y).T) / m", "b": "db = np.sum(A - Y) / m"}
+        return {"theta": "dtheta = np.dot(X, (Yhat - Y).T) / m", "c": "dc = np.sum(Yhat - Y) / m"}
+
+    def hints(self, names: Any) -> LeastSquaresModel | None:
+        return self if set(names) <= set(self.parameter_names) else None
 
     def references(
         self, parameters: Mapping[str, Any], X: np.ndarray, Y: np.ndarray, *, activation: Any = None
     ) -> list[Reference]:
         shapes = {k: np.shape(v) for k, v in parameters.items()}
-        if shapes != {"w": (X.shape[0], 1), "b": (1, 1)} or Y.shape != (1, X.shape[1]):
+        if shapes != {"theta": (X.shape[0], 1), "c": (1, 1)} or Y.shape != (1, X.shape[1]):
             return []
-        return [Logistic(X, Y)]
+        return [LeastSquares(X, Y)]
 
     def example(self, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         rng = np.random.default_rng(seed)
         X = rng.standard_normal((3, 9))
-        Y = (rng.random((1, 9)) < 0.5).astype(float)
-        return {"w": rng.standard_normal((3, 1)) * 0.5, "b": np.array([[0.1]])}, X, Y
+        Y = rng.standard_normal((1, 9))
+        return {"theta": rng.standard_normal((3, 1)) * 0.5, "c": np.array([[0.1]])}, X, Y
 
     def step_hint(self, failed: frozenset[str]) -> str:
         return ""
@@ -145,45 +145,50 @@ class LogisticModel:
 
 
 @pytest.fixture
-def with_logistic(monkeypatch: pytest.MonkeyPatch) -> Model:
-    model = LogisticModel()
+def with_toy(monkeypatch: pytest.MonkeyPatch) -> Model:
+    model = LeastSquaresModel()
     monkeypatch.setitem(models.MODELS, model.name, model)
     return model
 
 
-def test_a_new_model_is_recognised_through_the_registry_alone(with_logistic: Model) -> None:
-    parameters, X, Y = with_logistic.example(0)
-    reference = Logistic(X, Y)
+def test_a_new_model_is_recognised_through_the_registry_alone(with_toy: Model) -> None:
+    parameters, X, Y = with_toy.example(0)
+    reference = LeastSquares(X, Y)
     exact = autograd.grad(reference.cost)({k: v.copy() for k, v in parameters.items()})
-    report = verify_gradients(reference.cost, parameters, {"dw": exact["w"], "db": exact["b"]}, X=X, Y=Y)
+    report = verify_gradients(
+        reference.cost, parameters, {"dtheta": exact["theta"], "dc": exact["c"]}, X=X, Y=Y
+    )
     assert report.passed, str(report)
-    assert report.reference == "logistic regression (autograd)"
-    assert report["dw"].reference_agrees and report["db"].reference_agrees
+    assert report.reference == "least squares (autograd)"
+    assert report["dtheta"].reference_agrees and report["dc"].reference_agrees
 
 
-def test_a_new_models_catalog_names_the_mistake_in_its_own_words(with_logistic: Model) -> None:
-    parameters, X, Y = with_logistic.example(1)
-    reference = Logistic(X, Y)
+def test_a_new_models_catalog_names_the_mistake_in_its_own_words(with_toy: Model) -> None:
+    parameters, X, Y = with_toy.example(1)
+    reference = LeastSquares(X, Y)
     exact = autograd.grad(reference.cost)({k: v.copy() for k, v in parameters.items()})
     m = X.shape[1]
-    report = verify_gradients(reference.cost, parameters, {"dw": exact["w"] * m, "db": exact["b"]}, X=X, Y=Y)
-    assert [r.label for r in report.failed] == ["dw"]
-    diagnosis = report["dw"].diagnosis
+    report = verify_gradients(
+        reference.cost, parameters, {"dtheta": exact["theta"] * m, "dc": exact["c"]}, X=X, Y=Y
+    )
+    assert [r.label for r in report.failed] == ["dtheta"]
+    diagnosis = report["dtheta"].diagnosis
     assert diagnosis is not None and diagnosis.code == "missing_1_over_m"
     assert diagnosis.message == (
-        f"dw is exactly m = {m} times too large: dw lacks its 1/m. Your code computes "
-        "`dw = np.dot(X, (A - Y).T)`, which reproduces dw exactly. Fix: dw = np.dot(X, (A - Y).T) / m."
+        f"dtheta is exactly m = {m} times too large: dtheta lacks its 1/m. Your code computes "
+        "`dtheta = np.dot(X, (Yhat - Y).T)`, which reproduces dtheta exactly. "
+        "Fix: dtheta = np.dot(X, (Yhat - Y).T) / m."
     )
 
 
-def test_without_data_the_model_naming_the_parameters_lends_its_formulas(with_logistic: Model) -> None:
-    parameters, X, Y = with_logistic.example(2)
-    reference = Logistic(X, Y)
+def test_without_data_the_model_naming_the_parameters_lends_its_formulas(with_toy: Model) -> None:
+    parameters, X, Y = with_toy.example(2)
+    reference = LeastSquares(X, Y)
     exact = autograd.grad(reference.cost)({k: v.copy() for k, v in parameters.items()})
-    wrong = exact["w"].copy()
+    wrong = exact["theta"].copy()
     wrong[0, 0] += 0.3
-    report = verify_gradients(reference.cost, parameters, {"dw": wrong, "db": exact["b"]})
+    report = verify_gradients(reference.cost, parameters, {"dtheta": wrong, "dc": exact["c"]})
     assert report.reference is None
-    diagnosis = report["dw"].diagnosis
+    diagnosis = report["dtheta"].diagnosis
     assert diagnosis is not None and diagnosis.code == "unknown"
-    assert diagnosis.message.endswith("The right formula: dw = np.dot(X, (A - Y).T) / m.")
+    assert diagnosis.message.endswith("The right formula: dtheta = np.dot(X, (Yhat - Y).T) / m.")
