@@ -26,7 +26,7 @@ from gradcheck.network.interface import Reference
 from gradcheck.network.models import references
 from gradcheck.numerical import call_cost
 
-__all__ = ["SATURATED_NOTE", "Recognised", "recognise"]
+__all__ = ["SATURATED_NOTE", "Recognised", "recognise", "unmatched_note"]
 
 #: Seed and size of the two nearby points: every entry moved by ``NEARBY · (1 + |θ|)`` at random.
 NEARBY = 1e-3
@@ -143,6 +143,21 @@ def recognise(
         kinked=kinked,
         interval=reference.kink_interval(point) if kinked else None,
         saturated=not exact_form,
+    )
+
+
+def unmatched_note(parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.ndarray) -> str | None:
+    """What the report says when references fit the shapes but none matched the cost (else None)."""
+    candidates = references(parameters, np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64))
+    if not candidates:
+        return None
+    example = candidates[0].description.removeprefix("reference ")
+    return (
+        f"the parameters and data fit {len(candidates)} reference network"
+        f"{'s' if len(candidates) > 1 else ''} (e.g. {example}), but the cost matches none of them "
+        "(every hidden activation, output and L2 strength was tried), so the gradients are checked by "
+        "finite differences alone. A cost with dropout cannot be matched: its masks are unknown here; "
+        "neither can a cost of another form (another loss, an extra term)"
     )
 
 

@@ -34,7 +34,7 @@ from gradcheck.learner_form import learner_call
 from gradcheck.network.activations import Activation
 from gradcheck.network.models import hints_for
 from gradcheck.numerical import CostProbe, Method
-from gradcheck.recognise import Recognised, recognise
+from gradcheck.recognise import Recognised, recognise, unmatched_note
 from gradcheck.report import GradientReport
 from gradcheck.setting import measure
 
@@ -158,6 +158,7 @@ def verify_gradients(
     probe = CostProbe.at(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
     recognised = _recognise(cost_fn, probe, X, Y, chosen)
+    unmatched = unmatched_note(probe.point, X, Y) if recognised is None and X is not None else None
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
     setting = measure(probe, recognised, options, {name: array for name, (_, array) in analytic.items()})
     hints = recognised.reference.hints if recognised is not None else hints_for(probe.point)
@@ -169,7 +170,11 @@ def verify_gradients(
     results, summary = diagnose(
         results, judgement.evidence, recognised, hints, probe.point, eps, m, options.safety
     )
-    notes = (*(recognised.notes if recognised else ()), *setting.notes, *judgement.notes)
+    notes = (
+        *(recognised.notes if recognised else (unmatched,) if unmatched else ()),
+        *setting.notes,
+        *judgement.notes,
+    )
     return GradientReport(
         results=results,
         diagnosis=summary,

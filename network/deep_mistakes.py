@@ -132,9 +132,11 @@ def catalog(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
     """The mistakes that apply to ``network`` with layer sizes ``dims = (n_x, n_1, ..., n_L)``, in the
     order diagnosis prefers them."""
     yield from _output(network)
-    yield from _shared(network)
+    yield from _shared(network, dims)
     for l in range(network.L, 0, -1):
         yield from _layer(network, l)
+    for site in _sites(network):
+        yield from _derivatives(network.hidden[min(site.layers) - 1], site)
     for l in range(network.L - 1, 0, -1):
         yield from _hidden(network, dims, l)
     if network.lambd > 0:
@@ -196,7 +198,7 @@ def _output(network: Network) -> Iterator[DeepMistake]:
     )
 
 
-def _shared(network: Network) -> Iterator[DeepMistake]:
+def _shared(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
     """Mistakes in code every layer shares (``linear_backward``, the loop of ``L_model_backward``)."""
     every = set(range(1, network.L + 1))
     yield DeepMistake(
@@ -207,6 +209,15 @@ def _shared(network: Network) -> Iterator[DeepMistake]:
         "dW = np.dot(dZ, A_prev.T); db = np.sum(dZ, axis=1, keepdims=True) in linear_backward",
         "dW = np.dot(dZ, A_prev.T) / m; db = np.sum(dZ, axis=1, keepdims=True) / m in linear_backward",
     )
+    if network.L >= 2 and len(set(dims)) == 1:
+        yield DeepMistake(
+            "dA_prev_without_transpose",
+            "missing_transpose",
+            _linear(every, lambda dZ, c, _: (c[1] @ dZ, *linear_backward(dZ, c)[1:])),
+            "dA_prev = np.dot(W, dZ) lacks W's transpose (it runs only because every W is square)",
+            "dA_prev = np.dot(W, dZ) in linear_backward",
+            "dA_prev = np.dot(W.T, dZ) in linear_backward",
+        )
     if network.L >= 3:
         g = network.hidden[0]
         yield DeepMistake(
@@ -300,7 +311,7 @@ def _layer(network: Network, l: int) -> Iterator[DeepMistake]:
 def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMistake]:
     """Mistakes in the backward pass through hidden layer ``l``: they change layers ``1 .. l``."""
     g = network.hidden[l - 1]
-    dZ = f"dZ{l} = dA{l} * {_right(g, l)}"
+    dZ = f"dZ{l} = dA{l} * {_right(g, str(l))}"
     yield DeepMistake(
         f"extra_1_over_m_dZ{l}",
         "extra_1_over_m",
@@ -309,7 +320,7 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
         f"{dZ} / m",
         f"{dZ} (the 1/m belongs to dW and db only)",
     )
-    if dims[l + 1] == dims[l]:
+    if dims[l + 1] == dims[l] and len(set(dims)) > 1:  # one layer's line (all square: linear_backward's)
         yield DeepMistake(
             f"dA{l}_without_transpose",
             "missing_transpose",
@@ -328,7 +339,6 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
             f"current_cache = caches[{l}] for layer {l}",
             f"current_cache = caches[{l - 1}] for layer {l} (caches[l] holds layer l + 1's values)",
         )
-    yield from _derivatives(g, l)
     if network.masks:
         yield DeepMistake(
             f"dropout_mask_missing_dA{l}",
@@ -348,120 +358,130 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
         )
 
 
-def _derivatives(g: Activation, l: int) -> Iterator[DeepMistake]:
-    """Wrong ``g'`` at hidden layer ``l``: the learner's line and the function it sits in."""
-    fix = f"dZ{l} = dA{l} * {_right(g, l)}"
-    context = f"At layer {l} ({_g_name(g)}) g'(Z{l}) = {_right(g, l)}."
-    ctx = {"context": context}
-    if g.name == "relu":
-        yield DeepMistake(
-            f"relu_backward_no_mask_{l}",
+@dataclass(frozen=True)
+class _Site:
+    """Where a derivative mistake sits: one hidden layer's line, or a function every hidden layer
+    calls (``relu_backward``), named ``dZ`` rather than ``dZ2``."""
+
+    layers: frozenset[int]
+    tag: str  # name suffix: "_2" or "_every_layer"
+    at: str  # "layer 2" or "every hidden layer"
+    n: str  # "2" or "": dZ2 or dZ
+
+    @classmethod
+    def layer(cls, l: int) -> _Site:
+        return cls(frozenset({l}), f"_{l}", f"layer {l}", str(l))
+
+
+def _sites(network: Network) -> Iterator[_Site]:
+    """Every hidden layer's own line, then (from two hidden layers) the shared function."""
+    hidden = frozenset(range(1, network.L))
+    if len(hidden) > 1:
+        yield _Site(hidden, "_every_layer", "every hidden layer", "")
+    for l in sorted(hidden, reverse=True):
+        yield _Site.layer(l)
+
+
+def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
+    """Wrong ``g'`` at ``site``: the learner's line and the function it sits in."""
+    n, at = site.n, site.at
+    fix = f"dZ{n} = dA{n} * {_right(g, n)}"
+    context = f"At {at} ({_g_name(g)}) g'(Z{n}) = {_right(g, n)}."
+
+    def mistake(
+        name: str, g_prime: Callable[[Activation, Array], Array], meaning: str, wrote: str
+    ) -> DeepMistake:
+        return DeepMistake(
+            f"{name}{site.tag}",
             "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: anp.ones_like(Z)),
-            f"layer {l}'s relu_backward does not mask: dZ{l} = dA{l} (so does the mask (A{l} >= 0), "
-            "which is 1 everywhere after a ReLU)",
-            "dZ = np.array(dA, copy=True) in relu_backward, with no dZ[Z <= 0] = 0",
-            "dZ[Z <= 0] = 0 in relu_backward, after dZ = np.array(dA, copy=True)",
-            **ctx,
+            _dZ(set(site.layers), g_prime),
+            meaning,
+            wrote,
+            fix,
+            context,
+        )
+
+    if g.name == "relu":
+        yield replace(
+            mistake(
+                "relu_backward_no_mask",
+                lambda a, Z: anp.ones_like(Z),
+                f"relu_backward does not mask ({at}): dZ{n} = dA{n} (so does the mask (A{n} >= 0), "
+                "which is 1 everywhere after a ReLU)",
+                "dZ = np.array(dA, copy=True) in relu_backward, with no dZ[Z <= 0] = 0",
+            ),
+            fix="dZ[Z <= 0] = 0 in relu_backward, after dZ = np.array(dA, copy=True)",
         )
     elif g.name != "identity":
-        yield DeepMistake(
-            f"derivative_missing_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: anp.ones_like(Z)),
-            f"dZ{l} has no g'(Z{l}) factor",
-            f"dZ{l} = dA{l}",
-            fix,
-            **ctx,
+        yield mistake(
+            "derivative_missing",
+            lambda a, Z: anp.ones_like(Z),
+            f"dZ{n} has no g'(Z{n}) factor ({at})",
+            f"dZ{n} = dA{n}",
         )
     if g.name == "sigmoid":
-        yield DeepMistake(
-            f"sigmoid_backward_dA_times_s_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: sigmoid(Z)),
-            f"sigmoid_backward lacks its (1 - s) factor (at layer {l})",
-            "dZ = dA * s in sigmoid_backward",
-            "dZ = dA * s * (1 - s) in sigmoid_backward",
-            **ctx,
+        yield replace(
+            mistake(
+                "sigmoid_backward_dA_times_s",
+                lambda a, Z: sigmoid(Z),
+                f"sigmoid_backward lacks its (1 - s) factor ({at})",
+                "dZ = dA * s in sigmoid_backward",
+            ),
+            fix="dZ = dA * s * (1 - s) in sigmoid_backward",
         )
     else:
-        yield DeepMistake(
-            f"derivative_is_A_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: a.forward(Z)),
-            f"your g'(Z{l}) is A{l}, the activation itself",
-            f"dZ{l} = dA{l} * A{l}",
-            fix,
-            **ctx,
+        yield mistake(
+            "derivative_is_A",
+            lambda a, Z: a.forward(Z),
+            f"your g'(Z{n}) is A{n}, the activation itself ({at})",
+            f"dZ{n} = dA{n} * A{n}",
         )
     if g.name == "tanh":
-        yield DeepMistake(
-            f"derivative_1_minus_A_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: 1.0 - a.forward(Z)),
-            f"your g'(Z{l}) is 1 - A{l}: the square is missing",
-            f"dZ{l} = dA{l} * (1 - A{l})",
-            fix,
-            **ctx,
+        yield mistake(
+            "derivative_1_minus_A",
+            lambda a, Z: 1.0 - a.forward(Z),
+            f"your g'(Z{n}) is 1 - A{n}: the square is missing ({at})",
+            f"dZ{n} = dA{n} * (1 - A{n})",
         )
     if g.name in ("sigmoid", "tanh"):
-        on_z = _right(g, l).replace(f"A{l}", f"Z{l}")
+        on_z = _right(g, n).replace(f"A{n}", f"Z{n}")
         textbook = (lambda a, Z: 1.0 - Z**2) if g.name == "tanh" else (lambda a, Z: Z * (1.0 - Z))
-        yield DeepMistake(
-            f"derivative_formula_on_Z_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, textbook),
-            f"your g'(Z{l}) is {on_z}: the formula is written on A{l}, not on Z{l}",
-            f"dZ{l} = dA{l} * {on_z}",
-            fix,
-            **ctx,
+        yield mistake(
+            "derivative_formula_on_Z",
+            textbook,
+            f"your g'(Z{n}) is {on_z}: the formula is written on A{n}, not on Z{n} ({at})",
+            f"dZ{n} = dA{n} * {on_z}",
         )
-        yield DeepMistake(
-            f"derivative_at_A_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, lambda a, Z: a.derivative(a.forward(Z))),
-            f"your g' is evaluated at A{l} = g(Z{l}) instead of at Z{l}",
-            f"dZ{l} = dA{l} * {g.name}_derivative(A{l})",
-            fix,
-            **ctx,
+        yield mistake(
+            "derivative_at_A",
+            lambda a, Z: a.derivative(a.forward(Z)),
+            f"your g' is evaluated at A{n} = g(Z{n}) instead of at Z{n} ({at})",
+            f"dZ{n} = dA{n} * {g.name}_derivative(A{n})",
         )
-    yield from _other_derivatives(g, l, fix, context)
-
-
-def _right(g: Activation, l: int) -> str:
-    """``g'(Z{l})`` as learners write it, e.g. ``(1 - np.power(A2, 2))``."""
-    return g.formula.replace("A1", f"A{l}").replace("Z1", f"Z{l}")
-
-
-def _other_derivatives(g: Activation, l: int, fix: str, context: str) -> Iterator[DeepMistake]:
-    """Another activation's derivative at layer ``l``: its backward at ``Z{l}``, or its formula on
-    ``A{l}``."""
     for name in ACTIVATIONS:
         other = get_activation(name)
         if name == "identity" or (other.name, other.alpha) == (g.name, g.alpha):
             continue
-        yield DeepMistake(
-            f"{name}_derivative_in_{g.name}_layer_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, _derivative_of(other)),
-            f"layer {l} is {_g_name(g)} but its backward uses {_g_name(other)}'s derivative",
-            f"dZ{l} = dA{l} * {_right(other, l)}",
-            fix,
-            context,
+        yield mistake(
+            f"{name}_derivative_in_{g.name}_layer",
+            _derivative_of(other),
+            f"{at} is {_g_name(g)} but its backward uses {_g_name(other)}'s derivative",
+            f"dZ{n} = dA{n} * {_right(other, n)}",
         )
     for name in ("sigmoid", "tanh"):
-        if name == g.name:
-            continue
-        written = _right(get_activation(name), l)
-        yield DeepMistake(
-            f"{name}_formula_in_{g.name}_layer_{l}",
-            "wrong_activation_derivative",
-            _dZ({l}, _formula_on_A(name)),
-            f"layer {l} is {_g_name(g)} but its g'(Z{l}) is {name}'s formula {written}",
-            f"dZ{l} = dA{l} * {written}",
-            fix,
-            context,
-        )
+        if name != g.name:
+            written = _right(get_activation(name), n)
+            yield mistake(
+                f"{name}_formula_in_{g.name}_layer",
+                _formula_on_A(name),
+                f"{at} is {_g_name(g)} but its g'(Z{n}) is {name}'s formula {written}",
+                f"dZ{n} = dA{n} * {written}",
+            )
+
+
+def _right(g: Activation, n: str) -> str:
+    """``g'(Z{n})`` as learners write it, e.g. ``(1 - np.power(A2, 2))``."""
+    return g.formula.replace("A1", f"A{n}").replace("Z1", f"Z{n}")
 
 
 def _derivative_of(other: Activation) -> Callable[[Activation, Array], Array]:

@@ -106,6 +106,9 @@ class Mistake:
         shape ``(n_x, n_h, n_y, m)`` (``None`` in the codes: identical to correct code), and why.
     runs : callable
         ``runs(shape)``: whether the learner's code runs at all at this shape.
+    differs : callable
+        ``differs(activation)``: whether it differs from correct code under this activation's
+        options (a leaky ReLU's default slope differs only from another α).
     """
 
     name: str
@@ -119,11 +122,12 @@ class Mistake:
     cost: Callable[[Array, Array, Activation], Callable[[Parameters], Any]] | None = None
     alias: Callable[[Shape], tuple[tuple[str | None, ...], str]] = field(default=lambda shape: ((), ""))
     runs: Callable[[Shape], bool] = field(default=lambda shape: True)
+    differs: Callable[[Activation], bool] = field(default=lambda activation: True)
 
     def applies(self, activation: str | Activation, shape: Shape | None = None) -> bool:
         """Does it differ from correct code under this activation (and run at this shape)?"""
-        name = get_activation(activation).name
-        return name in self.activations and (shape is None or self.runs(shape))
+        g = get_activation(activation)
+        return g.name in self.activations and self.differs(g) and (shape is None or self.runs(shape))
 
     def backward(
         self,
@@ -276,7 +280,9 @@ _AT_Z1 = {
 def _other_derivative(name: str) -> Mistake:
     """Another activation's ``g'`` at ``Z1`` in the backward pass (sigmoid's in a tanh network)."""
     other = get_activation(name)
-    skip = {name, "leaky_relu"} if name == "relu" else {name}  # relu's in leaky: relu_derivative_in_leaky
+    skip = {"relu", "leaky_relu"} if name == "relu" else {name}  # relu's in leaky: relu_derivative_in_leaky
+    if name == "leaky_relu":  # the default slope 0.01 in a leaky ReLU of another α
+        skip = set()
     return Mistake(
         f"{name}_derivative_in_hidden",
         "wrong_activation_derivative",
@@ -286,6 +292,7 @@ def _other_derivative(name: str) -> Mistake:
         fix=_DZ1,
         gradients=_replaced(g_prime=lambda c: other.derivative(c.cache["Z1"])),
         activations=tuple(a for a in _EVERY if a not in skip),
+        differs=lambda g: (g.name, g.alpha) != (other.name, other.alpha),
     )
 
 
