@@ -13,10 +13,10 @@ return. The engine knows no network: a new model is an entry of the registry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import Any, overload
 
 import autograd
 import numpy as np
@@ -89,6 +89,7 @@ def recognise(
     seed: int = 0,
     rtol: float = 1e-9,
     dtype: type[np.floating[Any]] | np.dtype[Any] = np.float64,
+    cost: float | None = None,
 ) -> Recognised | None:
     """Recognise ``cost_fn`` as a registered reference model, or return None.
 
@@ -111,6 +112,9 @@ def recognise(
     dtype : numpy float dtype, default float64
         The dtype the cost computes in; the learners' form is evaluated in it, so that it saturates
         where the cost does.
+    cost : float, optional
+        ``cost_fn`` at ``parameters``, when already known (saves a call). The cost at the nearby
+        points is asked for only when a candidate matches at the point.
 
     Returns
     -------
@@ -122,14 +126,11 @@ def recognise(
     if not candidates:
         return None
     points = _points(parameters, seed)
-    where = "near the given parameters (every entry moved by about 0.1%, to recognise the reference network)"
+    targets = _Costs(cost_fn, points, cost)
     try:
-        targets = [float(call_cost(cost_fn, {k: v.copy() for k, v in p.items()}, where)) for p in points]
-    except GradcheckError:  # the cost raised: the caller must know (a ValueError, so first)
-        raise
-    except (TypeError, ValueError):  # not one number away from the point: not a reference
+        match = _first_match(candidates, points, targets, rtol, np.dtype(dtype))
+    except _NotANumberError:  # not one number away from the point: not a reference
         return None
-    match = _first_match(candidates, points, targets, rtol, np.dtype(dtype))
     if match is None:
         return None
     reference, exact_form = match
@@ -161,10 +162,51 @@ def unmatched_note(parameters: Mapping[str, np.ndarray], X: np.ndarray, Y: np.nd
     )
 
 
+class _NotANumberError(Exception):
+    """The cost gave something other than one number at a nearby point."""
+
+
+class _Costs(Sequence[float]):
+    """The user's cost at the points, each asked of the cost only when first needed."""
+
+    WHERE = "near the given parameters (every entry moved by about 0.1%, to recognise the reference network)"
+
+    def __init__(
+        self,
+        cost_fn: Callable[[dict[str, np.ndarray]], Any],
+        points: list[dict[str, np.ndarray]],
+        first: float | None,
+    ) -> None:
+        self._cost_fn, self._points = cost_fn, points
+        self._known: dict[int, float] = {} if first is None else {0: float(first)}
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+    @overload
+    def __getitem__(self, index: int) -> float: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[float]: ...
+
+    def __getitem__(self, index: int | slice) -> float | list[float]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(len(self))[index]]
+        if index not in self._known:
+            point = {k: v.copy() for k, v in self._points[index].items()}
+            try:  # the cost raising is a GradcheckError: the caller must know
+                self._known[index] = float(call_cost(self._cost_fn, point, self.WHERE))
+            except GradcheckError:
+                raise
+            except (TypeError, ValueError) as error:
+                raise _NotANumberError from error
+        return self._known[index]
+
+
 def _first_match(
     candidates: list[Reference],
     points: list[dict[str, np.ndarray]],
-    targets: list[float],
+    targets: Sequence[float],
     rtol: float,
     dtype: np.dtype[Any],
 ) -> tuple[Reference, bool] | None:
@@ -199,7 +241,9 @@ def _points(parameters: Mapping[str, np.ndarray], seed: int) -> list[dict[str, n
 
 
 def _deviation(
-    form: Callable[[dict[str, np.ndarray]], Any], points: list[dict[str, np.ndarray]], targets: list[float]
+    form: Callable[[dict[str, np.ndarray]], Any],
+    points: list[dict[str, np.ndarray]],
+    targets: Sequence[float],
 ) -> float:
     """The largest ``|J_form − J| / max(1, |J|)`` over the points."""
     with np.errstate(all="ignore"):

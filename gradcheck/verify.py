@@ -229,4 +229,6 @@ def _recognise(
         return None
     rtol = max(1e-9, 1e3 * probe.eps)  # a float32 cost can only match to its own precision
     dtype = np.float32 if probe.eps > FLOAT64_EPS else np.float64
-    return recognise(cost_fn, probe.point, X, Y, activation=activation, rtol=rtol, dtype=dtype)
+    return recognise(
+        cost_fn, probe.point, X, Y, activation=activation, rtol=rtol, dtype=dtype, cost=probe.cost
+    )

@@ -39,6 +39,10 @@ from .interface import Hints, Parameters, Reference, WrongVariant
 
 __all__ = ["DEEP", "DeepHints", "DeepModel", "DeepReference", "describe"]
 
+#: The hidden activations in the order they are tried: the course's ReLU first (a cost is
+#: usually matched at the first candidate), identity after ReLU (they agree where no Z is < 0).
+PREFERRED = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
+
 #: A fitted λ or α must reproduce the cost to ``TIGHT · rtol`` (the cost's rounding, where ``rtol``
 #: is the match of the costs): see :func:`.fitting.roundest`.
 TIGHT = 1e-3
@@ -238,6 +242,23 @@ class DeepReference:
             )
 
 
+_LAST: list[tuple[tuple[Any, ...], Any]] = []
+
+
+def _forward(
+    X: np.ndarray, parameters: Parameters, network: Network
+) -> tuple[dict[str, np.ndarray], Any, Any]:
+    """``(point, AL, caches)`` at float64, remembered for the last point: the engine asks for the
+    rounding magnitude, the kinks and their interval at one point in a row."""
+    point = {name: np.asarray(value, dtype=np.float64) for name, value in parameters.items()}
+    key = (X, network, *point.values())
+    if _LAST and len(_LAST[0][0]) == len(key) and all(a is b for a, b in zip(_LAST[0][0], key, strict=True)):
+        return _LAST[0][1]  # type: ignore[no-any-return]
+    result = (point, *L_model_forward(X, point, network))
+    _LAST[:] = [(key, result)]
+    return result
+
+
 def rounding_magnitude(
     parameters: Parameters, X: np.ndarray, Y: np.ndarray, network: Network
 ) -> dict[str, np.ndarray]:
@@ -251,8 +272,7 @@ def rounding_magnitude(
 
     At ``L = 2`` without options this is :func:`.two_layer_model.rounding_magnitude`.
     """
-    point = {name: np.asarray(value, dtype=np.float64) for name, value in parameters.items()}
-    AL, caches = L_model_forward(X, point, network)
+    _, AL, caches = _forward(X, parameters, network)
     m = X.shape[1]
     Y = Y.reshape(AL.shape)
     U = [np.zeros_like(X)] + [np.abs(W) @ np.abs(A_prev) + np.abs(b) for (A_prev, W, b), _ in caches]
@@ -271,7 +291,7 @@ def rounding_magnitude(
 
 def _kinks(parameters: Parameters, X: np.ndarray, network: Network) -> dict[int, np.ndarray]:
     """Hidden layer ``l`` -> where ``Z{l}`` sits exactly on a kink of its activation."""
-    _, caches = L_model_forward(X, dict(parameters), network)
+    _, _, caches = _forward(X, parameters, network)
     out = {}
     for l, g in enumerate(network.hidden, start=1):
         Z = caches[l - 1][1]
@@ -307,8 +327,7 @@ def kink_interval(
     each around the others' default slope (their products, second order, are left out). Beyond
     :data:`EXACT_KINKS` units the responses are bounded on absolute values instead (wider).
     """
-    point = {name: np.asarray(value, dtype=np.float64) for name, value in parameters.items()}
-    AL, caches = L_model_forward(X, point, network)
+    point, AL, caches = _forward(X, parameters, network)
     grads = L_model_backward(AL, Y, caches, network)
     lo = {name: np.array(grads[f"d{name}"], dtype=np.float64) for name in point}
     hi = {name: value.copy() for name, value in lo.items()}
@@ -373,7 +392,7 @@ class DeepModel:
         if L == 1:
             return [DeepReference(X, Y, Network((), output)) for output in outputs]
         given = activation is not None
-        hidden = [get_activation(activation)] if given else [builder() for builder in ACTIVATIONS.values()]
+        hidden = [get_activation(activation)] if given else [get_activation(name) for name in _order()]
         candidates: list[DeepReference] = [
             DeepReference(
                 X, Y, Network((g,) * (L - 1), output), free_alpha=g.name == "leaky_relu" and not given
@@ -393,6 +412,13 @@ class DeepModel:
             parameters[f"W{l}"] = 0.7 * rng.standard_normal((dims[l], dims[l - 1]))
             parameters[f"b{l}"] = 0.3 * rng.standard_normal((dims[l], 1))
         return parameters, X, Y
+
+
+def _order() -> list[str]:
+    """The registry's activations, :data:`PREFERRED` first."""
+    return [name for name in PREFERRED if name in ACTIVATIONS] + [
+        n for n in ACTIVATIONS if n not in PREFERRED
+    ]
 
 
 def _fits(parameters: Parameters, L: int, X: np.ndarray, Y: np.ndarray) -> bool:

@@ -36,7 +36,7 @@ def lambd_from(target: float, data: float, penalty: float, rtol: float = 1e-9) -
 
 
 def root(
-    residual: Callable[[float], float | None], x0: float, x1: float, *, xtol: float = 1e-13, steps: int = 40
+    residual: Callable[[float], float | None], x0: float, x1: float, *, xtol: float = 1e-13, steps: int = 12
 ) -> float | None:
     """A zero of ``residual`` by the secant method from ``x0``, ``x1``, or None if it finds none.
 
