@@ -176,7 +176,7 @@ def _output(network: Network) -> Iterator[DeepMistake]:
             "wrong_activation_derivative",
             replace(RIGHT, dZL=lambda AL, Y, ZL: -(Y / AL - (1 - Y) / (1 - AL)) * AL),
             f"sigmoid_backward lacks its (1 - s) factor (at the output, layer {L})",
-            "dZ = dA * s in sigmoid_backward",
+            "dZ = dA * s",
             "dZ = dA * s * (1 - s) in sigmoid_backward",
         )
         return
@@ -205,8 +205,8 @@ def _shared(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
         "missing_1_over_m_everywhere",
         "missing_1_over_m",
         _linear(every, lambda dZ, c, _: (c[1].T @ dZ, dZ @ c[0].T, np.sum(dZ, axis=1, keepdims=True))),
-        "no dW or db divides by m",
-        "dW = np.dot(dZ, A_prev.T); db = np.sum(dZ, axis=1, keepdims=True) in linear_backward",
+        "no dW or db divides by m (linear_backward)",
+        "dW = np.dot(dZ, A_prev.T); db = np.sum(dZ, axis=1, keepdims=True)",
         "dW = np.dot(dZ, A_prev.T) / m; db = np.sum(dZ, axis=1, keepdims=True) / m in linear_backward",
     )
     if network.L >= 2 and len(set(dims)) == 1:
@@ -215,7 +215,7 @@ def _shared(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
             "missing_transpose",
             _linear(every, lambda dZ, c, _: (c[1] @ dZ, *linear_backward(dZ, c)[1:])),
             "dA_prev = np.dot(W, dZ) lacks W's transpose (it runs only because every W is square)",
-            "dA_prev = np.dot(W, dZ) in linear_backward",
+            "dA_prev = np.dot(W, dZ)",
             "dA_prev = np.dot(W.T, dZ) in linear_backward",
         )
     if network.L >= 3:
@@ -226,7 +226,7 @@ def _shared(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
             _dZ(every, lambda _, Z: sigmoid(Z) * sigmoid(-Z)),
             f"the hidden layers' backward uses the output's activation: sigmoid_backward where {_g_name(g)} "
             "belongs",
-            "linear_activation_backward(dA, current_cache, 'sigmoid') in the loop over the hidden layers",
+            "linear_activation_backward(dA, current_cache, 'sigmoid')",
             f"linear_activation_backward(dA, current_cache, '{g.name}') in the loop of L_model_backward",
         )
     if network.L == 3:
@@ -327,7 +327,7 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
             _linear({l + 1}, lambda dZ, c, _: (c[1] @ dZ, *linear_backward(dZ, c)[1:])),
             f"dA{l} = np.dot(W{l + 1}, dZ{l + 1}) lacks W{l + 1}'s transpose "
             f"(it runs only because W{l + 1} is square)",
-            "dA_prev = np.dot(W, dZ) in linear_backward",
+            "dA_prev = np.dot(W, dZ)",
             "dA_prev = np.dot(W.T, dZ) in linear_backward",
         )
     if dims[l + 1] == dims[l] == dims[l - 1]:
@@ -408,7 +408,7 @@ def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
                 lambda a, Z: anp.ones_like(Z),
                 f"relu_backward does not mask ({at}): dZ{n} = dA{n} (so does the mask (A{n} >= 0), "
                 "which is 1 everywhere after a ReLU)",
-                "dZ = np.array(dA, copy=True) in relu_backward, with no dZ[Z <= 0] = 0",
+                "dZ = np.array(dA, copy=True)",
             ),
             fix="dZ[Z <= 0] = 0 in relu_backward, after dZ = np.array(dA, copy=True)",
         )
@@ -425,7 +425,7 @@ def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
                 "sigmoid_backward_dA_times_s",
                 lambda a, Z: sigmoid(Z),
                 f"sigmoid_backward lacks its (1 - s) factor ({at})",
-                "dZ = dA * s in sigmoid_backward",
+                "dZ = dA * s",
             ),
             fix="dZ = dA * s * (1 - s) in sigmoid_backward",
         )
