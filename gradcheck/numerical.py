@@ -77,7 +77,8 @@ RICHARDSON_ROUNDING = 99.0 / 15.0
 
 
 def check_parameters(parameters: object) -> None:
-    """Raise :class:`GradcheckError` unless ``parameters`` is a non-empty dict of finite float arrays."""
+    """Raise :class:`GradcheckError` unless ``parameters`` is a non-empty dict of finite float arrays
+    (or Python integers: the course's ``initialize_with_zeros`` returns ``b = 0``, checked as 0.0)."""
     if not isinstance(parameters, Mapping):
         raise GradcheckError(
             "parameters must be a dict of arrays such as {'W1': W1, 'b1': b1}, "
@@ -94,7 +95,8 @@ def check_parameters(parameters: object) -> None:
             array = np.asarray(value)
         except Exception as error:
             raise GradcheckError(f"parameters[{name!r}] is not an array: {error}") from error
-        if array.dtype.kind != "f":
+        scalar = isinstance(value, int | np.integer) and not isinstance(value, bool)  # b = 0, as the course
+        if array.dtype.kind != "f" and not scalar:
             hint = f"pass {name}.astype(float)" if array.dtype.kind in "biu" else "pass a float numpy array"
             raise GradcheckError(
                 f"parameters[{name!r}] has dtype {array.dtype}; gradients are taken with respect to "

@@ -355,3 +355,14 @@ def test_a_cost_no_reference_matches_says_why_it_is_checked_by_finite_difference
     )
     assert report.passed and report.reference is None
     assert any("dropout cannot be matched" in note for note in report.notes), report.notes
+
+
+def test_the_courses_b_equal_to_0_is_a_parameter() -> None:
+    """``initialize_with_zeros`` returns ``b = 0``, a Python int: it is checked as 0.0."""
+    _, X, Y = point((4, 1), 9)
+    w = np.zeros((4, 1))
+    grads, _ = propagate(w, 0, X, Y)
+    parameters = {"w": w, "b": 0}
+    report = verify_gradients(lambda q: propagate(q["w"], q["b"], X, Y)[1], parameters, grads, X=X, Y=Y)
+    assert report.passed and report.reference == "reference logistic regression (autograd)", str(report)
+    assert parameters["b"] == 0 and type(parameters["b"]) is int
