@@ -1,10 +1,14 @@
-"""The gradient-error report on the reference network: ``gradcheck report``'s sweep and its files.
+"""The gradient-error report on the reference models: ``gradcheck report``'s sweep and its files.
 
 :func:`reference_sweep` checks the hand-derived backward pass of :mod:`gradcheck.network.two_layer` for
 every hidden activation × shape × seed × finite-difference method, against finite differences
-and autograd. :func:`write_report` writes ``report.json`` (every check's
-``GradientReport.to_dict()``), ``report.md`` (tables, figures as PNG files beside it) and
-``report.html`` (self-contained: the figures embedded) into a directory.
+and autograd. :func:`model_sweep` does the same for every model of the registry
+(:data:`gradcheck.network.models.MODELS`) over a table of :class:`ModelCase` (:data:`MODEL_CASES`):
+logistic regression, the L-layer network at depths 1 to 4 with sigmoid and softmax outputs, L2
+and dropout, each model's gradients from its own backward function (:data:`BUILDERS`).
+:func:`write_report` writes ``report.json`` (every check's ``GradientReport.to_dict()``),
+``report.md`` (tables, figures as PNG files beside it) and ``report.html`` (self-contained: the
+figures embedded) into a directory.
 """
 
 from __future__ import annotations
@@ -12,32 +16,43 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import autograd
 import jinja2
+import numpy as np
 
 from gradcheck import __version__
+from gradcheck.compare import block_relative_error
 from gradcheck.figures import error_map_figure, errors_figure, step_size_curves, step_size_figure
 from gradcheck.grading import summary_counts, summary_row
 from gradcheck.learner import ModuleCheck
 from gradcheck.network.activations import ACTIVATIONS, get_activation
+from gradcheck.network.deep import L_model_backward, L_model_forward, Network, initialize_parameters_deep
+from gradcheck.network.deep_model import DeepReference
+from gradcheck.network.logistic import LOGISTIC, propagate
 from gradcheck.network.problems import reference_problem
-from gradcheck.network.two_layer import PARAMETER_NAMES
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
 from gradcheck.verify import verify_gradients
 
 __all__ = [
+    "BUILDERS",
     "GRIDS",
+    "MODEL_CASES",
     "SCHEMA_PATH",
     "SCHEMA_VERSION",
+    "CaseProblem",
+    "ModelCase",
     "Sweep",
     "SweepCase",
     "load_schema",
+    "model_sweep",
     "reference_sweep",
     "run_sweep",
     "sweep_rows",
@@ -46,7 +61,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; raised on any change of its keys.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 #: The JSON Schema (draft 2020-12) of report.json, shipped with the package; its ``$defs/check``
 #: is the form of :meth:`gradcheck.GradientReport.to_dict`.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
@@ -74,14 +89,285 @@ GRIDS: dict[str, tuple[tuple[tuple[int, int, int, int], ...], tuple[int, ...], t
 
 
 @dataclass(frozen=True)
-class SweepCase:
-    """One check of the reference network: its configuration and the report."""
+class ModelCase:
+    """One network of the registry to sweep: the model, its options and its shape.
 
-    activation: str
-    shape: tuple[int, int, int, int]
+    Attributes
+    ----------
+    model : str
+        Its key in :data:`gradcheck.network.models.MODELS` (and :data:`BUILDERS`).
+    dims : tuple of int
+        The layer sizes ``(n_x, n_1, ..., n_L)``: ``(n_x, n_h, n_y)`` for the one-hidden-layer
+        network, ``(n_x, 1)`` for logistic regression.
+    m : int
+        Examples.
+    hidden : str or None
+        The activation of every hidden layer; None without one.
+    output : {"sigmoid", "softmax"}
+    lambd : float
+        L2 strength λ (the course's ``lambd``); 0 for none.
+    keep_prob : float
+        Dropout's keep probability; 1 for none. The masks are drawn from the seed, and fixed: the
+        cost is then a deterministic function of the parameters.
+    """
+
+    model: str
+    dims: tuple[int, ...]
+    m: int
+    hidden: str | None = None
+    output: str = "sigmoid"
+    lambd: float = 0.0
+    keep_prob: float = 1.0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """``(n_x, n_1, ..., n_L, m)``: the two-layer network's ``(n_x, n_h, n_y, m)``."""
+        return (*self.dims, self.m)
+
+    @property
+    def network(self) -> str:
+        """The options in words, e.g. ``"relu hidden, softmax output, lambd=0.7, keep_prob=0.8"``."""
+        return network_label(self.hidden, self.output, self.lambd, self.keep_prob)
+
+
+def network_label(hidden: str | None, output: str, lambd: float = 0.0, keep_prob: float = 1.0) -> str:
+    """``"relu hidden, softmax output, lambd=0.7, keep_prob=0.8"`` (the options that are set)."""
+    parts = [f"{hidden} hidden"] if hidden else []
+    parts.append(f"{output} output")
+    if lambd:
+        parts.append(f"lambd={lambd:g}")
+    if keep_prob < 1:
+        parts.append(f"keep_prob={keep_prob:g}")
+    return ", ".join(parts)
+
+
+def _deep(dims: tuple[int, ...], m: int, hidden: str = "relu", **options: Any) -> ModelCase:
+    """The L-layer network of these layer sizes (a hidden activation only when there are hidden layers)."""
+    return ModelCase("deep", dims, m, hidden if len(dims) > 2 else None, **options)
+
+
+#: The L-layer network at depths 1 to 4, per output: (n_x, n_1, ..., n_L).
+_DEPTHS = {
+    "sigmoid": ((4, 1), (4, 5, 1), (4, 5, 3, 1), (4, 5, 4, 3, 1)),
+    "softmax": ((4, 3), (4, 5, 3), (4, 5, 4, 3), (4, 5, 4, 3, 3)),
+}
+_WIDE = {"sigmoid": (12, 10, 8, 5, 1), "softmax": (12, 10, 8, 5, 4)}
+_OTHER_HIDDEN = tuple(name for name in ACTIVATIONS if name != "relu")
+_L2, _KEEP = 0.7, 0.8
+
+#: The registry's models beyond the one-hidden-layer grid, per grid: logistic regression; the L-layer
+#: network with ReLU hidden layers at depths 1 to 4 with either output, the other hidden activations
+#: (at depth 3; thorough: depths 2 and 4, either output), L2 (λ = 0.7), dropout (keep_prob = 0.8,
+#: fixed masks) and both; the thorough grid adds wider layers, more examples and m = 1.
+MODEL_CASES: dict[str, tuple[ModelCase, ...]] = {
+    "default": (
+        ModelCase("logistic", (4, 1), 20),
+        *(_deep(dims, 20, output=output) for output, depths in _DEPTHS.items() for dims in depths),
+        *(_deep((4, 5, 3, 1), 20, hidden) for hidden in _OTHER_HIDDEN),
+        _deep((4, 5, 3, 1), 20, lambd=_L2),
+        _deep((4, 5, 4, 3, 3), 20, output="softmax", lambd=_L2),
+        _deep((4, 5, 3, 1), 20, keep_prob=_KEEP),
+        _deep((4, 5, 4, 3, 3), 20, output="softmax", keep_prob=_KEEP),
+        _deep((4, 5, 4, 3, 1), 20, lambd=_L2, keep_prob=_KEEP),
+    ),
+    "thorough": (
+        ModelCase("logistic", (4, 1), 20),
+        ModelCase("logistic", (12, 1), 64),
+        ModelCase("logistic", (3, 1), 1),
+        *(_deep(dims, 20, output=output) for output, depths in _DEPTHS.items() for dims in depths),
+        *(_deep(dims, 64, output=output) for output, dims in _WIDE.items()),
+        *(
+            _deep(dims, 20, hidden, output=output)
+            for hidden in _OTHER_HIDDEN
+            for output, depths in _DEPTHS.items()
+            for dims in (depths[1], depths[3])
+        ),
+        *(
+            _deep(dims, 20, output=output, lambd=lambd, keep_prob=keep_prob)
+            for lambd, keep_prob in ((_L2, 1.0), (0.0, _KEEP), (_L2, _KEEP))
+            for output, depths in _DEPTHS.items()
+            for dims in depths[1:]
+        ),
+        *(_deep(dims, 64, output=output, lambd=_L2, keep_prob=_KEEP) for output, dims in _WIDE.items()),
+        _deep((3, 5, 4, 3), 1, output="softmax"),
+    ),
+}
+
+
+@dataclass(frozen=True)
+class CaseProblem:
+    """A point at which to check one :class:`ModelCase`: the cost, the model's own gradients, the data.
+
+    Attributes
+    ----------
+    cost : callable
+        The model's exact cost (autograd differentiates it).
+    parameters : dict of str to ndarray
+    gradients : dict
+        The hand-derived gradients from the model's own backward function, keyed ``d<name>``.
+    X, Y : ndarray
+    recognisable : bool
+        Whether the engine can recognise the network behind ``cost`` from ``X`` and ``Y``. Dropout's
+        masks cannot be read from a cost: such a case is checked without ``X`` and ``Y``, and the
+        sweep compares with autograd's gradient of ``cost`` itself.
+    """
+
+    cost: Callable[[dict[str, Any]], Any]
+    parameters: dict[str, np.ndarray]
+    gradients: dict[str, Any]
+    X: np.ndarray
+    Y: np.ndarray
+    recognisable: bool = True
+
+
+def _two_layer_problem(case: ModelCase, seed: int, scale: float) -> CaseProblem:
+    """:func:`gradcheck.network.problems.reference_problem`, gradients from ``two_layer.backward``."""
+    n_x, n_h, n_y = case.dims
+    assert case.hidden is not None, "the one-hidden-layer network has a hidden activation"
+    problem = reference_problem((n_x, n_h, n_y, case.m), get_activation(case.hidden), seed=seed, scale=scale)
+    return CaseProblem(problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y)
+
+
+def _data(case: ModelCase, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """``X ~ N(0, 1)`` (n_x, m); ``Y`` one-hot columns (softmax) or Bernoulli(½) entries (n_L, m)."""
+    X = rng.standard_normal((case.dims[0], case.m))
+    n_L = case.dims[-1]
+    if case.output == "softmax":
+        return X, np.eye(n_L)[rng.integers(0, n_L, case.m)].T
+    return X, (rng.random((n_L, case.m)) < 0.5).astype(np.float64)
+
+
+def _logistic_problem(case: ModelCase, seed: int, scale: float) -> CaseProblem:
+    """``w ~ scale · N(0, 1)``, ``b`` a 0-d array; gradients from ``logistic.propagate``."""
+    rng = np.random.default_rng(seed)
+    X, Y = _data(case, rng)
+    w = scale * rng.standard_normal((case.dims[0], 1))
+    parameters = {"w": w, "b": np.array(0.5 * scale * rng.standard_normal())}
+    (reference,) = LOGISTIC.references(parameters, X, Y)
+    gradients, _ = propagate(parameters["w"], parameters["b"], X, Y)
+    return CaseProblem(reference.cost, parameters, gradients, X, Y)
+
+
+def _deep_problem(case: ModelCase, seed: int, scale: float) -> CaseProblem:
+    """``initialize_parameters_deep`` (weights ``scale · N(0, 1)``), biases ``0.5 · scale · N(0, 1)``,
+    dropout masks ``D{l} = U(0, 1) < keep_prob``; gradients from ``L_model_backward``."""
+    rng = np.random.default_rng(seed)
+    X, Y = _data(case, rng)
+    parameters = initialize_parameters_deep(case.dims, seed=int(rng.integers(2**32)), scale=scale)
+    for name in parameters:
+        if name.startswith("b"):
+            parameters[name] = 0.5 * scale * rng.standard_normal(parameters[name].shape)
+    L = len(case.dims) - 1
+    masks = tuple(
+        (rng.random((n, case.m)) < case.keep_prob).astype(np.float64)
+        for n in case.dims[1:-1]
+        if case.keep_prob < 1
+    )
+    network = Network.of(
+        L, case.hidden or "relu", output=case.output, lambd=case.lambd, keep_prob=case.keep_prob, masks=masks
+    )
+    AL, caches = L_model_forward(X, parameters, network)
+    grads = L_model_backward(AL, Y, caches, network)
+    reference = DeepReference(X, Y, network)
+    gradients = {f"d{name}": grads[f"d{name}"] for name in parameters}
+    return CaseProblem(reference.cost, parameters, gradients, X, Y, recognisable=not masks)
+
+
+#: Model name -> ``builder(case, seed, scale)``: the :class:`CaseProblem` of a :class:`ModelCase`, its
+#: gradients from the model's own backward function. One per model of the registry.
+BUILDERS: dict[str, Callable[[ModelCase, int, float], CaseProblem]] = {
+    "two_layer": _two_layer_problem,
+    "logistic": _logistic_problem,
+    "deep": _deep_problem,
+}
+
+
+@dataclass(frozen=True)
+class SweepCase:
+    """One check of a reference model: its configuration and the report.
+
+    ``activation`` is the hidden activation (None without a hidden layer) and ``shape`` the layer
+    sizes and ``m``, ``(n_x, n_h, n_y, m)`` for the one-hidden-layer network. ``autograd``: the
+    block relative error of each gradient against autograd's, when the sweep compared it itself
+    (dropout); otherwise the report's ``reference_error`` is that comparison.
+    """
+
+    activation: str | None
+    shape: tuple[int, ...]
     seed: int
     report: GradientReport
     method: str = "central"
+    model: str = "two_layer"
+    output: str = "sigmoid"
+    lambd: float = 0.0
+    keep_prob: float = 1.0
+    autograd: Mapping[str, float] | None = None
+
+    @property
+    def network(self) -> str:
+        """The options in words (:func:`network_label`)."""
+        return network_label(self.activation, self.output, self.lambd, self.keep_prob)
+
+    @property
+    def autograd_errors(self) -> dict[str, float | None]:
+        """Parameter name -> block relative error against autograd (None: not compared)."""
+        if self.autograd is not None:
+            return dict(self.autograd)
+        return {result.name: result.reference_error for result in self.report}
+
+
+def model_sweep(
+    cases: Sequence[ModelCase],
+    *,
+    seeds: Sequence[int] = (0, 1),
+    methods: Sequence[Method] = ("central",),
+    scale: float = 0.5,
+    progress: Callable[[], None] | None = None,
+) -> list[SweepCase]:
+    """Check each case's hand-derived gradients for every seed × method (methods outermost).
+
+    Each problem comes from the case's model's builder (:data:`BUILDERS`) and is checked by
+    :func:`gradcheck.verify_gradients` with ``X`` and ``Y``, so the engine recognises the network and
+    compares with autograd too; a case with dropout is checked without them (no cost reveals its
+    masks) and compared with autograd's gradient of the masked cost here.
+    """
+    out = []
+    for use in methods:
+        for case in cases:
+            for seed in seeds:
+                problem = BUILDERS[case.model](case, seed, scale)
+                data = (problem.X, problem.Y) if problem.recognisable else (None, None)
+                report = verify_gradients(
+                    problem.cost, problem.parameters, problem.gradients, *data, method=use, m=case.m
+                )
+                own = None
+                if not problem.recognisable:
+                    exact = autograd.grad(problem.cost)(problem.parameters)
+                    own = {
+                        name: block_relative_error(problem.gradients[f"d{name}"], exact[name])
+                        for name in problem.parameters
+                    }
+                out.append(
+                    SweepCase(
+                        case.hidden,
+                        case.shape,
+                        seed,
+                        report,
+                        use,
+                        case.model,
+                        case.output,
+                        case.lambd,
+                        case.keep_prob,
+                        own,
+                    )
+                )
+                if progress is not None:
+                    progress()
+    return out
+
+
+def _two_layer_cases(shapes: Sequence[tuple[int, int, int, int]]) -> list[ModelCase]:
+    return [ModelCase("two_layer", shape[:3], shape[3], name) for name in ACTIVATIONS for shape in shapes]
 
 
 def reference_sweep(
@@ -93,7 +379,7 @@ def reference_sweep(
     scale: float = 0.5,
     progress: Callable[[], None] | None = None,
 ) -> list[SweepCase]:
-    """Check the reference network's ``backward`` for every activation × shape × seed × method.
+    """Check the one-hidden-layer network's ``backward`` for every activation × shape × seed × method.
 
     Each case is :func:`gradcheck.network.problems.reference_problem` (data, weights of standard
     deviation ``scale``), checked by :func:`gradcheck.verify_gradients` with ``X`` and ``Y`` so
@@ -115,24 +401,9 @@ def reference_sweep(
     -------
     list of SweepCase
     """
-    cases = []
-    for use in methods or (method,):
-        for name in ACTIVATIONS:
-            for shape in shapes:
-                for seed in seeds:
-                    problem = reference_problem(shape, get_activation(name), seed=seed, scale=scale)
-                    report = verify_gradients(
-                        problem.cost,
-                        problem.parameters,
-                        problem.gradients(),
-                        problem.X,
-                        problem.Y,
-                        method=use,
-                    )
-                    cases.append(SweepCase(name, shape, seed, report, use))
-                    if progress is not None:
-                        progress()
-    return cases
+    return model_sweep(
+        _two_layer_cases(shapes), seeds=seeds, methods=methods or (method,), scale=scale, progress=progress
+    )
 
 
 @dataclass(frozen=True)
@@ -150,9 +421,12 @@ class Sweep:
         return all(case.report.passed for case in self.cases)
 
     def largest_errors(self, key: str = "relative_error") -> dict[str, dict[str, dict[str, float]]]:
-        """``[method][activation][gradient]``: the largest error over shapes and seeds."""
+        """``[method][activation][gradient]``: the one-hidden-layer network's largest error over
+        shapes and seeds."""
         out: dict[str, dict[str, dict[str, float]]] = {}
         for case in self.cases:
+            if case.model != "two_layer" or case.activation is None:
+                continue
             per = out.setdefault(case.method, {}).setdefault(case.activation, {})
             for result in case.report:
                 value = getattr(result, key)
@@ -168,19 +442,19 @@ def run_sweep(
     methods: Sequence[Method] | None = None,
     progress: Callable[[int], Callable[[], None]] | None = None,
 ) -> Sweep:
-    """Run the sweep of ``grid`` (a key of :data:`GRIDS`) and the step-size curves.
+    """Run the sweep of ``grid`` (a key of :data:`GRIDS` and :data:`MODEL_CASES`) and the step-size curves.
 
-    ``seeds`` and ``methods`` replace the grid's; ``progress(total)`` may return a callback called
-    after each case (a progress bar).
+    The one-hidden-layer network over the grid's activations × shapes, then the grid's
+    :data:`MODEL_CASES`, each for every seed × method. ``seeds`` and ``methods`` replace the grid's;
+    ``progress(total)`` may return a callback called after each case (a progress bar).
     """
     shapes, grid_seeds, grid_methods = GRIDS[grid]
     seeds = tuple(grid_seeds if seeds is None else seeds)
     methods = tuple(grid_methods if methods is None else methods)
-    total = len(shapes) * len(seeds) * len(methods) * len(ACTIVATIONS)
+    cases = [*_two_layer_cases(shapes), *MODEL_CASES[grid]]
+    total = len(cases) * len(seeds) * len(methods)
     started = time.perf_counter()
-    cases = reference_sweep(
-        shapes=shapes, seeds=seeds, methods=methods, progress=progress(total) if progress else None
-    )
+    checked = model_sweep(cases, seeds=seeds, methods=methods, progress=progress(total) if progress else None)
     curve_problem = reference_problem((2, 4, 1, 40), get_activation("tanh"), seed=0, scale=0.5)
     curves = step_size_curves(curve_problem)
     settings = {
@@ -190,8 +464,13 @@ def run_sweep(
         "methods": list(methods),
         "activations": list(ACTIVATIONS),
         "weight_scale": 0.5,
+        "models": list(dict.fromkeys(case.model for case in cases)),
     }
-    return Sweep(cases, curves, grid, time.perf_counter() - started, settings)
+    return Sweep(checked, curves, grid, time.perf_counter() - started, settings)
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _json(sweep: Sweep) -> dict[str, Any]:
@@ -206,10 +485,16 @@ def _json(sweep: Sweep) -> dict[str, Any]:
         },
         "cases": [
             {
+                "model": case.model,
+                "network": case.network,
                 "activation": case.activation,
+                "output": case.output,
+                "lambd": case.lambd,
+                "keep_prob": case.keep_prob,
                 "shape": list(case.shape),
                 "seed": case.seed,
                 "method": case.method,
+                "autograd_errors": {name: _finite(v) for name, v in case.autograd_errors.items()},
                 "report": case.report.to_dict(),
             }
             for case in sweep.cases
@@ -217,24 +502,52 @@ def _json(sweep: Sweep) -> dict[str, Any]:
     }
 
 
+def _worst(values: Mapping[str, float | None]) -> tuple[str, float] | None:
+    """The largest finite value and its key, or None."""
+    finite = {key: v for key, v in values.items() if v is not None and math.isfinite(v)}
+    return max(finite.items(), key=lambda item: item[1]) if finite else None
+
+
 def sweep_rows(sweep: Sweep) -> list[dict[str, Any]]:
-    """One row per check, as the terminal table and the report files show it."""
+    """One row per check, as the terminal table and the report files show it: the network, the
+    largest block relative error against finite differences (and which gradient), the largest
+    against autograd."""
     rows = []
     for case in sweep.cases:
-        reference = [r.reference_error for r in case.report if r.reference_error is not None]
+        errors = {result.label: result.relative_error for result in case.report}
+        worst = _worst(errors)
+        autograd_worst = _worst(case.autograd_errors)
         rows.append(
             {
                 "method": case.method,
-                "activation": case.activation,
+                "model": case.model,
+                "network": case.network,
+                "activation": case.activation or "-",
+                "output": case.output,
+                "lambd": f"{case.lambd:g}" if case.lambd else "-",
+                "keep_prob": f"{case.keep_prob:g}" if case.keep_prob < 1 else "-",
                 "shape": ",".join(map(str, case.shape)),
                 "seed": case.seed,
-                "errors": [f"{case.report[n].relative_error:.1e}" for n in PARAMETER_NAMES],
-                "autograd": f"{max(reference):.1e}" if reference else "-",
+                "errors": {label: f"{value:.1e}" for label, value in errors.items()},
+                "worst": "-" if worst is None else f"{worst[1]:.1e}",
+                "worst_gradient": "-" if worst is None else worst[0],
+                "autograd": "-" if autograd_worst is None else f"{autograd_worst[1]:.1e}",
                 "verdict": "ok" if case.report.passed else "WRONG",
                 "passed": case.report.passed,
             }
         )
     return rows
+
+
+def _figure_key(case: SweepCase, name: str) -> str:
+    """``map_<method>_<activation>_<shape>_<seed>_<name>``, the model and options first beyond the
+    one-hidden-layer network."""
+    shape = "x".join(map(str, case.shape))
+    key = f"{case.method}_{case.activation}_{shape}_{case.seed}_{name}"
+    if case.model != "two_layer":
+        options = re.sub(r"[^A-Za-z0-9.=]+", "-", case.network)
+        key = f"{case.model}_{options}_{key}"
+    return f"map_{key}"
 
 
 def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
@@ -249,19 +562,20 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
     (out / "figures").mkdir(parents=True, exist_ok=True)
     figures = {
         "step_size": ("Relative error against the step h, per method", step_size_figure(sweep.curves)),
-        "errors": (
-            "Largest relative error of each gradient against finite differences, per activation and method "
-            "(at ReLU kinks a finite difference whose step crosses the kink is off; those entries pass "
-            "when the one-sided derivatives bracket the gradient, and autograd confirms them)",
-            errors_figure(sweep.largest_errors()),
-        ),
     }
+    largest = sweep.largest_errors()
+    if largest:
+        figures["errors"] = (
+            "Largest relative error of each gradient of the one-hidden-layer network against finite "
+            "differences, per activation and method (at ReLU kinks a finite difference whose step crosses "
+            "the kink is off; those entries pass when the one-sided derivatives bracket the gradient, and "
+            "autograd confirms them)",
+            errors_figure(largest),
+        )
     for case in sweep.cases:
         for result in case.report.failed:
             if result.excess is not None:
-                shape = "x".join(map(str, case.shape))
-                key = f"map_{case.method}_{case.activation}_{shape}_{case.seed}_{result.name}"
-                figures[key] = (
+                figures[_figure_key(case, result.name)] = (
                     f"Element error map of {result.label}",
                     error_map_figure(result.excess, result.label),
                 )
@@ -272,7 +586,6 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
     context = {
         "sweep": sweep,
         "rows": sweep_rows(sweep),
-        "names": [f"d{n}" for n in PARAMETER_NAMES],
         "n_passed": sum(case.report.passed for case in sweep.cases),
         "failures": [case for case in sweep.cases if not case.report.passed],
         "version": __version__,

@@ -9,41 +9,150 @@ import pytest
 
 from gradcheck.cli import main, reference_sweep
 from gradcheck.network.activations import ACTIVATIONS
-from gradcheck.sweep import SCHEMA_VERSION
+from gradcheck.network.models import MODELS
+from gradcheck.sweep import BUILDERS, MODEL_CASES, SCHEMA_VERSION, ModelCase, SweepCase, model_sweep
+
+#: Checks per seed and method of the default grid: 4 shapes per activation, then the model cases.
+DEFAULT_CASES = 4 * len(ACTIVATIONS) + len(MODEL_CASES["default"])
 
 
-def test_report_on_the_reference_network_passes_for_every_activation(
+def test_report_on_the_reference_models_passes_for_every_activation_and_model(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     assert main(["report", "--seeds", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    for name in ACTIVATIONS:
-        assert name in out
-    checks = 4 * 3 * len(ACTIVATIONS)  # 4 shapes x 1 seed x 3 methods (central, forward, richardson)
+    for name in (*ACTIVATIONS, *MODELS, "softmax"):
+        assert f" {name} " in out
+    checks = DEFAULT_CASES * 3  # x 1 seed x 3 methods (central, forward, richardson)
     assert f"{checks} of {checks} checks passed" in out and "WRONG" not in out
+    header = next(line for line in out.splitlines() if "method" in line and "model" in line).split()
+    assert header[:6] == ["method", "model", "hidden", "output", "lambd", "keep_prob"]
+    # every row says which network it is: the L-layer network with L2 and dropout, say
+    assert any(line.split()[1:6] == ["deep", "relu", "sigmoid", "0.7", "0.8"] for line in out.splitlines()), (
+        out
+    )
 
 
 def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> None:
     assert main(["report", "--seeds", "1", "--method", "central", "--out", str(tmp_path)]) == 0
     data = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     assert data["schema_version"] == SCHEMA_VERSION and data["passed"] is True
-    assert len(data["cases"]) == 4 * len(ACTIVATIONS)  # 4 shapes x 1 seed x 1 method
+    assert len(data["cases"]) == DEFAULT_CASES  # x 1 seed x 1 method
+    assert data["settings"]["models"] == list(MODELS)
     case = data["cases"][0]
-    assert set(case) == {"activation", "shape", "seed", "method", "report"}
+    assert set(case) == {
+        "model",
+        "network",
+        "activation",
+        "output",
+        "lambd",
+        "keep_prob",
+        "shape",
+        "seed",
+        "method",
+        "autograd_errors",
+        "report",
+    }
+    assert case["model"] == "two_layer" and case["network"] == "sigmoid hidden, sigmoid output"
     assert case["report"]["reference"] is not None and set(case["report"]["gradients"]) == {
         "W1",
         "b1",
         "W2",
         "b2",
     }
+    assert set(case["autograd_errors"]) == set(case["report"]["gradients"])
+    deepest = [c for c in data["cases"] if c["model"] == "deep" and len(c["shape"]) == 6]
+    assert {c["output"] for c in deepest} == {"sigmoid", "softmax"}
+    assert all(len(c["report"]["gradients"]) == 8 for c in deepest)  # W1, b1, ..., W4, b4
     assert len(data["step_size"]["h"]) == len(data["step_size"]["richardson"])
     html = (tmp_path / "report.html").read_text(encoding="utf-8")
     assert html.count('<img src="data:image/png;base64,') == 2  # the figures travel with the file
-    assert 'src="figures/' not in html and html.count('<tr class="ok">') == 4 * len(ACTIVATIONS)
+    assert 'src="figures/' not in html and html.count('<tr class="ok">') == DEFAULT_CASES
+    assert '<td class="text">logistic</td>' in html and "<th>keep_prob</th>" in html
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
     assert "![Relative error against the step h, per method](figures/step_size.png)" in markdown
     assert (tmp_path / "figures" / "step_size.png").read_bytes().startswith(b"\x89PNG")
-    assert markdown.count("| central |") == 4 * len(ACTIVATIONS)
+    assert markdown.count("| central |") == DEFAULT_CASES
+    assert "| central | deep | relu | sigmoid | 0.7 | 0.8 | 4,5,4,3,1,20 | 0 |" in markdown
+
+
+# -- every model of the registry, from a table of cases ----------------------------------------
+
+
+def test_every_registered_model_has_a_builder_and_is_in_every_grid() -> None:
+    assert set(BUILDERS) == set(MODELS)
+    for grid, cases in MODEL_CASES.items():
+        assert {"two_layer", *(case.model for case in cases)} == set(MODELS), grid
+
+
+@pytest.mark.parametrize("grid", sorted(MODEL_CASES))
+def test_the_grids_cover_depths_outputs_hidden_activations_l2_and_dropout(grid: str) -> None:
+    deep = [case for case in MODEL_CASES[grid] if case.model == "deep"]
+    for output in ("sigmoid", "softmax"):
+        relu = [case for case in deep if case.output == output and case.hidden in (None, "relu")]
+        depths = {len(case.dims) - 1 for case in relu}
+        assert depths >= {1, 2, 3, 4}, (grid, output)
+    assert {case.hidden for case in deep} >= set(ACTIVATIONS)
+    assert any(case.lambd == 0.7 and case.keep_prob == 1 for case in deep)
+    assert any(case.keep_prob == 0.8 and case.lambd == 0 for case in deep)
+    assert any(case.keep_prob == 0.8 and case.lambd == 0.7 for case in deep)
+    assert len({(case.model, case.network, case.shape) for case in MODEL_CASES[grid]}) == len(
+        MODEL_CASES[grid]
+    )
+
+
+@pytest.fixture(scope="module")
+def model_cases() -> list[SweepCase]:
+    return model_sweep(MODEL_CASES["default"], seeds=[0], methods=["central"])
+
+
+def test_every_model_case_passes_and_agrees_with_autograd(model_cases: list[SweepCase]) -> None:
+    for case in model_cases:
+        assert case.report.passed, (case.model, case.network, case.shape, str(case.report))
+        errors = case.autograd_errors
+        assert set(errors) == {result.name for result in case.report}
+        assert all(e is not None and e < 1e-12 for e in errors.values()), (case.network, errors)
+
+
+def test_the_engine_recognises_each_network_unless_its_masks_are_hidden(model_cases: list[SweepCase]) -> None:
+    for case in model_cases:
+        reference = case.report.reference
+        if case.keep_prob < 1:  # no cost reveals its masks: the sweep compares with autograd itself
+            assert reference is None and case.autograd is not None
+            continue
+        assert reference is not None and case.autograd is None, case.network
+        if case.model == "logistic":
+            assert reference == "reference logistic regression (autograd)"
+        elif len(case.shape) != 4 or case.output == "softmax":  # the L-layer network, named with its options
+            L = len(case.shape) - 2
+            assert f"{L} layer" in reference and f"{case.output} output" in reference, reference
+            assert ("L2 lambd=0.7" in reference) == bool(case.lambd), reference
+        else:  # two layers, sigmoid output, no L2: the one-hidden-layer network, tried first
+            assert reference == f"reference network, {case.activation} hidden layer (autograd)"
+
+
+def test_a_wrong_gradient_of_the_deep_network_is_a_wrong_row_with_its_options(tmp_path: Path) -> None:
+    from gradcheck.sweep import Sweep, write_report
+    from gradcheck.verify import verify_gradients
+
+    case = ModelCase("deep", (4, 5, 4, 3, 3), 20, "relu", "softmax", 0.7)
+    problem = BUILDERS["deep"](case, 0, 0.5)
+    grads = dict(problem.gradients)
+    grads["dW2"] = grads["dW2"] * 1.01
+    report = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)
+    assert not report.passed and [r.label for r in report.failed] == ["dW2"]
+    wrong = SweepCase("relu", case.shape, 0, report, "central", "deep", "softmax", 0.7)
+    curves = {"h": [1e-3, 1e-6], **{m: [1e-6, 1e-9] for m in ("central", "forward", "richardson", "complex")}}
+    paths = write_report(Sweep([wrong], curves, "default", 0.1, {}), tmp_path)
+    (figure,) = (tmp_path / "figures").glob("map_*.png")
+    assert figure.name == "map_deep_relu-hidden-softmax-output-lambd=0.7_central_relu_4x5x4x3x3x20_0_W2.png"
+    markdown = paths["md"].read_text(encoding="utf-8")
+    assert "| central | deep | relu | softmax | 0.7 | - | 4,5,4,3,3,20 | 0 |" in markdown
+    assert "| dW2 |" in markdown and "| WRONG |" in markdown
+    heading = "## Failed: central, deep (relu hidden, softmax output, lambd=0.7), (4, 5, 4, 3, 3, 20), seed 0"
+    assert heading in markdown
+    json_case = json.loads(paths["json"].read_text(encoding="utf-8"))["cases"][0]
+    assert json_case["autograd_errors"]["W2"] > 1e-3 and json_case["autograd_errors"]["W1"] < 1e-12
 
 
 def test_step_size_curves_show_each_method_near_its_accuracy(tmp_path: Path) -> None:

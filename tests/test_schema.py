@@ -14,6 +14,7 @@ from gradcheck import verify_gradients
 from gradcheck.cli import main
 from gradcheck.network.activations import get_activation
 from gradcheck.network.mistakes import CATALOG
+from gradcheck.network.models import MODELS
 from gradcheck.strategies import reference_problem
 from gradcheck.sweep import SCHEMA_PATH, SCHEMA_VERSION, load_schema
 
@@ -39,6 +40,10 @@ def written(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
 
 def test_report_json_is_valid(written: dict[str, object]) -> None:
     report_validator.validate(written)
+    cases = written["cases"]
+    assert isinstance(cases, list) and {case["model"] for case in cases} == set(MODELS)
+    assert {case["keep_prob"] for case in cases} == {1.0, 0.8}
+    assert {case["lambd"] for case in cases} == {0, 0.7}
 
 
 @pytest.mark.parametrize("mistake", CATALOG, ids=lambda m: m.name)
@@ -69,6 +74,12 @@ def test_missing_and_invalid_gradients_and_directional_mode_are_valid() -> None:
             diagnosis={"code": "renamed", "message": ""}
         ),
         lambda d: d["cases"][0]["report"].pop("method"),
+        lambda d: d["cases"][0].pop("model"),  # every row says which network it is
+        lambda d: d["cases"][-1].update(output="tanh"),
+        lambda d: d["cases"][-1].update(keep_prob=0),
+        lambda d: d["cases"][-1]["autograd_errors"].update(W1="small"),
+        lambda d: d["cases"][-1].update(shape=[3, 20]),
+        lambda d: d["settings"].pop("models"),
     ],
 )
 def test_the_schema_rejects_changed_documents(written: dict[str, object], break_it) -> None:  # type: ignore[no-untyped-def]
