@@ -213,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         const="thorough",
         default="default",
         dest="grid",
-        help="a bigger grid: more shapes and seeds (minutes)",
+        help="a bigger grid: more shapes, seeds and model cases (under a minute)",
     )
     report.add_argument(
         "--seeds", type=int, default=None, help="seeds per activation and shape (default: the grid's)"

@@ -148,8 +148,8 @@ def _deep(dims: tuple[int, ...], m: int, hidden: str = "relu", **options: Any) -
 
 #: The L-layer network at depths 1 to 4, per output: (n_x, n_1, ..., n_L).
 _DEPTHS = {
-    "sigmoid": ((4, 1), (4, 5, 1), (4, 5, 3, 1), (4, 5, 4, 3, 1)),
-    "softmax": ((4, 3), (4, 5, 3), (4, 5, 4, 3), (4, 5, 4, 3, 3)),
+    "sigmoid": ((3, 1), (3, 4, 1), (3, 4, 3, 1), (3, 4, 3, 3, 1)),
+    "softmax": ((3, 3), (3, 4, 3), (3, 4, 3, 3), (3, 4, 3, 3, 3)),
 }
 _WIDE = {"sigmoid": (12, 10, 8, 5, 1), "softmax": (12, 10, 8, 5, 4)}
 _OTHER_HIDDEN = tuple(name for name in ACTIVATIONS if name != "relu")
@@ -163,12 +163,12 @@ MODEL_CASES: dict[str, tuple[ModelCase, ...]] = {
     "default": (
         ModelCase("logistic", (4, 1), 20),
         *(_deep(dims, 20, output=output) for output, depths in _DEPTHS.items() for dims in depths),
-        *(_deep((4, 5, 3, 1), 20, hidden) for hidden in _OTHER_HIDDEN),
-        _deep((4, 5, 3, 1), 20, lambd=_L2),
-        _deep((4, 5, 4, 3, 3), 20, output="softmax", lambd=_L2),
-        _deep((4, 5, 3, 1), 20, keep_prob=_KEEP),
-        _deep((4, 5, 4, 3, 3), 20, output="softmax", keep_prob=_KEEP),
-        _deep((4, 5, 4, 3, 1), 20, lambd=_L2, keep_prob=_KEEP),
+        *(_deep((3, 4, 3, 1), 20, hidden) for hidden in _OTHER_HIDDEN),
+        _deep((3, 4, 3, 1), 20, lambd=_L2),
+        _deep((3, 4, 3, 3, 3), 20, output="softmax", lambd=_L2),
+        _deep((3, 4, 3, 1), 20, keep_prob=_KEEP),
+        _deep((3, 4, 3, 3, 3), 20, output="softmax", keep_prob=_KEEP),
+        _deep((3, 4, 3, 3, 1), 20, lambd=_L2, keep_prob=_KEEP),
     ),
     "thorough": (
         ModelCase("logistic", (4, 1), 20),

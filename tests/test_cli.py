@@ -73,7 +73,7 @@ def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> 
     assert "![Relative error against the step h, per method](figures/step_size.png)" in markdown
     assert (tmp_path / "figures" / "step_size.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.count("| central |") == DEFAULT_CASES
-    assert "| central | deep | relu | sigmoid | 0.7 | 0.8 | 4,5,4,3,1,20 | 0 |" in markdown
+    assert "| central | deep | relu | sigmoid | 0.7 | 0.8 | 3,4,3,3,1,20 | 0 |" in markdown
 
 
 # -- every model of the registry, from a table of cases ----------------------------------------
