@@ -184,6 +184,7 @@ def shape_diagnosis(
         ``transposed`` or ``shape_mismatch``, with the fix.
     """
     shape = analytic.shape
+    who = _called(label, name)
     agree = {
         True: " Its values are right once reshaped, so only the shape is wrong.",
         False: " Its values are wrong too.",
@@ -194,7 +195,7 @@ def shape_diagnosis(
         fix = _fix(formula, "sum over the examples (axis=1), keeping it: np.sum(..., axis=1, keepdims=True)")
         return Diagnosis(
             "shape_mismatch",
-            f"{label} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
+            f"{who} has shape {shape} but {name} has shape {expected}: the sum ran over the wrong axis "
             f"(axis=0 adds up the units of each example; the examples are axis 1).{agree[transpose_matches]} "
             f"Fix: {fix}.",
         )
@@ -207,8 +208,7 @@ def shape_diagnosis(
         }[transpose_matches]
         return Diagnosis(
             "transposed",
-            f"{label} has shape {shape} but {name} has shape {expected}: it is transposed.{values} "
-            f"Fix: {fix}.",
+            f"{who} has shape {shape} but {name} has shape {expected}: it is transposed.{values} Fix: {fix}.",
         )
     if len(expected) == 2 and expected[1] == 1 and shape == (expected[0],):
         fix = _fix(
@@ -217,22 +217,27 @@ def shape_diagnosis(
         )
         return Diagnosis(
             "shape_mismatch",
-            f"{label} has shape {shape} but {name} has shape {expected}: did you forget keepdims=True?"
+            f"{who} has shape {shape} but {name} has shape {expected}: did you forget keepdims=True?"
             f"{agree[transpose_matches]} Fix: {fix}.",
         )
     if analytic.size == 1 and int(np.prod(expected)) > 1:
         fix = _fix(formula, "sum over the examples axis only, keeping it: np.sum(..., axis=1, keepdims=True)")
         return Diagnosis(
             "shape_mismatch",
-            f"{label} is a single number but {name} has shape {expected}: a sum without axis= adds up every "
+            f"{who} is a single number but {name} has shape {expected}: a sum without axis= adds up every "
             f"entry. Fix: {fix}.",
         )
     fix = _fix(formula, f"compute one derivative per entry of {name}")
     return Diagnosis(
         "shape_mismatch",
-        f"{label} has shape {shape} but {name} has shape {expected}; a gradient always has its parameter's "
+        f"{who} has shape {shape} but {name} has shape {expected}; a gradient always has its parameter's "
         f"shape.{agree[transpose_matches]} Fix: {fix}.",
     )
+
+
+def _called(label: str, name: str) -> str:
+    """The gradient as a message names it: ``db1``, or "the gradient for b1" when keyed ``b1``."""
+    return f"the gradient for {name}" if label == name else label
 
 
 def _factor(k: float, m: int | None) -> str:

@@ -244,6 +244,18 @@ def test_a_gradient_that_only_lacks_its_second_axis_is_right_once_reshaped() -> 
     assert "Its values are right once reshaped" in result.diagnosis.message
 
 
+def test_a_gradient_keyed_like_its_parameter_is_called_the_gradient_for_it() -> None:
+    """Keyed ``b1``, not ``db1``: "b1 has shape (4,) but b1 has shape (4, 1)" would name b1 twice."""
+    problem = tanh_problem()
+    grads = exact(problem)
+    keyed_b1 = {**grads, "b1": grads["b1"].reshape(-1)}
+    result = verify_gradients(problem.cost, problem.parameters, keyed_b1)["b1"]
+    assert result.gradient_key == "b1"
+    assert result.diagnosis is not None and result.diagnosis.message.startswith(
+        "the gradient for b1 has shape (4,) but b1 has shape (4, 1): did you forget keepdims=True?"
+    )
+
+
 def test_a_gradient_of_the_same_size_in_another_2d_shape_is_compared_reshaped_not_transposed() -> None:
     problem = tanh_problem()
     grads = exact_keys(problem)
