@@ -90,10 +90,15 @@ def _format_error(value: float | None) -> str:
 
 
 def _shape(result: GradientResult) -> str:
-    shape = "missing" if result.shape is None else "x".join(map(str, result.shape)) or "scalar"
+    shape = "missing" if result.shape is None else _dims(result.shape)
     if result.shape is not None and result.shape != result.expected_shape:
-        shape += f" (want {'x'.join(map(str, result.expected_shape))})"
+        shape += f" (want {_dims(result.expected_shape)})"
     return shape
+
+
+def _dims(shape: tuple[int, ...]) -> str:
+    """``3x4``, or ``scalar`` for shape ()."""
+    return "x".join(map(str, shape)) or "scalar"
 
 
 def _verdict(result: GradientResult) -> str:

@@ -1,4 +1,5 @@
-"""The notebook view of a report (``_repr_html_``) and the element error map behind it."""
+"""The views of a report: the text table (``str(report)``), the notebook view (``_repr_html_``) and
+the element error map behind it."""
 
 from __future__ import annotations
 
@@ -73,3 +74,16 @@ def test_messages_are_escaped() -> None:
     html = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)._repr_html_()
     parse(html)
     assert "g&#39;(Z1)" in html and "g'(Z1)" not in html
+
+
+def test_the_text_table_calls_a_shape_of_no_axes_a_scalar() -> None:
+    """``J = b²/2 + Σ w²/2``: ``b`` is a number (shape ()), ``w`` a column; both gradients get a
+    shape of another size."""
+    b, w = np.float64(0.5), np.array([[1.0], [-2.0]])
+
+    def cost(p: dict[str, np.ndarray]) -> float:
+        return float(p["b"] ** 2 / 2 + np.sum(p["w"] ** 2) / 2)
+
+    report = verify_gradients(cost, {"b": b, "w": w}, {"db": np.array([b, b]), "dw": np.float64(-1.0)})
+    text = str(report)
+    assert "2 (want scalar)" in text and "scalar (want 2x1)" in text
