@@ -10,10 +10,12 @@ gradients are checked, and the code each changed gradient gets is counted:
 
 Which gradients a mistake changes is decided by autograd on the learner's cost, independently
 of gradcheck: a gradient is *changed* when it differs from autograd's by more than 1e-6 of the
-gradient's scale (or has the wrong shape). Configurations where the mistake changes nothing
-visible are counted as ``invisible`` and left out of the rate. A configuration counts as
-**named** when every changed gradient fails with the mistake's own code, or with a code the catalog
-documents as an alias at that shape (``Mistake.alias``), and no unchanged gradient fails.
+gradient's scale, or has a wrong shape (a harmless one, ``θ − α·grad`` keeping ``θ``'s shape or one
+entry for one, is compared reshaped: ``db2`` of shape ``(1,)`` when ``n_y = 1``). Configurations
+where the mistake changes nothing visible are counted as ``invisible`` and left out of the rate. A
+configuration counts as **named** when every changed gradient fails with the mistake's own code, or
+with a code the catalog documents as an alias at that shape (``Mistake.alias``), and no unchanged
+gradient fails.
 
 Usage::
 
@@ -76,9 +78,10 @@ def one(name: str, activation: str, seed: int) -> tuple[str, str, str, str]:
         grads = mistake.at(problem.parameters, problem.X, problem.Y, activation)
         exact = autograd.grad(cost_fn)({k: v.copy() for k, v in problem.parameters.items()})
         top = max(float(np.max(np.abs(g))) for g in exact.values())
+        judged = {n: as_judged(grads[f"d{n}"], problem.parameters[n]) for n in PARAMETER_NAMES}
         changed = {
-            n: np.shape(grads[f"d{n}"]) != exact[n].shape
-            or float(np.max(np.abs(np.asarray(grads[f"d{n}"]) - exact[n]))) > VISIBLE * top
+            n: judged[n].shape != exact[n].shape
+            or float(np.max(np.abs(judged[n] - exact[n]))) > VISIBLE * top
             for n in PARAMETER_NAMES
         }
         if not any(changed.values()) and mistake.code is not None:
@@ -105,6 +108,18 @@ def one(name: str, activation: str, seed: int) -> tuple[str, str, str, str]:
         else:
             outcomes.append("+".join(sorted(str(c) for c in on_changed | set(wrong_unchanged))))
     return name, activation, outcomes[0], outcomes[1]
+
+
+def as_judged(gradient: object, theta: np.ndarray) -> np.ndarray:
+    """In ``θ``'s shape when ``θ − α·grad`` keeps it with ``θ``'s entries, or both have one entry."""
+    g = np.asarray(gradient)
+    if g.shape == theta.shape or g.size != theta.size:
+        return g
+    try:
+        keeps = g.size == 1 or np.shape(theta - 0.01 * g) == theta.shape
+    except ValueError:  # the update does not even broadcast (a transpose)
+        keeps = False
+    return g.reshape(theta.shape) if keeps else g
 
 
 def table(results: list[tuple[str, str, str, str]], column: int) -> str:
@@ -139,10 +154,15 @@ def example_activation(mistake: Mistake) -> str:
     return next(a for a in ("tanh", "leaky_relu", "sigmoid", "relu", "identity") if a in mistake.activations)
 
 
+def example_shape(mistake: Mistake) -> tuple[int, int, int, int]:
+    """(3, 4, 1, 7), or n_y = 2 for a mistake that is correct code at n_y = 1 (``no_keepdims_db2``)."""
+    return (3, 4, 1, 7) if None not in mistake.alias((3, 4, 1, 7))[0] else (3, 4, 2, 7)
+
+
 def example(mistake: Mistake) -> str:
     """The report a learner sees for this mistake, in the learner form of ``verify_gradients``."""
     activation = example_activation(mistake)
-    problem = reference_problem((3, 4, 1, 7), get_activation(activation), seed=3, scale=0.7)
+    problem = reference_problem(example_shape(mistake), get_activation(activation), seed=3, scale=0.7)
     m = 7
 
     def compute_cost(A2, Y, parameters):  # type: ignore[no-untyped-def]

@@ -18,7 +18,10 @@ Two routes, tried in this order for each failed gradient of the parameter's shap
     in the cost that the gradient leaves out (``c = −λ/m``) or has with another factor;
   - otherwise ``unknown``, with which rows, columns or entries are off and by how much.
 
-Shape problems (:func:`shape_diagnosis`), all-zero and non-finite gradients come first.
+Shape problems (:func:`shape_diagnosis`), all-zero and non-finite gradients come first. A gradient
+of a harmless shape (:func:`harmless_shape`) is judged and diagnosed on its values in its
+parameter's shape; its message adds the shape it came in, and its result has a note
+(:func:`shape_note`).
 :func:`summarize` turns the per-gradient diagnoses into the report's one-line summary. The fixes
 quote the right line of the model's formulas (:class:`gradcheck.network.interface.Hints`); this
 module knows no network. A generic diagnosis is a :class:`Finding`: the :class:`Diagnosis` with the
@@ -47,8 +50,10 @@ __all__ = [
     "Match",
     "catalog_diagnosis",
     "diagnose",
+    "harmless_shape",
     "match_catalog",
     "shape_diagnosis",
+    "shape_note",
     "share",
     "summarize",
     "value_diagnosis",
@@ -232,6 +237,77 @@ def shape_diagnosis(
         "shape_mismatch",
         f"{who} has shape {shape} but {name} has shape {expected}; a gradient always has its parameter's "
         f"shape.{agree[transpose_matches]} Fix: {fix}.",
+    )
+
+
+def harmless_shape(expected: tuple[int, ...], shape: tuple[int, ...]) -> bool:
+    """Is a gradient of ``shape`` judged on its values, reshaped to its parameter's ``expected``?
+
+    Yes when ``θ − α·grad`` keeps θ's shape (the same entries, only leading axes of length 1
+    dropped: ``(n,)`` for ``(1, n)``, ``()`` for ``(1, 1)``), or when both have exactly one entry
+    (a ``(1, 1)`` db for a scalar b). Not for ``(n,)`` where ``(n, 1)`` belongs with ``n > 1``
+    (``θ − α·grad`` would be ``(n, n)``), nor for a transpose.
+
+    Parameters
+    ----------
+    expected : tuple of int
+        The parameter's shape.
+    shape : tuple of int
+        The gradient's.
+
+    Returns
+    -------
+    bool
+    """
+    size = math.prod(expected)
+    if math.prod(shape) != size:
+        return False
+    if size == 1:
+        return True
+    try:
+        return np.broadcast_shapes(expected, shape) == expected
+    except ValueError:
+        return False
+
+
+def shape_note(
+    name: str, label: str, shape: tuple[int, ...], expected: tuple[int, ...], formula: str | None
+) -> str:
+    """The note on a gradient of a harmless shape (:func:`harmless_shape`): why it passes, and the
+    ``keepdims`` that gives the parameter's shape.
+
+    Parameters
+    ----------
+    name, label : str
+        The parameter (``"b2"``) and the gradient's key (``"db2"``).
+    shape, expected : tuple of int
+        The gradient's shape and the parameter's.
+    formula : str, optional
+        The right line for this gradient, quoted when it keeps the axes with ``keepdims``.
+
+    Returns
+    -------
+    str
+    """
+    array = label if label != name else f"grads[{label!r}]"
+    update = f"{name} - learning_rate * {array}"
+    after = np.broadcast_shapes(expected, shape)
+    effect = (
+        f"{update} keeps {name}'s shape"
+        if after == expected
+        else f"{update} has shape {after} but one entry, as {name} has"
+    )
+    right = formula.split(" = ", 1)[-1] if formula else None
+    reshaped = f"float({array})" if expected == () else f"{array}.reshape({expected})"
+    if len(shape) > len(expected):  # axes the parameter lacks
+        how = f"a sum without keepdims=True, or {reshaped},"
+    elif right is None:
+        how = f"keepdims=True on the sum, or {reshaped},"
+    else:
+        how = right if "keepdims" in right else f"{right} (or keepdims=True on a sum)"
+    return (
+        f"{_called(label, name)} has shape {shape} where {name} has shape {expected}; harmless here "
+        f"({effect}), but {how} gives the parameter's shape"
     )
 
 
@@ -551,6 +627,8 @@ def match_catalog(
         explains: list[str] = []
         contradicted = False
         for name, v in variant.gradients.items():
+            if v.shape != point[name].shape and harmless_shape(point[name].shape, v.shape):
+                v = np.reshape(v, point[name].shape)  # judged reshaped, as the learner's would be
             if v.shape != point[name].shape or not np.all(np.isfinite(v)):
                 contradicted = contradicted or name not in failed
                 continue
@@ -710,10 +788,22 @@ def diagnose(
             diagnosis = generic[name].diagnosis
         elif result.passed and result.n_kinks:
             diagnosis = _kink_diagnosis(result)
+        if name in evidence and diagnosis is not None and result.shape != result.expected_shape:
+            diagnosis = _reshaped(diagnosis, result)
         out[name] = dataclasses.replace(result, diagnosis=diagnosis)
     diagnosed = {name: diagnosis for name in failed if (diagnosis := out[name].diagnosis) is not None}
     summary = summarize(diagnosed, labels, m, hints)
     return out, summary
+
+
+def _reshaped(diagnosis: Diagnosis, result: GradientResult) -> Diagnosis:
+    """A failed gradient of a harmless shape: its value diagnosis, and the shape it was given in."""
+    name, label = result.name, result.label
+    return Diagnosis(
+        diagnosis.code,
+        f"{diagnosis.message} ({_called(label, name)} has shape {result.shape} where {name} has shape "
+        f"{result.expected_shape}: its values were judged reshaped.)",
+    )
 
 
 def _kink_diagnosis(result: GradientResult) -> Diagnosis:

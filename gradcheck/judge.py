@@ -21,19 +21,20 @@ and as many reference rejections are confirmed by finite differences.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from gradcheck.compare import block_relative_error, element_relative_errors
-from gradcheck.diagnose import Evidence, shape_diagnosis
+from gradcheck.diagnose import Evidence, harmless_shape, shape_diagnosis, shape_note
 from gradcheck.directional import DirectionCheck, check_direction, localise
 from gradcheck.kinks import entry_difference, kink_explains
 from gradcheck.network.interface import Hints
 from gradcheck.report import EXCESS_MAP_SIZE, GradientResult
 from gradcheck.setting import Setting
 
-__all__ = ["MAX_INVESTIGATED", "Entries", "Judgement", "judge"]
+__all__ = ["MAX_INVESTIGATED", "Entries", "Judgement", "judge", "judged_arrays"]
 
 #: Entries investigated for a kink per block, and reference rejections confirmed by finite differences.
 MAX_INVESTIGATED = 32
@@ -47,9 +48,11 @@ class Judgement:
     Attributes
     ----------
     results : dict of str to GradientResult
-        Without diagnoses, except for gradients of the wrong shape (explained here).
+        Without diagnoses, except for gradients of the wrong shape (explained here); a harmless
+        shape's is judged on its values and has a ``note``.
     evidence : dict of str to Evidence
-        What was measured on each failed gradient of the right shape, for diagnosis.
+        What was measured on each failed gradient of the right (or a harmless) shape, for
+        diagnosis, in the parameter's shape.
     notes : tuple of str
         What judging found that the user should know (entries finer than finite differences).
     """
@@ -117,18 +120,48 @@ class _Verdict:
     reference_agrees: bool | None
 
 
+def judged_arrays(
+    analytic: Mapping[str, tuple[str, np.ndarray]], point: Mapping[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Each usable gradient as it is judged: reshaped to its parameter's shape when its own shape is
+    harmless (:func:`gradcheck.diagnose.harmless_shape`), else as given.
+
+    Parameters
+    ----------
+    analytic : mapping of str to (str, ndarray)
+        Parameter name -> (the gradient's key, the gradient), as gathered.
+    point : mapping of str to ndarray
+        The parameters.
+
+    Returns
+    -------
+    dict of str to ndarray
+        Keyed by parameter name; a gradient of any other wrong shape keeps it (and fails for it).
+    """
+    arrays = {}
+    for name, (_, array) in analytic.items():
+        expected = point[name].shape
+        harmless = array.shape != expected and harmless_shape(expected, array.shape)
+        arrays[name] = array.reshape(expected) if harmless else array
+    return arrays
+
+
 def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: Hints) -> Judgement:
     """Judge every usable gradient, block by block, in the parameters' order.
 
     Blocks checked along directions are first checked all at once (see
     :class:`gradcheck.directional.DirectionCheck`); each is measured alone only when a joint
-    direction fails. ``hints`` give the fixes quoted for gradients of the wrong shape.
+    direction fails. A gradient of a harmless shape is judged on its values in its parameter's
+    shape (:func:`judged_arrays`), and its result says so (``note``). ``hints`` give the fixes
+    quoted for gradients of the wrong shape.
     """
+    point = setting.probe.point
+    arrays = judged_arrays(analytic, point)
     joint_blocks = {
         name: array.astype(np.float64)
-        for name, (_, array) in analytic.items()
+        for name, array in arrays.items()
         if setting.plan[name] is None
-        and array.shape == setting.probe.point[name].shape
+        and array.shape == point[name].shape
         and bool(np.all(np.isfinite(array)))
     }
     eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in analytic.items()}
@@ -146,12 +179,16 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
     results: dict[str, GradientResult] = {}
     evidence: dict[str, Evidence] = {}
     notes: list[str] = []
-    for name, (key, array) in analytic.items():
-        if array.shape != setting.probe.point[name].shape:
+    for name, (key, given) in analytic.items():
+        array, formula = arrays[name], hints.formulas.get(name)
+        if array.shape != point[name].shape:
             results[name] = _wrong_shape(setting, name, key, array, hints)
             continue
         along = joint if name in joint_blocks else []
-        results[name], found, said = _judge_block(setting, name, key, array, along, hints.formulas.get(name))
+        results[name], found, said = _judge_block(setting, name, key, array, along, formula)
+        if given.shape != array.shape:  # a harmless shape, judged reshaped
+            note = shape_note(name, key, given.shape, array.shape, formula)
+            results[name] = replace(results[name], shape=given.shape, note=note)
         notes += said
         if found is not None:
             evidence[name] = found

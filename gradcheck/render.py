@@ -50,8 +50,13 @@ def terminal_view(report: GradientReport) -> Group:
     for result in report.failed:  # "as above" where the headline's diagnosis already says it
         lines.append(Text(result.summary(diagnosis=result.diagnosis != report.diagnosis)))
     lines.append(Text(report.footer()))
-    lines += [Text(f"note: {note}") for note in report.notes]
+    lines += [Text(f"note: {note}") for note in _notes(report)]
     return Group(*lines)
+
+
+def _notes(report: GradientReport) -> list[str]:
+    """The report's notes, then each gradient's (a harmless shape)."""
+    return [*report.notes, *(result.note for result in report if result.note)]
 
 
 def plain_text(report: GradientReport) -> str:
@@ -77,7 +82,14 @@ def notebook_view(report: GradientReport) -> str:
     return (
         _templates()
         .get_template("notebook.html.j2")
-        .render(report=report, columns=_columns(report), rows=rows, failed=failed, footer=report.footer())
+        .render(
+            report=report,
+            columns=_columns(report),
+            rows=rows,
+            failed=failed,
+            footer=report.footer(),
+            notes=_notes(report),
+        )
     )
 
 

@@ -87,14 +87,15 @@ class GradientResult:
     gradient_key : str or None
         The key the gradient was found under (``"dW1"`` or ``"W1"``); None when missing.
     passed : bool
-        Right shape, finite, and every entry within the finite-difference tolerance.
+        Right shape (or a harmless one: see ``note``), finite, and every entry within the
+        finite-difference tolerance.
     expected_shape : tuple of int
         The parameter's shape.
     shape : tuple of int or None
         The analytic gradient's shape; None when missing or not an array.
     relative_error : float
-        Block relative error ``‖a − n‖ / (‖a‖ + ‖n‖)`` against finite differences (values
-        compared flattened when only the shape is wrong; NaN when the sizes differ).
+        Block relative error ``‖a − n‖ / (‖a‖ + ‖n‖)`` against finite differences (a harmless
+        shape's values compared reshaped; NaN for any other wrong shape).
     size : int
         Number of entries of the parameter.
     n_failed : int
@@ -124,8 +125,13 @@ class GradientResult:
         Whether finite differences accept the block (None: not compared).
     reference_agrees : bool or None
         Whether the exact reference gradient (autograd) accepts it (None: no reference).
+    note : str or None
+        For a gradient whose shape differs harmlessly from its parameter's (``θ − α·grad`` keeps
+        θ's shape, or both have one entry; :func:`gradcheck.diagnose.harmless_shape`), judged on
+        its values reshaped: the shapes, and the ``keepdims`` that gives the parameter's. None
+        otherwise.
     excess : ndarray or None
-        For a failed gradient of the right shape and at most :data:`EXCESS_MAP_SIZE` entries,
+        For a failed gradient of the right (or a harmless) shape and at most :data:`EXCESS_MAP_SIZE` entries,
         ``|a − n| / τ`` per entry (above 1: beyond tolerance; NaN: not compared), the
         parameter's shape: the element error map of the notebook view.
     """
@@ -152,6 +158,7 @@ class GradientResult:
     n_kinks: int = 0
     fd_agrees: bool | None = None
     reference_agrees: bool | None = None
+    note: str | None = None
     excess: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -191,7 +198,7 @@ class GradientResult:
         verdict = "ok" if self.passed else "WRONG"
         head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
         parts = [head]
-        if self.shape == self.expected_shape:
+        if self.shape is not None and self.mode != "none":  # judged on its values
             some = "" if self.checked >= self.size or self.passed else "at least "
             parts.append(
                 f"{some}{self.n_failed} of {self.size} entries beyond tolerance (checked: {self.coverage})"
@@ -236,6 +243,7 @@ class GradientResult:
             "n_kinks": self.n_kinks,
             "fd_agrees": self.fd_agrees,
             "reference_agrees": self.reference_agrees,
+            "note": self.note,
         }
 
 

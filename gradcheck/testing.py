@@ -48,7 +48,7 @@ def failure_message(report: GradientReport, safety: float = 100.0) -> str:
         if result.shape != result.expected_shape:
             shape = "missing" if result.shape is None else str(result.shape)
             lines.append(f" shape {shape}, expected {result.expected_shape}")
-        else:
+        if result.shape is not None and result.mode != "none":  # judged on its values
             share = 100.0 * result.n_failed / result.size if result.size else 0.0
             some = "" if result.checked >= result.size else "at least "
             lines.append(f" Mismatched elements: {some}{result.n_failed} / {result.size} ({share:.3g}%)")
@@ -62,7 +62,7 @@ def failure_message(report: GradientReport, safety: float = 100.0) -> str:
             )
         if result.diagnosis is not None and result.diagnosis != report.diagnosis:
             lines.append(f" Likely ({result.diagnosis.code}): {result.diagnosis.message}")
-    lines += [f"Note: {note}" for note in report.notes]
+    lines += [f"Note: {note}" for note in (*report.notes, *(r.note for r in report if r.note))]
     return "\n".join(lines)
 
 

@@ -15,8 +15,10 @@ copies, determinism) → **recognise** a reference model behind it (:mod:`gradch
 the report (:mod:`gradcheck.report`, data only).
 
 Shapes are checked before values, so a transposed gradient or a missing ``keepdims`` is a failed
-entry that says so even when the flattened values would match. Nothing the caller passes is
-modified: the cost and the learner's functions only ever see copies.
+entry that says so even when the flattened values would match; only a harmless shape is judged on
+its values reshaped, with a note (``θ − α·grad`` keeps θ's shape, or both have one entry:
+:func:`gradcheck.diagnose.harmless_shape`). Nothing the caller passes is modified: the cost and
+the learner's functions only ever see copies.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy as np
 from gradcheck.arguments import MODES, Options, check_options, check_step, gather_gradients, inputs
 from gradcheck.diagnose import diagnose
 from gradcheck.errors import GradcheckError
-from gradcheck.judge import judge
+from gradcheck.judge import judge, judged_arrays
 from gradcheck.learner_form import learner_call
 from gradcheck.network.activations import Activation
 from gradcheck.network.models import hints_for
@@ -160,7 +162,7 @@ def verify_gradients(
     recognised = _recognise(cost_fn, probe, X, Y, chosen)
     unmatched = unmatched_note(probe.point, X, Y) if recognised is None and X is not None else None
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
-    setting = measure(probe, recognised, options, {name: array for name, (_, array) in analytic.items()})
+    setting = measure(probe, recognised, options, judged_arrays(analytic, probe.point))
     hints = recognised.reference.hints if recognised is not None else hints_for(probe.point)
     judgement = judge(setting, analytic, hints)
     probe.check_untouched()

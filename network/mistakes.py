@@ -15,7 +15,9 @@ course's name for the regularisation strength λ; the catalog uses λ = 0.7.
 
 Where a variant is *identical* to correct code (``m = 1`` for every 1/m mistake; ``n_y = 1``
 for ``np.multiply`` in place of ``np.dot``) no checker can tell them apart; :attr:`Mistake.alias`
-says when, and the tests and the confusion table in docs/diagnosis.md count those cases apart.
+says when, and the tests and the confusion table in docs/diagnosis.md count those cases apart. A
+sum that loses its axes where the block has one row (``n_y = 1`` for ``db2``) gives the right
+values in a harmless shape, which passes with a note: an alias of correct code too.
 """
 
 from __future__ import annotations
@@ -315,6 +317,17 @@ def _other_formula(name: str) -> Mistake:
     )
 
 
+def _one_row(n: int, what: str, gradient: str) -> Callable[[Shape], tuple[tuple[str | None, ...], str]]:
+    """Where the summed block has one row (``what`` = 1), its one entry is a harmless shape."""
+
+    def alias(shape: Shape) -> tuple[tuple[str | None, ...], str]:
+        if shape[n] == 1:
+            return (None,), f"{what} = 1: {gradient} has one entry, a harmless shape (it passes, with a note)"
+        return (), ""
+
+    return alias
+
+
 #: The catalog, in the order diagnosis prefers its variants when several reproduce a gradient.
 CATALOG: tuple[Mistake, ...] = (
     *(_missing(name) for name in PARAMETER_NAMES),
@@ -499,6 +512,7 @@ CATALOG: tuple[Mistake, ...] = (
         wrote="db1 = np.sum(dZ1, axis=1) / m",
         fix=FORMULAS["b1"],
         gradients=_block("b1", lambda c, s: anp.sum(s["dZ1"], axis=1) / c.m),
+        alias=_one_row(1, "n_h", "db1"),
     ),
     Mistake(
         "no_keepdims_db2",
@@ -508,6 +522,7 @@ CATALOG: tuple[Mistake, ...] = (
         wrote="db2 = np.sum(dZ2, axis=1) / m",
         fix=FORMULAS["b2"],
         gradients=_block("b2", lambda c, s: anp.sum(s["dZ2"], axis=1) / c.m),
+        alias=_one_row(2, "n_y", "db2"),
     ),
     Mistake(
         "sum_without_axis_db1",
@@ -517,6 +532,7 @@ CATALOG: tuple[Mistake, ...] = (
         wrote="db1 = np.sum(dZ1) / m",
         fix=FORMULAS["b1"],
         gradients=_block("b1", lambda c, s: anp.sum(s["dZ1"]) / c.m),
+        alias=_one_row(1, "n_h", "db1"),
     ),
     Mistake(
         "sum_wrong_axis_db2",

@@ -25,6 +25,20 @@ def tanh_problem(seed: int = 3) -> Problem:
     return reference_problem((3, 4, 1, 5), get_activation("tanh"), seed=seed, scale=0.8)
 
 
+def as_judged(gradient: Any, theta: Any) -> np.ndarray:
+    """The gradient as the shape rule of docs/diagnosis.md says it is judged, stated from the update:
+    in ``θ``'s shape when it has ``θ``'s entries and ``θ − α·grad`` keeps ``θ``'s shape, or when both
+    have one entry; otherwise as it is (and failed for its shape)."""
+    g, theta = np.asarray(gradient), np.asarray(theta)
+    if g.shape == theta.shape or g.size != theta.size:
+        return g
+    try:
+        keeps = g.size == 1 or np.shape(theta - 0.01 * g) == theta.shape
+    except ValueError:  # the update does not even broadcast (a transpose)
+        keeps = False
+    return g.reshape(theta.shape) if keeps else g
+
+
 def exact(problem: Problem) -> dict[str, np.ndarray]:
     """The exact gradient, by autograd."""
     gradient: dict[str, np.ndarray] = autograd.grad(problem.cost)(

@@ -64,6 +64,18 @@ def test_missing_and_invalid_gradients_and_directional_mode_are_valid() -> None:
     assert data["gradients"]["b2"]["diagnosis"]["code"] == "missing_gradient"
 
 
+def test_a_harmless_shapes_note_is_valid_and_optional() -> None:
+    grads = {**problem.gradients(), "db2": problem.gradients()["db2"].reshape(())}
+    data = json.loads(json.dumps(verify_gradients(problem.cost, problem.parameters, grads).to_dict()))
+    assert "keepdims" in data["gradients"]["b2"]["note"] and data["gradients"]["W1"]["note"] is None
+    check_validator.validate(data)
+    del data["gradients"]["b2"]["note"]  # a document written before the key existed
+    check_validator.validate(data)
+    data["gradients"]["b2"]["note"] = 1
+    with pytest.raises(jsonschema.ValidationError):
+        check_validator.validate(data)
+
+
 @pytest.mark.parametrize(
     "break_it",
     [
