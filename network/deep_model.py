@@ -275,12 +275,13 @@ def rounding_magnitude(
     _, AL, caches = _forward(X, parameters, network)
     m = X.shape[1]
     Y = Y.reshape(AL.shape)
-    U = [np.zeros_like(X)] + [np.abs(W) @ np.abs(A_prev) + np.abs(b) for (A_prev, W, b), _ in caches]
+    inputs = [np.abs(A_prev) for (A_prev, _, _), _ in caches]  # |A{l-1}|, |X| first: each once
+    U: list[Any] = [0.0] + [np.abs(W) @ inputs[l] + np.abs(b) for l, ((_, W, b), _) in enumerate(caches)]
     S = np.abs(AL) + np.abs(Y)
     out: dict[str, np.ndarray] = {}
     for l in range(network.L, 0, -1):
-        (A_prev, W, _), _ = caches[l - 1]
-        out[f"W{l}"] = S @ (np.abs(A_prev) + U[l - 1]).T / m + network.lambd / m * np.abs(W)
+        (_, W, _), _ = caches[l - 1]
+        out[f"W{l}"] = S @ (inputs[l - 1] + U[l - 1]).T / m + network.lambd / m * np.abs(W)
         out[f"b{l}"] = np.sum(S, axis=1, keepdims=True) / m
         if l > 1:
             scale = network.dropout(l - 1)
