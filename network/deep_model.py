@@ -175,7 +175,7 @@ class DeepReference:
             reference = at(alpha)
             return None if reference is None else reference._misfit(points[k], costs[k], signed=True)
 
-        alpha = root(residual, 0.01, 0.2)
+        alpha = root(residual, 0.01, 0.2, ftol=tight[k])
         if alpha is None or not np.isfinite(alpha):
             return None
         alpha = roundest(alpha, residual, tight[k])

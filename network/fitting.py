@@ -36,17 +36,29 @@ def lambd_from(target: float, data: float, penalty: float, rtol: float = 1e-9) -
 
 
 def root(
-    residual: Callable[[float], float | None], x0: float, x1: float, *, xtol: float = 1e-13, steps: int = 12
+    residual: Callable[[float], float | None],
+    x0: float,
+    x1: float,
+    *,
+    xtol: float = 1e-13,
+    ftol: float = 0.0,
+    steps: int = 12,
 ) -> float | None:
     """A zero of ``residual`` by the secant method from ``x0``, ``x1``, or None if it finds none.
 
-    ``residual`` may return None where it is undefined (the search then stops).
+    ``residual`` may return None where it is undefined (the search then stops). A residual within
+    ``ftol`` is a zero: where the residual is rounding noise the secant steps go nowhere (two equal
+    residuals, or steps above ``xtol`` in random directions), so the search stops there instead of
+    giving up on a point that already solves the equation, as when the option is one of the two
+    starting values.
     """
     f0, f1 = residual(x0), residual(x1)
+    if f0 is not None and abs(f0) <= ftol:
+        return x0
     for _ in range(steps):
         if f0 is None or f1 is None:
             return None
-        if f1 == 0.0:
+        if abs(f1) <= ftol:
             return x1
         if f1 == f0:
             return None

@@ -164,10 +164,10 @@ class TwoLayerReference:
         def residual(alpha: float) -> float:
             return float(self._with_alpha(alpha).cost(dict(points[0]))) - costs[0]
 
-        alpha = root(residual, 0.01, 0.2)
+        tight = [TIGHT * rtol * max(1.0, abs(cost)) for cost in costs]
+        alpha = root(residual, 0.01, 0.2, ftol=tight[0])
         if alpha is None or not np.isfinite(alpha):
             return None
-        tight = [TIGHT * rtol * max(1.0, abs(cost)) for cost in costs]
         alpha = roundest(alpha, residual, tight[0])
         if alpha is None:
             return None
