@@ -14,7 +14,7 @@ The formulas are those of :mod:`.deep`; the mistakes those of :mod:`.deep_mistak
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -46,6 +46,12 @@ PREFERRED = ("relu", "tanh", "sigmoid", "leaky_relu", "identity")
 #: A fitted λ or α must reproduce the cost to ``TIGHT · rtol`` (the cost's rounding, where ``rtol``
 #: is the match of the costs): see :func:`.fitting.roundest`.
 TIGHT = 1e-3
+
+#: The cost's two forms a fit solves on: from the logits (exact), then from the probabilities as
+#: learners write it. Where an output rounds near 0 or 1 they differ by more than the fit's tolerance
+#: (``log(1 - AL)`` keeps few digits), and a user's cost is one or the other.
+Form = Callable[[np.ndarray, np.ndarray, Parameters, Network], Any]
+FORMS: tuple[Form, ...] = (exact_cost, written_cost)
 
 #: Kinked units up to this many get their exact interval, one backward pass each; beyond it, a
 #: wider bound from the backward pass on absolute values.
@@ -143,16 +149,33 @@ class DeepReference:
 
         λ is solved at the first point, α at the next, each rounded to the shortest decimal that
         still reproduces the cost to its rounding, and the result must reproduce the cost at the
-        point after to that precision too: two free options must not absorb a wrong network.
+        point after to that precision too: two free options must not absorb a wrong network. The
+        cost is taken from the logits first, then as learners write it (:data:`FORMS`): the user's
+        is one of the two, and where outputs saturate only that one reproduces it to rounding.
         """
         tight = [TIGHT * rtol * max(1.0, abs(cost)) for cost in costs]
+        for form in FORMS:
+            fitted = self._fit(points, costs, rtol, tight, form)
+            if fitted is not None:
+                return fitted
+        return None
+
+    def _fit(
+        self,
+        points: Sequence[Parameters],
+        costs: Sequence[float],
+        rtol: float,
+        tight: list[float],
+        form: Form,
+    ) -> DeepReference | None:
+        """:meth:`fit` on one form of the cost."""
         if self.free_alpha:
-            alone = self._fit_alpha(points, costs, rtol, tight, with_lambd=False)
-            return alone or self._fit_alpha(points, costs, rtol, tight, with_lambd=True)
-        fitted = self._with_lambd(points[0], costs[0], rtol)
+            alone = self._fit_alpha(points, costs, rtol, tight, form, with_lambd=False)
+            return alone or self._fit_alpha(points, costs, rtol, tight, form, with_lambd=True)
+        fitted = self._with_lambd(points[0], costs[0], rtol, form)
         if fitted is None or not fitted.network.lambd:
             return fitted
-        return fitted if fitted._misfit(points[1], costs[1]) <= tight[1] else None
+        return fitted if fitted._misfit(points[1], costs[1], form) <= tight[1] else None
 
     def _fit_alpha(
         self,
@@ -160,6 +183,7 @@ class DeepReference:
         costs: Sequence[float],
         rtol: float,
         tight: list[float],
+        form: Form,
         *,
         with_lambd: bool,
     ) -> DeepReference | None:
@@ -169,11 +193,15 @@ class DeepReference:
 
         def at(alpha: float) -> DeepReference | None:
             reference = self._with_alpha(alpha)
-            return reference._with_lambd(points[0], costs[0], rtol, clamp=True) if with_lambd else reference
+            return (
+                reference._with_lambd(points[0], costs[0], rtol, form, clamp=True)
+                if with_lambd
+                else reference
+            )
 
         def residual(alpha: float) -> float | None:
             reference = at(alpha)
-            return None if reference is None else reference._misfit(points[k], costs[k], signed=True)
+            return None if reference is None else reference._misfit(points[k], costs[k], form, signed=True)
 
         alpha = root(residual, 0.01, 0.2, ftol=tight[k])
         if alpha is None or not np.isfinite(alpha):
@@ -181,16 +209,18 @@ class DeepReference:
         alpha = roundest(alpha, residual, tight[k])
         if alpha is None:
             return None
-        fitted = self._with_alpha(alpha)._with_lambd(points[0], costs[0], rtol) if with_lambd else at(alpha)
+        fitted = (
+            self._with_alpha(alpha)._with_lambd(points[0], costs[0], rtol, form) if with_lambd else at(alpha)
+        )
         return (
             fitted
-            if fitted is not None and fitted._misfit(points[k + 1], costs[k + 1]) <= tight[k + 1]
+            if fitted is not None and fitted._misfit(points[k + 1], costs[k + 1], form) <= tight[k + 1]
             else None
         )
 
-    def _misfit(self, point: Parameters, cost: float, *, signed: bool = False) -> float:
-        """``J(point) − cost`` (the form learners write, float64), or its absolute value."""
-        difference = float(written_cost(self.X, self.Y, dict(point), self.network)) - cost
+    def _misfit(self, point: Parameters, cost: float, form: Form, *, signed: bool = False) -> float:
+        """``J(point) − cost`` in ``form`` (float64), or its absolute value."""
+        difference = float(form(self.X, self.Y, dict(point), self.network)) - cost
         return difference if signed else abs(difference)
 
     def _with_alpha(self, alpha: float) -> DeepReference:
@@ -198,10 +228,10 @@ class DeepReference:
         return replace(self, network=replace(self.network, hidden=hidden), free_alpha=False)
 
     def _with_lambd(
-        self, point: Parameters, target: float, rtol: float, *, clamp: bool = False
+        self, point: Parameters, target: float, rtol: float, form: Form, *, clamp: bool = False
     ) -> DeepReference | None:
         m = self.X.shape[1]
-        data = float(written_cost(self.X, self.Y, dict(point), self.network.with_lambd(0.0)))
+        data = float(form(self.X, self.Y, dict(point), self.network.with_lambd(0.0)))
         penalty = sum(float(np.sum(np.asarray(point[f"W{l}"]) ** 2)) for l in range(1, self.network.L + 1))
         lambd = lambd_from(target, data, penalty / (2.0 * m), rtol)
         if lambd is None:

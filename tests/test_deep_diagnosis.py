@@ -95,14 +95,25 @@ def backward(
 
 @pytest.mark.parametrize(
     ("dims", "alpha", "seed"),
-    [((4, 5, 2), 0.01, 6), ((4, 5, 3, 1), 0.2, 9), ((3, 4, 4, 2), 0.01, 9), ((3, 4, 4, 2), 0.2, 3)],
+    [
+        ((4, 5, 2), 0.01, 6),
+        ((4, 5, 3, 1), 0.2, 9),
+        ((3, 4, 4, 2), 0.01, 9),
+        ((3, 4, 4, 2), 0.2, 3),
+        # outputs near 0 or 1: the cost from the probabilities is too noisy to solve α on
+        ((4, 5, 3, 1), 0.01, 8),
+        ((4, 5, 3, 1), 0.2, 8),
+        ((3, 4, 4, 2), 0.2, 4),
+    ],
 )
 def test_a_leaky_relu_network_with_l2_is_recognised_when_alpha_is_a_common_value(
     dims: tuple[int, ...], alpha: float, seed: int
 ) -> None:
     """α = 0.01 (the default) and 0.2 are where the fit's search for α starts: it landed on them
     and, with λ solved from the same cost, gave up in the rounding noise instead of stopping, so
-    the network went unrecognised and a wrong derivative was left ``unknown``."""
+    the network went unrecognised and a wrong derivative was left ``unknown``. Where some outputs
+    are near 0 or 1, α was also solved on the cost from the probabilities, whose rounding there
+    exceeds the fit's tolerance, while this cost is computed from the logits."""
     parameters, X, Y = draw(dims, 6, seed)
     forward, _ = leaky(alpha)
     cost = network_cost(X, Y, forward, 0.7)
@@ -118,3 +129,27 @@ def test_a_leaky_relu_network_with_l2_is_recognised_when_alpha_is_a_common_value
     assert report.diagnosis is not None and report.diagnosis.code == "wrong_activation_derivative"
     assert {r.name for r in report if not r.passed} == {"W1", "b1"}
     assert "layer 1 is leaky_relu" in report.diagnosis.message
+
+
+def test_l2_is_fitted_on_the_cost_from_the_logits_where_outputs_saturate() -> None:
+    """λ was solved on the cost as learners write it (from the probabilities), which loses digits
+    where an output rounds near 1; a cost computed from the logits then matched no λ and the
+    network went unrecognised."""
+    parameters, X, Y = draw((3, 4, 4, 1), 8, seed=5, scale=0.9)
+    parameters["b3"] = np.array([[24.0]])  # outputs within 1e-10 of 1: log(1 - A) keeps few digits
+    Y[0, :3] = 0.0
+    forward, _ = relu()
+    cost = network_cost(X, Y, forward, 0.3)
+    A = 1.0 / (1.0 + np.exp(-logits(parameters, X, forward)))
+    written = -np.mean(Y * np.log(A) + (1 - Y) * np.log(1 - A))  # the form learners write
+    data = float(network_cost(X, Y, forward, 0.0)(parameters))
+    assert abs(written - data) > 1e-11 * abs(data)  # the two forms differ beyond the fit's tolerance
+    right = {f"d{k}": v for k, v in autograd.grad(cost)(dict(parameters)).items()}
+
+    report = verify_gradients(cost, parameters, right, X=X, Y=Y)
+    assert report.passed and report.diagnosis is None
+    assert report.reference is not None and "L2 lambd=0.3" in report.reference
+
+    no_mask = backward(parameters, X, Y, forward, lambda Z: np.ones_like(Z), 0.3, at=2)
+    report = verify_gradients(cost, parameters, no_mask, X=X, Y=Y)
+    assert report.diagnosis is not None and report.diagnosis.code == "wrong_activation_derivative"
