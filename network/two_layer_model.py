@@ -3,7 +3,8 @@
 :class:`TwoLayerModel` recognises parameters ``W1`` (n_h, n_x), ``b1`` (n_h, 1), ``W2`` (n_y, n_h),
 ``b2`` (n_y, 1) for data ``X`` (n_x, m), ``Y`` (n_y, m), and offers one :class:`TwoLayerReference`
 per hidden activation of the registry. The formulas are those of :mod:`.two_layer`; the mistakes
-those of :mod:`.mistakes`.
+those of :mod:`.mistakes`, then those of :mod:`.deep_mistakes` at L = 2 (the same network written
+the Week 4 way).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from typing import Any
 import numpy as np
 
 from .activations import ACTIVATIONS, Activation, get_activation
-from .deep_model import TIGHT
+from .deep import Network
+from .deep_model import TIGHT, DeepReference
 from .fitting import root, roundest
 from .interface import Hints, Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
@@ -216,6 +218,13 @@ class TwoLayerReference:
                 fix,
                 context,
             )
+        # The same network written the Week 4 way (``linear_backward``, a list of caches), as the
+        # course's two_layer_model is: this model is recognised first at L = 2, so the L-layer
+        # catalog's mistakes follow, for those only that code makes (``np.dot(W, dZ)`` on a square
+        # W2, the next layer's cache, another α). Ties go to the ones above, in this model's words.
+        yield from DeepReference(self.X, self.Y, Network((self.activation,), "sigmoid")).wrong_variants(
+            parameters
+        )
 
 
 @dataclass(frozen=True)

@@ -153,3 +153,67 @@ def test_l2_is_fitted_on_the_cost_from_the_logits_where_outputs_saturate() -> No
     no_mask = backward(parameters, X, Y, forward, lambda Z: np.ones_like(Z), 0.3, at=2)
     report = verify_gradients(cost, parameters, no_mask, X=X, Y=Y)
     assert report.diagnosis is not None and report.diagnosis.code == "wrong_activation_derivative"
+
+
+# -- L = 2 with a sigmoid output: the one-hidden-layer model is recognised first -------------------
+
+
+def week4_two_layer(
+    dims: tuple[int, int, int], seed: int, g: Callable[[Array], Array]
+) -> tuple[dict[str, Any], Any, Any, Callable[[dict[str, Any]], Any], dict[str, Any]]:
+    """Week 4's ``two_layer_model`` (LINEAR -> g -> LINEAR -> SIGMOID): the point, data, cost and the
+    forward pass's ``Z1, A1, Z2, A2``."""
+    parameters, X, Y = draw(dims, 7, seed)
+    cost = network_cost(X, Y, g, 0.0)
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A1 = np.asarray(g(Z1))
+    Z2 = parameters["W2"] @ A1 + parameters["b2"]
+    return parameters, X, Y, cost, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": 1.0 / (1.0 + np.exp(-Z2))}
+
+
+def layer_grads(dZ: Any, A_prev: Any, m: int) -> tuple[Any, Any]:
+    return dZ @ A_prev.T / m, np.sum(dZ, axis=1, keepdims=True) / m
+
+
+def test_week4_linear_backward_without_the_transpose_is_named_at_l_2() -> None:
+    """``dA_prev = np.dot(W, dZ)`` runs when W2 is square (n_y = n_h) and changes layer 1 only; the
+    one-hidden-layer catalog, recognised first at L = 2, had no such mistake: ``unknown``."""
+    forward, _ = relu()
+    parameters, X, Y, cost, c = week4_two_layer((3, 2, 2), 4, forward)
+    dZ2 = c["A2"] - Y
+    dZ1 = (parameters["W2"] @ dZ2) * (c["Z1"] > 0)  # W2, not W2.T
+    dW2, db2 = layer_grads(dZ2, c["A1"], 7)
+    dW1, db1 = layer_grads(dZ1, X, 7)
+    report = verify_gradients(cost, parameters, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, X=X, Y=Y)
+    assert {r.name for r in report if not r.passed} == {"W1", "b1"}
+    assert report.diagnosis is not None and report.diagnosis.code == "missing_transpose"
+    assert "lacks W2's transpose" in report.diagnosis.message
+
+
+def test_week4_backward_with_the_next_layers_cache_is_named_at_l_2() -> None:
+    """Layer 1's ``linear_activation_backward`` given ``caches[1]`` (layer 2's ``A1, W2, b2, Z2``):
+    ``dZ1 = dA1 * g'(Z2)``, ``dW1 = dZ1 A1ᵀ / m``; it runs when every layer has the same width."""
+    forward, _ = relu()
+    parameters, X, Y, cost, c = week4_two_layer((2, 2, 2), 1, forward)
+    dZ2 = c["A2"] - Y
+    dZ1 = (parameters["W2"].T @ dZ2) * (c["Z2"] > 0)
+    dW2, db2 = layer_grads(dZ2, c["A1"], 7)
+    dW1, db1 = layer_grads(dZ1, c["A1"], 7)
+    report = verify_gradients(cost, parameters, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, X=X, Y=Y)
+    assert {r.name for r in report if not r.passed} == {"W1", "b1"}
+    assert report.diagnosis is not None and report.diagnosis.code == "wrong_cache"
+    assert "layer 1's backward uses layer 2's cache" in report.diagnosis.message
+
+
+def test_a_leaky_relu_backward_with_the_default_alpha_is_named_at_l_2() -> None:
+    """The forward pass uses α = 0.2, the backward ``np.where(Z1 > 0, 1, 0.01)``."""
+    forward, _ = leaky(0.2)
+    parameters, X, Y, cost, c = week4_two_layer((3, 4, 1), 2, forward)
+    dZ2 = c["A2"] - Y
+    dZ1 = (parameters["W2"].T @ dZ2) * np.where(c["Z1"] > 0, 1.0, 0.01)
+    dW2, db2 = layer_grads(dZ2, c["A1"], 7)
+    dW1, db1 = layer_grads(dZ1, X, 7)
+    report = verify_gradients(cost, parameters, {"dW1": dW1, "db1": db1, "dW2": dW2, "db2": db2}, X=X, Y=Y)
+    assert {r.name for r in report if not r.passed} == {"W1", "b1"}
+    assert report.diagnosis is not None and report.diagnosis.code == "wrong_activation_derivative"
+    assert "leaky_relu's derivative" in report.diagnosis.message
