@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
@@ -246,3 +248,26 @@ def test_with_the_reference_a_value_halfway_between_the_sides_of_a_kink_is_a_kin
         Y=problem.Y,
     )
     assert report.passed and report["b1"].n_kinks == 4
+
+
+def test_a_relu_network_in_its_linear_regime_passes_with_the_right_gradient() -> None:
+    """With every hidden pre-activation near 0 a tanh network's cost is a ReLU network's to 3e-10
+    (within recognition's 1e-9) and tanh comes first: the closest match must win, or tanh's
+    gradient, 1e-5 off, rejects the right db2. Found by hypothesis (``multiply_for_dot`` with
+    n_y = 1, correct code there): one example, one hidden unit, weights about 0.015."""
+    X, Y = np.array([[0.12573022]]), np.array([[1.0]])
+    parameters = {
+        "W1": np.array([[0.01308086]]),
+        "b1": np.array([[0.00327813]]),
+        "W2": np.array([[-0.01656966]]),
+        "b2": np.array([[-0.01673967]]),
+    }
+
+    def cost(p: dict[str, np.ndarray]) -> np.ndarray:
+        A1 = anp.maximum(anp.dot(p["W1"], X) + p["b1"], 0.0)
+        Z2 = anp.dot(p["W2"], A1) + p["b2"]
+        return anp.mean(anp.logaddexp(0.0, Z2) - Y * Z2)
+
+    right = {f"d{k}": v for k, v in autograd.grad(cost)(dict(parameters)).items()}
+    report = verify_gradients(cost, parameters, right, X=X, Y=Y)
+    assert report.passed, str(report)
