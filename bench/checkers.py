@@ -342,7 +342,7 @@ def recognition_cost(net: DeepCat) -> dict[str, tuple[int, float]]:
         "the learner's cost": of(DeepCat.cost),
         "L_model_forward (reference forward passes)": of(deep.L_model_forward),
         "DeepReference.fit (λ solved per candidate)": of(deep_model.DeepReference.fit),
-        "_first_match (candidates at 3 points)": of(recognise._first_match),
+        "_best_match (candidates at the point, then 2 nearby)": of(recognise._best_match),
         "autograd.grad of the exact cost": of(("autograd/differential_operators.py", "grad")),
         "rounding_magnitude": of(deep_model.rounding_magnitude),
         "DeepReference.kinked": of(deep_model.DeepReference.kinked),
