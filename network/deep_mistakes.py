@@ -382,8 +382,11 @@ def _sites(network: Network) -> Iterator[_Site]:
         yield _Site.layer(l)
 
 
+Make = Callable[[str, Callable[[Activation, Array], Array], str, str], DeepMistake]
+
+
 def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
-    """Wrong ``g'`` at ``site``: the learner's line and the function it sits in."""
+    """Wrong ``g'`` at ``site``: the layer's own slips, then another activation's derivative."""
     n, at = site.n, site.at
     fix = f"dZ{n} = dA{n} * {_right(g, n)}"
     context = f"At {at} ({_g_name(g)}) g'(Z{n}) = {_right(g, n)}."
@@ -401,6 +404,14 @@ def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
             context,
         )
 
+    yield from _slips(g, site, mistake)
+    yield from _borrowed(g, site, mistake)
+
+
+def _slips(g: Activation, site: _Site, mistake: Make) -> Iterator[DeepMistake]:
+    """``g'`` written wrong for ``g`` itself: missing, ``A`` for ``g'``, a lost square, the formula
+    on ``Z`` or at ``A``; with the texts of ``relu_backward`` and ``sigmoid_backward``."""
+    n, at = site.n, site.at
     if g.name == "relu":
         yield replace(
             mistake(
@@ -458,6 +469,12 @@ def _derivatives(g: Activation, site: _Site) -> Iterator[DeepMistake]:
             f"your g' is evaluated at A{n} = g(Z{n}) instead of at Z{n} ({at})",
             f"dZ{n} = dA{n} * {g.name}_derivative(A{n})",
         )
+
+
+def _borrowed(g: Activation, site: _Site, mistake: Make) -> Iterator[DeepMistake]:
+    """Another activation's ``g'`` at ``site``: its backward at ``Z``, or its textbook formula on
+    ``A`` (the sigmoid's ``A * (1 - A)`` in a tanh layer)."""
+    n, at = site.n, site.at
     for name in ACTIVATIONS:
         other = get_activation(name)
         if name == "identity" or (other.name, other.alpha) == (g.name, g.alpha):

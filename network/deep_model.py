@@ -34,7 +34,7 @@ from .deep import (
     written_cost,
 )
 from .deep_mistakes import catalog, formula
-from .fitting import lambd_from, root, roundest
+from .fitting import lambd_from, leaky_alpha, roundest
 from .interface import Hints, Parameters, Reference, WrongVariant
 
 __all__ = ["DEEP", "DeepHints", "DeepModel", "DeepReference", "describe"]
@@ -203,10 +203,7 @@ class DeepReference:
             reference = at(alpha)
             return None if reference is None else reference._misfit(points[k], costs[k], form, signed=True)
 
-        alpha = root(residual, 0.01, 0.2, ftol=tight[k])
-        if alpha is None or not np.isfinite(alpha):
-            return None
-        alpha = roundest(alpha, residual, tight[k])
+        alpha = leaky_alpha(residual, tight[k])
         if alpha is None:
             return None
         fitted = (

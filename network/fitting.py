@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-__all__ = ["DIGITS", "SEPARATION", "lambd_from", "root", "roundest"]
+__all__ = ["DIGITS", "SEPARATION", "lambd_from", "leaky_alpha", "root", "roundest"]
 
 
 def lambd_from(target: float, data: float, penalty: float, rtol: float = 1e-9) -> float | None:
@@ -97,3 +97,12 @@ def roundest(value: float, residual: Callable[[float], float | None], tolerance:
         moved = residual(candidate + unit)
         return candidate if moved is not None and abs(moved - r) >= SEPARATION * tolerance else None
     return None
+
+
+def leaky_alpha(residual: Callable[[float], float | None], tolerance: float) -> float | None:
+    """A leaky ReLU's α with ``residual(α)`` within ``tolerance``: solved by :func:`root` from the
+    course's values 0.01 and 0.2, then taken only as :func:`roundest` allows; or None."""
+    alpha = root(residual, 0.01, 0.2, ftol=tolerance)
+    if alpha is None or not math.isfinite(alpha):
+        return None
+    return roundest(alpha, residual, tolerance)

@@ -19,7 +19,7 @@ import numpy as np
 from .activations import ACTIVATIONS, Activation, get_activation
 from .deep import Network
 from .deep_model import TIGHT, DeepReference
-from .fitting import root, roundest
+from .fitting import leaky_alpha
 from .interface import Hints, Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
 from .problems import reference_problem
@@ -167,10 +167,7 @@ class TwoLayerReference:
             return float(self._with_alpha(alpha).cost(dict(points[0]))) - costs[0]
 
         tight = [TIGHT * rtol * max(1.0, abs(cost)) for cost in costs]
-        alpha = root(residual, 0.01, 0.2, ftol=tight[0])
-        if alpha is None or not np.isfinite(alpha):
-            return None
-        alpha = roundest(alpha, residual, tight[0])
+        alpha = leaky_alpha(residual, tight[0])
         if alpha is None:
             return None
         fitted = self._with_alpha(alpha)
