@@ -49,6 +49,7 @@ __all__ = [
     "backward_steps",
     "exact_cost",
     "initialize_parameters_deep",
+    "l2_penalty",
     "layer_count",
     "linear_backward",
     "parameter_names",
@@ -165,11 +166,15 @@ def _labels(Y: Array, A: Array) -> Array:
 
 
 def _penalty(parameters: Parameters, network: Network, m: int) -> Array:
-    """``(λ / 2m) Σ_l ‖W{l}‖²_F``."""
-    if network.lambd == 0:
+    return l2_penalty(parameters, network.lambd, m, network.L)
+
+
+def l2_penalty(parameters: Parameters, lambd: float, m: int, L: int) -> Array:
+    """The course's L2 term ``(λ / 2m) Σ_{l=1..L} ‖W{l}‖²_F`` (0 when ``λ = 0``)."""
+    if lambd == 0:
         return 0.0
-    squares = sum(anp.sum(parameters[f"W{l}"] ** 2) for l in range(1, network.L + 1))
-    return network.lambd / (2.0 * m) * squares
+    squares = sum(anp.sum(parameters[f"W{l}"] ** 2) for l in range(1, L + 1))
+    return lambd / (2.0 * m) * squares
 
 
 def exact_cost(X: Array, Y: Array, parameters: Parameters, network: Network) -> Array:

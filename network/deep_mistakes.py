@@ -114,9 +114,11 @@ def _l2(layers: set[int], wrong: Callable[[float, Array, Array], tuple[Array, Ar
     return replace(RIGHT, l2=l2)
 
 
-def _dropout(l: int, wrong: Callable[[Network, Array], Array]) -> Steps:
+def _dropout(layers: set[int], wrong: Callable[[Network, int, Array], Array]) -> Steps:
+    """The dropout step ``wrong(network, l, dA) -> dA`` at ``layers``."""
+
     def dropout(n: Network, k: int, dA: Array) -> Array:
-        return wrong(n, dA) if k == l else RIGHT.dropout(n, k, dA)
+        return wrong(n, k, dA) if k in layers else RIGHT.dropout(n, k, dA)
 
     return replace(RIGHT, dropout=dropout)
 
@@ -139,6 +141,15 @@ def catalog(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
         yield from _derivatives(network.hidden[min(site.layers) - 1], site)
     for l in range(network.L - 1, 0, -1):
         yield from _hidden(network, dims, l)
+    if network.masks:
+        yield DeepMistake(
+            "dropout_missing_in_backward",
+            "wrong_dropout",
+            _dropout(set(range(1, network.L)), lambda n, k, dA: dA),
+            "the backward pass has no dropout: no dA is masked by D or divided by keep_prob",
+            "dA = np.dot(W.T, dZ) (no * D / keep_prob)",
+            "dA = dA * D / keep_prob in every hidden layer, with the forward pass's masks",
+        )
     if network.lambd > 0:
         yield from _regularization(network)
 
@@ -179,6 +190,17 @@ def _output(network: Network) -> Iterator[DeepMistake]:
             "dZ = dA * s",
             "dZ = dA * s * (1 - s) in sigmoid_backward",
         )
+        if network.L >= 2 and network.hidden[0].name != "sigmoid":
+            g = network.hidden[0]
+            yield DeepMistake(
+                "hidden_backward_at_output",
+                "wrong_activation_derivative",
+                replace(RIGHT, dZL=lambda AL, Y, ZL: -(Y / AL - (1 - Y) / (1 - AL)) * g.derivative(ZL)),
+                f"the output layer's backward uses the hidden layers' activation: {_g_name(g)} where "
+                "sigmoid_backward belongs",
+                f"linear_activation_backward(dAL, current_cache, '{g.name}')",
+                "linear_activation_backward(dAL, current_cache, 'sigmoid') for the output layer",
+            )
         return
     yield DeepMistake(
         "softmax_diagonal_jacobian",
@@ -343,7 +365,7 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
         yield DeepMistake(
             f"dropout_mask_missing_dA{l}",
             "wrong_dropout",
-            _dropout(l, lambda n, dA: dA / n.keep_prob),
+            _dropout({l}, lambda n, k, dA: dA / n.keep_prob),
             f"dA{l} is not multiplied by the mask D{l} the forward pass used",
             f"dA{l} = dA{l} / keep_prob",
             f"dA{l} = dA{l} * D{l} / keep_prob",
@@ -351,9 +373,17 @@ def _hidden(network: Network, dims: tuple[int, ...], l: int) -> Iterator[DeepMis
         yield DeepMistake(
             f"dropout_scale_missing_dA{l}",
             "wrong_dropout",
-            _dropout(l, lambda n, dA: dA * n.masks[l - 1]),
+            _dropout({l}, lambda n, k, dA: dA * n.masks[k - 1]),
             f"dA{l} is masked but not divided by keep_prob",
             f"dA{l} = dA{l} * D{l}",
+            f"dA{l} = dA{l} * D{l} / keep_prob",
+        )
+        yield DeepMistake(
+            f"dropout_times_keep_prob_dA{l}",
+            "wrong_dropout",
+            _dropout({l}, lambda n, k, dA: dA * n.masks[k - 1] * n.keep_prob),
+            f"dA{l} is multiplied by keep_prob where the forward pass divided by it",
+            f"dA{l} = dA{l} * D{l} * keep_prob",
             f"dA{l} = dA{l} * D{l} / keep_prob",
         )
 
@@ -542,6 +572,17 @@ def _regularization(network: Network) -> Iterator[DeepMistake]:
         "db = np.sum(dZ, axis=1, keepdims=True) / m + (lambd / m) * b",
         fix,
     )
+    if network.L > 1:
+        for l in range(1, network.L + 1):
+            yield DeepMistake(
+                f"l2_on_db{l}",
+                "wrong_regularization",
+                _l2({l}, lambda k, W, b: (k * W, k * b)),
+                f"the L2 term's gradient (lambd / m) * b{l} is added to db{l}; the cost regularises only the "
+                "weights",
+                f"db{l} = np.sum(dZ{l}, axis=1, keepdims=True) / m + (lambd / m) * b{l}",
+                f"db{l} = np.sum(dZ{l}, axis=1, keepdims=True) / m",
+            )
     yield DeepMistake(
         "l2_doubled",
         "wrong_regularization",

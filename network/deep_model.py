@@ -35,7 +35,7 @@ from .deep import (
 )
 from .deep_mistakes import catalog, formula
 from .fitting import lambd_from, leaky_alpha, roundest
-from .interface import Hints, Parameters, Reference, WrongVariant
+from .interface import Dropout, Hints, Parameters, Reference, WrongVariant
 
 __all__ = ["DEEP", "DeepHints", "DeepModel", "DeepReference", "describe"]
 
@@ -142,7 +142,9 @@ class DeepReference:
 
     def written_cost(self, parameters: Parameters, dtype: np.dtype[Any]) -> Any:
         point = {name: np.asarray(value, dtype=dtype) for name, value in parameters.items()}
-        return written_cost(self.X.astype(dtype), self.Y.astype(dtype), point, self.network)
+        return written_cost(
+            self.X.astype(dtype, copy=False), self.Y.astype(dtype, copy=False), point, self.network
+        )
 
     def fit(self, points: Sequence[Parameters], costs: Sequence[float], rtol: float) -> DeepReference | None:
         """This network with λ (and a free α) chosen so that its cost is the user's at ``points``.
@@ -411,19 +413,29 @@ class DeepModel:
         return DeepHints(max(numbers)) if names and len(numbers) == len(names) else None
 
     def references(
-        self, parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self,
+        parameters: Parameters,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        activation: Any = None,
+        dropout: Dropout | None = None,
     ) -> list[Reference]:
         L = layer_count(parameters)
-        if L is None or not _fits(parameters, L, X, Y):
+        if L is None or not _fits(parameters, L, X, Y) or not _masks_fit(dropout, parameters, L, X):
             return []
         outputs = ["sigmoid", "softmax"] if Y.shape[0] >= 2 else ["sigmoid"]
+        keep_prob, masks = (1.0, ()) if dropout is None else (dropout.keep_prob, dropout.masks)
         if L == 1:
             return [DeepReference(X, Y, Network((), output)) for output in outputs]
         given = activation is not None
         hidden = [get_activation(activation)] if given else [get_activation(name) for name in _order()]
         candidates: list[DeepReference] = [
             DeepReference(
-                X, Y, Network((g,) * (L - 1), output), free_alpha=g.name == "leaky_relu" and not given
+                X,
+                Y,
+                Network((g,) * (L - 1), output, keep_prob=keep_prob, masks=masks),
+                free_alpha=g.name == "leaky_relu" and not given,
             )
             for g in hidden
             for output in outputs
@@ -447,6 +459,14 @@ def _order() -> list[str]:
     return [name for name in PREFERRED if name in ACTIVATIONS] + [
         n for n in ACTIVATIONS if n not in PREFERRED
     ]
+
+
+def _masks_fit(dropout: Dropout | None, parameters: Parameters, L: int, X: np.ndarray) -> bool:
+    """No dropout, or one mask ``D{l}`` of ``A{l}``'s shape (n_l, m) per hidden layer."""
+    if dropout is None:
+        return True
+    shapes = [(np.shape(parameters[f"W{l}"])[0], X.shape[1]) for l in range(1, L)]
+    return L > 1 and [np.shape(mask) for mask in dropout.masks] == shapes
 
 
 def _fits(parameters: Parameters, L: int, X: np.ndarray, Y: np.ndarray) -> bool:

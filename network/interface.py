@@ -21,9 +21,24 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["Hints", "Model", "Reference", "WrongVariant"]
+__all__ = ["Dropout", "Hints", "Model", "Reference", "WrongVariant"]
 
 Parameters = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Dropout:
+    """Inverted dropout as the caller ran it: a cost cannot reveal its masks, the caller can.
+
+    Attributes
+    ----------
+    keep_prob : float
+    masks : tuple of ndarray
+        ``D{l}`` (n_l, m) of 0s and 1s, one per hidden layer ``l = 1 .. L-1``.
+    """
+
+    keep_prob: float
+    masks: tuple[np.ndarray, ...]
 
 
 @dataclass(frozen=True)
@@ -142,10 +157,17 @@ class Model(Protocol):
         ...
 
     def references(
-        self, parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self,
+        parameters: Parameters,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        activation: Any = None,
+        dropout: Dropout | None = None,
     ) -> list[Reference]:
         """The members that fit these parameters' names and shapes and this data, in the order to try
-        them (empty when none fits). ``activation`` restricts them to that hidden activation."""
+        them (empty when none fits). ``activation`` restricts them to that hidden activation;
+        ``dropout``, when given, to the members that ran with it (none, for a model without it)."""
         ...
 
     def example(self, seed: int) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:

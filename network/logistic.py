@@ -25,7 +25,7 @@ import numpy as np
 from .activations import sigmoid
 from .deep import Network
 from .deep_model import DeepReference
-from .interface import Hints, Parameters, Reference, WrongVariant
+from .interface import Dropout, Hints, Parameters, Reference, WrongVariant
 
 __all__ = ["FORMULAS", "LOGISTIC", "LogisticModel", "LogisticReference", "propagate"]
 
@@ -165,9 +165,15 @@ class LogisticModel:
         return HINTS if names and set(names) <= {"w", "b"} else None
 
     def references(
-        self, parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self,
+        parameters: Parameters,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        activation: Any = None,
+        dropout: Dropout | None = None,
     ) -> list[Reference]:
-        if set(parameters) != {"w", "b"} or X.ndim != 2 or Y.shape != (1, X.shape[1]):
+        if dropout is not None or set(parameters) != {"w", "b"} or X.ndim != 2 or Y.shape != (1, X.shape[1]):
             return []
         if np.shape(parameters["w"]) != (X.shape[0], 1) or np.size(parameters["b"]) != 1:
             return []

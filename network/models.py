@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .deep_model import DEEP
-from .interface import Hints, Model, Parameters, Reference
+from .interface import Dropout, Hints, Model, Parameters, Reference
 from .logistic import LOGISTIC
 from .two_layer_model import TWO_LAYER
 
@@ -25,13 +25,19 @@ MODELS: dict[str, Model] = {model.name: model for model in (TWO_LAYER, LOGISTIC,
 
 
 def references(
-    parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+    parameters: Parameters,
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    activation: Any = None,
+    dropout: Dropout | None = None,
 ) -> list[Reference]:
-    """Every registered model's references that fit these parameters and data, in registry order."""
+    """Every registered model's references that fit these parameters and data (and ran with
+    ``dropout``, when given), in registry order."""
     return [
         reference
         for model in MODELS.values()
-        for reference in model.references(parameters, X, Y, activation=activation)
+        for reference in model.references(parameters, X, Y, activation=activation, dropout=dropout)
     ]
 
 

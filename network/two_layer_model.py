@@ -20,7 +20,7 @@ from .activations import ACTIVATIONS, Activation, get_activation
 from .deep import Network
 from .deep_model import TIGHT, DeepReference
 from .fitting import leaky_alpha
-from .interface import Hints, Parameters, Reference, WrongVariant
+from .interface import Dropout, Hints, Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
 from .problems import reference_problem
 from .two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
@@ -154,7 +154,10 @@ class TwoLayerReference:
 
     def written_cost(self, parameters: Parameters, dtype: np.dtype[Any]) -> Any:
         point = {name: np.asarray(value, dtype=dtype) for name, value in parameters.items()}
-        return cost(forward(self.X.astype(dtype), point, self.activation)[0], self.Y.astype(dtype))
+        return cost(
+            forward(self.X.astype(dtype, copy=False), point, self.activation)[0],
+            self.Y.astype(dtype, copy=False),
+        )
 
     def fit(
         self, points: Sequence[Parameters], costs: Sequence[float], rtol: float
@@ -242,9 +245,15 @@ class TwoLayerModel:
         return self if set(names) & set(PARAMETER_NAMES) and not deeper else None
 
     def references(
-        self, parameters: Parameters, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self,
+        parameters: Parameters,
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        activation: Any = None,
+        dropout: Dropout | None = None,
     ) -> list[Reference]:
-        if not self._fits(parameters, X, Y):
+        if dropout is not None or not self._fits(parameters, X, Y):  # dropout: the L-layer model's
             return []
         if activation is not None:
             return [TwoLayerReference(X, Y, get_activation(activation))]

@@ -124,10 +124,20 @@ class LeastSquaresModel:
         return self if set(names) <= set(self.parameter_names) else None
 
     def references(
-        self, parameters: Mapping[str, Any], X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self,
+        parameters: Mapping[str, Any],
+        X: np.ndarray,
+        Y: np.ndarray,
+        *,
+        activation: Any = None,
+        dropout: Any = None,
     ) -> list[Reference]:
         shapes = {k: np.shape(v) for k, v in parameters.items()}
-        if shapes != {"theta": (X.shape[0], 1), "c": (1, 1)} or Y.shape != (1, X.shape[1]):
+        if (
+            dropout is not None
+            or shapes != {"theta": (X.shape[0], 1), "c": (1, 1)}
+            or Y.shape != (1, X.shape[1])
+        ):
             return []
         return [LeastSquares(X, Y)]
 
