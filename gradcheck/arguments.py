@@ -19,7 +19,7 @@ from gradcheck.network.activations import Activation, get_activation
 from gradcheck.numerical import check_method
 from gradcheck.report import Diagnosis, GradientResult
 
-__all__ = ["MODES", "Options", "check_options", "gather_gradients", "inputs"]
+__all__ = ["MODES", "Options", "check_options", "check_step", "failed_result", "gather_gradients", "inputs"]
 
 #: How finite differences cover each block (see ``verify_gradients(mode=...)``).
 MODES = ("auto", "exhaustive", "sampled", "directional")
@@ -109,7 +109,7 @@ def gather_gradients(
         if key is None:
             have = ", ".join(map(repr, gradients)) or "no keys"
             why = f"no gradient for {name}: gradients has no key 'd{name}' (nor '{name}'); it has {have}"
-            failed[name] = _unusable(name, None, theta.shape, Diagnosis("missing_gradient", why))
+            failed[name] = failed_result(name, theta.shape, Diagnosis("missing_gradient", why))
             continue
         array = _as_float_array(raw)
         if array is None:
@@ -117,7 +117,7 @@ def gather_gradients(
                 f"{key} is a {type(raw).__name__}, not a numeric array; return a numpy float array "
                 f"of shape {theta.shape}"
             )
-            failed[name] = _unusable(name, key, theta.shape, Diagnosis("invalid_gradient", why))
+            failed[name] = failed_result(name, theta.shape, Diagnosis("invalid_gradient", why), key)
             continue
         usable[name] = (key, array)
     ignored = tuple(str(k) for k in gradients if not any(k == n or k == f"d{n}" for n in point))
@@ -125,10 +125,14 @@ def gather_gradients(
 
 
 def inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Float copies of ``X`` (n_x, m) and ``Y`` (n_y, m); a (m,) ``Y`` becomes (1, m)."""
+    """``X`` (n_x, m) and ``Y`` (n_y, m) as read-only float64 arrays; a (m,) ``Y`` becomes (1, m).
+
+    A float64 array is not copied: the result is a read-only view of it (the caller's own array
+    stays writeable), so that nothing gradcheck hands it to can change it.
+    """
     try:
-        X = np.array(X, dtype=np.float64, copy=True)
-        Y = np.array(Y, dtype=np.float64, copy=True)
+        X = np.asarray(X, dtype=np.float64).view()
+        Y = np.asarray(Y, dtype=np.float64).view()
     except (TypeError, ValueError) as error:
         raise GradcheckError(f"X and Y must be numeric arrays: {error}") from error
     if Y.ndim == 1:
@@ -144,6 +148,8 @@ def inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
         if not np.all(np.isfinite(array)):
             bad = tuple(int(i) for i in np.argwhere(~np.isfinite(array))[0])
             raise GradcheckError(f"{label} holds {array[bad]} at {label}{list(bad)}; pass finite data")
+    X.flags.writeable = False
+    Y.flags.writeable = False
     return X, Y
 
 
@@ -166,7 +172,10 @@ def _as_float_array(raw: Any) -> np.ndarray | None:
     return None
 
 
-def _unusable(name: str, key: str | None, expected: tuple[int, ...], diagnosis: Diagnosis) -> GradientResult:
+def failed_result(
+    name: str, expected: tuple[int, ...], diagnosis: Diagnosis, key: str | None = None
+) -> GradientResult:
+    """A gradient that could not be judged: every entry failed, for ``diagnosis``."""
     size = int(np.prod(expected))
     return GradientResult(
         name=name,

@@ -12,9 +12,10 @@ into ``DIR`` (see :mod:`gradcheck.sweep`). Exit status 0 when every check passes
 a summary table (verdict, wrong gradients, likely mistakes) and the same three files. Exit status
 the worst submission's (0 right, 1 wrong, 2 unusable).
 
-``gradcheck check LEARNER.py`` checks a learner's module (the course's functions, see
-:mod:`gradcheck.learner`) at several shapes and seeds and prints the verdict, the likely mistake
-and the first failing report. Exit status 0 right, 1 a gradient is wrong, 2 unusable input.
+``gradcheck check LEARNER.py`` checks a learner's module (the functions of each course notebook it
+defines, see :mod:`gradcheck.notebooks`) at several shapes and seeds and prints which notebooks'
+functions it found, the verdict, the likely mistake and the first failing report. Exit status 0
+right, 1 a gradient is wrong, 2 unusable input.
 
 Both run every module in a child process (:mod:`gradcheck.isolation`) within ``--timeout``
 seconds (default 60), ``--memory-limit`` megabytes (default 1024) and ``--output-limit`` bytes of
@@ -37,6 +38,7 @@ from rich.table import Table
 from gradcheck.grading import summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
 from gradcheck.learner import ModuleCheck
+from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.numerical import METHODS
 from gradcheck.sweep import (
     SweepCase,
@@ -162,13 +164,15 @@ def _add_limits(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_check(result: ModuleCheck, console: Console) -> None:
+    for found in result.notebooks:
+        console.print(f"Found {found}", markup=False, highlight=False)
     if result.verdict == "unusable":
         console.print(f"UNUSABLE {result.path}: {result.problem}", markup=False, highlight=False)
         return
     table = Table(
         box=box.SIMPLE_HEAD, title=f"{result.path}: gradients at {len(result.configurations)} points"
     )
-    for column in ("n_x,n_h,n_y,m", "seed", "wrong gradients", "likely mistake", "verdict"):
+    for column in ("functions", "n_x,…,n_L,m", "seed", "wrong gradients", "likely mistake", "verdict"):
         table.add_column(column, no_wrap=column != "likely mistake")
     for configuration in result.configurations:
         report = configuration.report
@@ -176,6 +180,7 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
         wrong = ", ".join(r.label for r in report.failed) or "-"
         likely = report.diagnosis.code if report.diagnosis is not None else "-"
         table.add_row(
+            NOTEBOOKS[configuration.notebook].short,
             ",".join(map(str, configuration.shape)),
             str(configuration.seed),
             wrong,
@@ -188,7 +193,8 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
         console.print(f"RIGHT: every gradient of {result.path} matches at every point.")
         return
     assert failure.report is not None
-    console.print(f"WRONG: first failure at (n_x, n_h, n_y, m) = {failure.shape}, seed {failure.seed}:")
+    where = f"{NOTEBOOKS[failure.notebook].short}, (n_x, …, n_L, m) = {failure.shape}, seed {failure.seed}"
+    console.print(f"WRONG: first failure in {where}:", markup=False, highlight=False)
     console.print(str(failure.report).rstrip(), markup=False, highlight=False)
 
 
@@ -229,7 +235,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--workers", type=int, default=1, help="processes grading submissions at once (default 1)"
     )
     check = commands.add_parser(
-        "check", help="check a learner's module (forward_propagation, backward_propagation, compute_cost)"
+        "check",
+        help="check a learner's module: the functions of each course notebook it defines (propagate; "
+        "forward_propagation, backward_propagation; L_model_forward, L_model_backward; ...)",
     )
     check.add_argument("module", help="the learner's .py file")
     check.add_argument("--seeds", type=int, default=2, help="seeds per shape (default 2)")

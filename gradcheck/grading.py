@@ -17,6 +17,7 @@ from typing import Any
 
 from gradcheck.isolation import FAILURES, Limits, check_isolated
 from gradcheck.learner import ModuleCheck, check_module
+from gradcheck.notebooks import NOTEBOOKS
 
 __all__ = ["check_modules", "summary_counts", "summary_row"]
 
@@ -67,7 +68,8 @@ def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> Module
 
 
 def summary_row(result: ModuleCheck) -> dict[str, str]:
-    """A grader's one-line summary of a submission: verdict, wrong gradients, likely mistakes, why."""
+    """A grader's one-line summary of a submission: whose functions it defines (the notebooks), the
+    verdict, wrong gradients, likely mistakes, why."""
     failed = [c.report for c in result.configurations if c.report is not None and not c.report.passed]
     wrong = sorted({r.label for report in failed for r in report.failed})
     codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
@@ -81,8 +83,10 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
         ),
         default=float("nan"),
     )
+    notebooks = dict.fromkeys(NOTEBOOKS[c.notebook].short for c in result.configurations)
     return {
         "submission": Path(result.path).name,
+        "functions": ", ".join(notebooks) or "-",
         "verdict": result.verdict.upper(),
         "wrong gradients": ", ".join(wrong) or "-",
         "likely mistake": ", ".join(codes) or "-",

@@ -48,9 +48,9 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
-from gradcheck.learner import SHAPES, ModuleCheck, check_module
+from gradcheck.learner import ModuleCheck, check_module
 
 __all__ = ["FAILURES", "KEPT_OUTPUT", "Limits", "check_isolated"]
 
@@ -106,7 +106,7 @@ def check_isolated(
     path: str | Path,
     *,
     seeds: Sequence[int] = (0, 1),
-    shapes: Sequence[tuple[int, int, int, int]] = SHAPES,
+    shapes: Sequence[tuple[int, ...]] | None = None,
     limits: Limits = Limits(),
 ) -> ModuleCheck:
     """:func:`gradcheck.learner.check_module` in a child process, within ``limits``.
@@ -135,7 +135,7 @@ def check_isolated(
         job = {
             "path": str(path.resolve()),
             "seeds": [int(s) for s in seeds],
-            "shapes": [list(s) for s in shapes],
+            "shapes": None if shapes is None else [list(s) for s in shapes],
             "memory_mb": limits.memory_mb,
             "result": str(result_path),
         }
@@ -324,8 +324,9 @@ def _child(control_fd: int, job: dict[str, object]) -> None:
         _limit_memory(memory_mb)
     trace("start")
     seeds = [int(s) for s in job["seeds"]]  # type: ignore[attr-defined]
-    shapes = [tuple(int(n) for n in s) for s in job["shapes"]]  # type: ignore[attr-defined]
-    result = check_module(str(job["path"]), seeds=seeds, shapes=shapes, trace=trace)  # type: ignore[arg-type]
+    given: Any = job["shapes"]
+    shapes = None if given is None else [tuple(int(n) for n in s) for s in given]
+    result = check_module(str(job["path"]), seeds=seeds, shapes=shapes, trace=trace)
     if result.verdict == "unusable" and result.problem is not None:
         failure = _classify(result.problem)
         problem = result.problem

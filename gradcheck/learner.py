@@ -1,10 +1,13 @@
 """Checking a learner's module: the course's functions, loaded from a file and checked as they are.
 
-A learner's module defines ``forward_propagation(X, parameters) -> (A2, cache)``,
-``backward_propagation(parameters, cache, X, Y) -> grads`` and, optionally, ``compute_cost(A2, Y)``
-or ``compute_cost(A2, Y, parameters)``, as the course writes them. ``initialize_parameters`` is not needed:
-gradcheck draws the parameters and data itself, at several shapes and seeds, with weights large
-enough that a wrong activation derivative shows.
+A learner's module defines one or more notebooks' sets of functions, as the course writes them:
+``propagate`` (Week 2); ``forward_propagation``, ``backward_propagation`` and ``compute_cost``
+(Week 3); ``L_model_forward``, ``L_model_backward`` and ``compute_cost`` (Week 4); Course 2's
+``forward_propagation_n`` and ``backward_propagation_n``, its L2 and its dropout functions
+(:data:`gradcheck.notebooks.NOTEBOOKS`). Each set found is checked. ``initialize_parameters`` is
+not needed: gradcheck draws the parameters and data itself, at the module's ``layers_dims`` or at
+several small shapes, and several seeds, with weights large enough that a wrong activation
+derivative shows.
 
 :func:`check_module` returns a :class:`ModuleCheck`: the verdict (``"right"``, ``"wrong"`` or
 ``"unusable"``) and a report per configuration. It runs the module in this process, as a learner
@@ -27,8 +30,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from gradcheck.errors import GradcheckError
-from gradcheck.network.activations import get_activation
-from gradcheck.network.problems import reference_problem
+from gradcheck.notebooks import NOTEBOOKS, draw, find, learner_functions, shapes_for
 from gradcheck.report import GradientReport
 from gradcheck.verify import verify_gradients
 
@@ -40,20 +42,23 @@ __all__ = [
     "load_module",
 ]
 
-#: (n_x, n_h, n_y, m) checked by default: one output, as the course's code assumes.
-SHAPES: tuple[tuple[int, int, int, int], ...] = ((2, 4, 1, 40), (5, 3, 1, 12), (3, 6, 1, 7))
+#: (n_x, n_h, n_y, m) checked by default for Week 3's functions: one output, as the course's code
+#: assumes, and a hidden layer of width 1.
+SHAPES: tuple[tuple[int, ...], ...] = NOTEBOOKS["week3"].shapes
 
 Verdict = Literal["right", "wrong", "unusable"]
 
 
 @dataclass(frozen=True)
 class Configuration:
-    """One check of the module: the shape, the seed, and the report (None when it could not run)."""
+    """One check of the module: the notebook's functions (a key of :data:`gradcheck.notebooks.NOTEBOOKS`),
+    the shape ``(*layer_dims, m)``, the seed, and the report (None when it could not run)."""
 
-    shape: tuple[int, int, int, int]
+    shape: tuple[int, ...]
     seed: int
     report: GradientReport | None
     error: str | None = None
+    notebook: str = "week3"
 
 
 @dataclass(frozen=True)
@@ -77,6 +82,9 @@ class ModuleCheck:
         What the module printed (isolated checks only; the start of it).
     seconds : float or None
         Wall-clock time of an isolated check.
+    notebooks : tuple of str
+        The notebooks' sets of functions found and checked, e.g. ``"Course 1 Week 4, L layers
+        (L_model_forward, L_model_backward, compute_cost)"``.
     """
 
     path: str
@@ -86,6 +94,7 @@ class ModuleCheck:
     failure: str | None = None
     output: str = ""
     seconds: float | None = None
+    notebooks: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
@@ -141,20 +150,23 @@ def _learner_line(error: BaseException, path: Path) -> str:
 def check_module(
     path: str | Path,
     *,
-    shapes: Sequence[tuple[int, int, int, int]] = SHAPES,
+    shapes: Sequence[tuple[int, ...]] | None = None,
     seeds: Sequence[int] = (0, 1),
     trace: Callable[[str | None], None] | None = None,
 ) -> ModuleCheck:
-    """Load a learner's module and check its gradients at every shape × seed.
+    """Load a learner's module and check the gradients of each notebook's functions it defines.
 
     Parameters
     ----------
     path : str or Path
         The learner's ``.py`` file.
-    shapes : sequence of (n_x, n_h, n_y, m)
+    shapes : sequence of (*layer_dims, m), optional
+        Where to check, for the notebooks of that depth (e.g. ``(n_x, n_h, n_y, m)`` for Week 3).
+        Default: the module's ``layers_dims`` when it has the notebook's depth, else the
+        notebook's own small shapes (:data:`gradcheck.notebooks.NOTEBOOKS`).
     seeds : sequence of int
-        Data and weights come from :func:`gradcheck.network.problems.reference_problem` (weights 0.5 ×
-        N(0, 1)); the hidden activation is recognised from the learner's cost.
+        Data and weights are drawn from each seed (:func:`gradcheck.notebooks.draw`); the hidden
+        activation is recognised from the learner's cost.
     trace : callable, optional
         Told where the module's code is running: ``trace("import")``, ``trace(name)`` when one of
         its functions is called and ``trace(None)`` when it returns (the isolated check reports
@@ -172,32 +184,58 @@ def check_module(
         return ModuleCheck(str(path), "unusable", str(error), failure="error")
     finally:
         follow(None)
-    functions = {}
-    for name in ("forward_propagation", "backward_propagation", "compute_cost"):
-        function = getattr(module, name, None)
-        if name != "compute_cost" and not callable(function):
-            return ModuleCheck(str(path), "unusable", f"{path} defines no function {name}", failure="error")
-        functions[name] = _traced(function, name, trace) if trace and callable(function) else function
-    compute_cost = functions["compute_cost"]
+    found, misfits = find(module)
+    if not found:
+        return ModuleCheck(str(path), "unusable", _none_found(path, misfits), failure="error")
     configurations = []
-    for shape in shapes:
-        for seed in seeds:
-            problem = reference_problem(shape, get_activation("identity"), seed=seed, scale=0.5)
-            try:
-                report = verify_gradients(
-                    forward=functions["forward_propagation"],
-                    backward=functions["backward_propagation"],
-                    compute_cost=compute_cost if callable(compute_cost) else None,
-                    parameters=problem.parameters,
-                    X=problem.X,
-                    Y=problem.Y,
-                )
-            except GradcheckError as error:
-                configurations.append(Configuration(shape, seed, None, str(error)))
-                return ModuleCheck(str(path), "unusable", str(error), configurations, failure="error")
-            configurations.append(Configuration(shape, seed, report))
+    for each in found:
+        functions: dict[str, Any] = {
+            keyword: _traced(function, _name(function), trace) if trace else function
+            for keyword, function in learner_functions(each).items()
+        }
+        for shape in shapes_for(each.notebook, module, shapes):
+            for seed in seeds:
+                parameters, X, Y = draw(each.notebook, shape, seed)
+                try:
+                    report = verify_gradients(
+                        **functions,
+                        lambd=each.notebook.options.get("lambd"),
+                        keep_prob=each.notebook.options.get("keep_prob"),
+                        parameters=parameters,
+                        X=X,
+                        Y=Y,
+                    )
+                except GradcheckError as error:
+                    configurations.append(Configuration(shape, seed, None, str(error), each.notebook.key))
+                    return ModuleCheck(
+                        str(path),
+                        "unusable",
+                        f"{each.notebook.title}: {error}",
+                        configurations,
+                        failure="error",
+                        notebooks=tuple(f.description for f in found),
+                    )
+                configurations.append(Configuration(shape, seed, report, None, each.notebook.key))
     wrong = any(c.report is not None and not c.report.passed for c in configurations)
-    return ModuleCheck(str(path), "wrong" if wrong else "right", None, configurations)
+    return ModuleCheck(
+        str(path),
+        "wrong" if wrong else "right",
+        None,
+        configurations,
+        notebooks=tuple(f.description for f in found),
+    )
+
+
+def _name(function: Callable[..., Any]) -> str:
+    return str(getattr(function, "__name__", "a function"))
+
+
+def _none_found(path: str | Path, misfits: list[str]) -> str:
+    sets = "; ".join(
+        f"{' and '.join(n.functions[k] for k in n.required)} ({n.title})" for n in NOTEBOOKS.values()
+    )
+    why = f" The names are there but: {' '.join(misfits)}" if misfits else ""
+    return f"{path} defines none of the course's sets of functions: {sets}.{why}"
 
 
 def _traced(

@@ -38,7 +38,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from gradcheck.errors import GradcheckError, GradcheckWarning, warn
+from gradcheck.errors import GradcheckError, GradcheckWarning, located, warn
 
 __all__ = [
     "METHODS",
@@ -143,8 +143,8 @@ def call_cost(
         ) from error
     except Exception as error:
         raise GradcheckError(
-            f"{label} raised {type(error).__name__}: {error} (called {_place(where)}); "
-            "fix the cost so that it runs on these parameters"
+            f"{label} raised {type(error).__name__}: {error} (called {_place(where)}; in "
+            f"{located(error, 'the cost function')}); fix the cost so that it runs on these parameters"
         ) from error
 
 

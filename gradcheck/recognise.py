@@ -22,7 +22,7 @@ import autograd
 import numpy as np
 
 from gradcheck.errors import GradcheckError
-from gradcheck.network.interface import Reference
+from gradcheck.network.interface import Dropout, Reference
 from gradcheck.network.models import references
 from gradcheck.numerical import call_cost
 
@@ -94,6 +94,7 @@ def recognise(
     rtol: float = 1e-9,
     dtype: type[np.floating[Any]] | np.dtype[Any] = np.float64,
     cost: float | None = None,
+    dropout: Dropout | None = None,
 ) -> Recognised | None:
     """Recognise ``cost_fn`` as a registered reference model, or return None.
 
@@ -119,6 +120,9 @@ def recognise(
     cost : float, optional
         ``cost_fn`` at ``parameters``, when already known (saves a call). The cost at the nearby
         points is asked for only when a candidate matches at the point.
+    dropout : Dropout, optional
+        The keep probability and masks the cost ran with (held fixed at every point), when the
+        caller knows them: only references with that dropout are tried.
 
     Returns
     -------
@@ -126,7 +130,7 @@ def recognise(
     """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
-    candidates = references(parameters, X, Y, activation=activation)
+    candidates = references(parameters, X, Y, activation=activation, dropout=dropout)
     if not candidates:
         return None
     points = _points(parameters, seed)

@@ -41,6 +41,7 @@ DIAGNOSIS_CODES: dict[str, str] = {
     ),
     "missing_gradient": "no gradient was given for this parameter",
     "invalid_gradient": "the gradient is not a numeric array",
+    "backward_raised": "the backward pass raised an error (a failed assert) at these shapes",
     "unknown": "the gradient is wrong in a way no catalogued mistake explains",
 }
 

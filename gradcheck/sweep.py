@@ -37,6 +37,7 @@ from gradcheck.network.deep import L_model_backward, L_model_forward, Network, i
 from gradcheck.network.deep_model import DeepReference
 from gradcheck.network.logistic import LOGISTIC, propagate
 from gradcheck.network.problems import reference_problem
+from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.numerical import Method
 from gradcheck.report import GradientReport
 from gradcheck.verify import verify_gradients
@@ -61,7 +62,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; raised on any change of its keys.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 #: The JSON Schema (draft 2020-12) of report.json, shipped with the package; its ``$defs/check``
 #: is the form of :meth:`gradcheck.GradientReport.to_dict`.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
@@ -625,6 +626,7 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
         "submissions": [
             {
                 "path": result.path,
+                "notebooks": list(result.notebooks),
                 "verdict": result.verdict,
                 "exit_code": result.exit_code,
                 "problem": result.problem,
@@ -633,6 +635,7 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
                 "output": result.output,
                 "configurations": [
                     {
+                        "notebook": c.notebook,
                         "shape": list(c.shape),
                         "seed": c.seed,
                         "error": c.error,
@@ -647,7 +650,11 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     failures = [
-        {"path": result.path, "configuration": result.first_failure}
+        {
+            "path": result.path,
+            "configuration": result.first_failure,
+            "notebook": NOTEBOOKS[result.first_failure.notebook].title,
+        }
         for result in results
         if result.first_failure is not None
     ]

@@ -28,16 +28,25 @@ from typing import Any
 
 import numpy as np
 
-from gradcheck.arguments import MODES, Options, check_options, check_step, gather_gradients, inputs
+from gradcheck.arguments import (
+    MODES,
+    Options,
+    check_options,
+    check_step,
+    failed_result,
+    gather_gradients,
+    inputs,
+)
 from gradcheck.diagnose import diagnose
 from gradcheck.errors import GradcheckError
 from gradcheck.judge import judge, judged_arrays
 from gradcheck.learner_form import learner_call
 from gradcheck.network.activations import Activation
+from gradcheck.network.interface import Dropout
 from gradcheck.network.models import hints_for
 from gradcheck.numerical import CostProbe, Method
 from gradcheck.recognise import Recognised, recognise, unmatched_note
-from gradcheck.report import GradientReport
+from gradcheck.report import Diagnosis, GradientReport
 from gradcheck.setting import measure
 
 __all__ = ["MODES", "verify_gradients"]
@@ -56,6 +65,9 @@ def verify_gradients(
     forward: Callable[..., Any] | None = None,
     backward: Callable[..., Any] | None = None,
     compute_cost: Callable[..., Any] | None = None,
+    propagate: Callable[..., Any] | None = None,
+    lambd: float | None = None,
+    keep_prob: float | None = None,
     activation: str | Activation | None = None,
     method: Method = "central",
     step: float | None = None,
@@ -71,7 +83,9 @@ def verify_gradients(
 
     General form: ``verify_gradients(cost_fn, parameters, gradients, X=None, Y=None)``.
     Learner form: ``verify_gradients(forward=..., backward=..., parameters=..., X=..., Y=...,
-    compute_cost=None)``.
+    compute_cost=None, lambd=None, keep_prob=None)`` with each notebook's functions as they are,
+    or Week 2's ``verify_gradients(propagate=propagate, parameters={"w": w, "b": b}, X=X, Y=Y)``
+    (the forms: :mod:`gradcheck.learner_form`).
 
     Parameters
     ----------
@@ -88,12 +102,26 @@ def verify_gradients(
     Y : ndarray, shape (n_y, m) or (m,), optional
         Labels; a (m,) vector is used as (1, m).
     forward : callable, optional
-        Learner form: ``forward_propagation(X, parameters) -> (A2, cache)``.
+        Learner form: ``forward_propagation(X, parameters) -> (A2, cache)``,
+        ``L_model_forward(X, parameters) -> (AL, caches)``, ``forward_propagation_n(X, Y,
+        parameters) -> (cost, cache)`` or ``forward_propagation_with_dropout(X, parameters,
+        keep_prob)``. Every call starts from the same numpy random state (dropout masks stay fixed).
     backward : callable, optional
-        Learner form: ``backward_propagation(parameters, cache, X, Y) -> dict`` of ``dW1, db1, ...``.
+        Learner form: ``backward_propagation(parameters, cache, X, Y)``, ``L_model_backward(AL, Y,
+        caches)``, ``backward_propagation_n(X, Y, cache)``,
+        ``backward_propagation_with_regularization(X, Y, cache, lambd)`` or
+        ``backward_propagation_with_dropout(X, Y, cache, keep_prob)``, returning a dict of
+        ``dW1, db1, ...`` (other keys ignored).
     compute_cost : callable, optional
-        Learner form: ``compute_cost(A2, Y)`` or the older ``compute_cost(A2, Y, parameters)``.
-        Default: the reference cross-entropy :func:`gradcheck.network.two_layer.cost`.
+        Learner form: ``compute_cost(A2, Y)``, the older ``compute_cost(A2, Y, parameters)`` or
+        ``compute_cost_with_regularization(A3, Y, parameters, lambd)``. Default: the reference
+        cross-entropy :func:`gradcheck.network.two_layer.cost` (plus the L2 term with ``lambd``).
+    propagate : callable, optional
+        Week 2: ``propagate(w, b, X, Y) -> (grads, cost)``; ``b`` may be a Python number.
+    lambd : float, optional
+        Learner form: the L2 strength the functions taking ``lambd`` get (default: their own).
+    keep_prob : float, optional
+        Learner form: dropout's keep probability for the functions taking ``keep_prob``.
     activation : str or Activation, optional
         The hidden activation of the reference network to compare with (e.g.
         ``get_activation("leaky_relu", alpha=0.2)``). Default: recognised automatically among
@@ -142,14 +170,38 @@ def verify_gradients(
     """
     options = Options(method, step, safety, mode, directions, samples, seed, max_wrong)
     chosen = check_options(options, activation, m)
-    if forward is not None or backward is not None:
+    learner = None
+    if forward is not None or backward is not None or propagate is not None:
         if cost_fn is not None or gradients is not None:
             raise GradcheckError(
                 "pass either cost_fn and gradients (general form) or forward and backward (learner form), "
                 "not both"
             )
-        cost_fn, gradients, label, X, Y = learner_call(forward, backward, compute_cost, parameters, X, Y)
+        learner = learner_call(
+            forward=forward,
+            backward=backward,
+            compute_cost=compute_cost,
+            propagate=propagate,
+            parameters=parameters,
+            X=X,
+            Y=Y,
+            lambd=lambd,
+            keep_prob=keep_prob,
+        )
+        if learner.raised is not None:
+            return _raised_report(learner.raised, parameters or {}, mode, learner.notes)
+        cost_fn, gradients, label, X, Y = (
+            learner.cost_fn,
+            learner.gradients,
+            learner.label,
+            learner.X,
+            learner.Y,
+        )
     else:
+        if lambd is not None or keep_prob is not None:
+            raise GradcheckError(
+                "lambd and keep_prob belong to the learner form (with forward= and backward=)"
+            )
         cost_fn, gradients, X, Y = _general_call(cost_fn, parameters, gradients, compute_cost, X, Y)
         label = "the cost function"
     if not isinstance(gradients, Mapping):
@@ -159,7 +211,7 @@ def verify_gradients(
     m = _examples(m, X)
     probe = CostProbe.at(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
-    recognised = _recognise(cost_fn, probe, X, Y, chosen)
+    recognised = _recognise(cost_fn, probe, X, Y, chosen, learner.dropout if learner else None)
     unmatched = unmatched_note(probe.point, X, Y) if recognised is None and X is not None else None
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
     setting = measure(probe, recognised, options, judged_arrays(analytic, probe.point))
@@ -173,6 +225,7 @@ def verify_gradients(
         results, judgement.evidence, recognised, hints, probe.point, eps, m, options.safety
     )
     notes = (
+        *(learner.notes if learner else ()),
         *(recognised.notes if recognised else (unmatched,) if unmatched else ()),
         *setting.notes,
         *judgement.notes,
@@ -225,6 +278,7 @@ def _recognise(
     X: np.ndarray | None,
     Y: np.ndarray | None,
     activation: Activation | None,
+    dropout: Dropout | None,
 ) -> Recognised | None:
     """The reference model behind the cost (with X and Y only), matched to the cost's own precision."""
     if X is None or Y is None:
@@ -232,5 +286,30 @@ def _recognise(
     rtol = max(1e-9, 1e3 * probe.eps)  # a float32 cost can only match to its own precision
     dtype = np.float32 if probe.eps > FLOAT64_EPS else np.float64
     return recognise(
-        cost_fn, probe.point, X, Y, activation=activation, rtol=rtol, dtype=dtype, cost=probe.cost
+        cost_fn,
+        probe.point,
+        X,
+        Y,
+        activation=activation,
+        rtol=rtol,
+        dtype=dtype,
+        cost=probe.cost,
+        dropout=dropout,
+    )
+
+
+def _raised_report(
+    raised: Diagnosis, parameters: Mapping[str, Any], mode: str, notes: tuple[str, ...]
+) -> GradientReport:
+    """Every gradient wrong, for the reason the learner's backward pass raised."""
+    results = {name: failed_result(name, np.shape(value), raised) for name, value in parameters.items()}
+    return GradientReport(
+        results=results,
+        diagnosis=raised,
+        method="central",
+        evaluations=0,
+        reference=None,
+        ignored_keys=(),
+        mode=mode,
+        notes=notes,
     )

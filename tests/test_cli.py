@@ -230,7 +230,7 @@ def learner(tmp_path: Path, name: str, old: str = "", new: str = "") -> Path:
             "def backward_propagation(",
             "def backward_propagation_v2(",
             2,
-            "no function backward",
+            "defines none of the course's sets of functions",
         ),
         (
             "raises",
@@ -317,7 +317,8 @@ def test_grading_reports_every_submission(
     }
     assert codes == {"wrong": {"missing_1_over_m"}, "derivative": {"wrong_activation_derivative"}}
     markdown = (out / "report.md").read_text(encoding="utf-8")
-    assert "| broken.py | UNUSABLE |" in markdown and "syntax error" in markdown
+    assert "| broken.py | - | UNUSABLE |" in markdown and "syntax error" in markdown
+    assert "| right.py | Week 3, one hidden layer | RIGHT |" in markdown
     html = (out / "report.html").read_text(encoding="utf-8")
     assert html.count('<tr class="WRONG">') == 2 and "Element error map" in html
 

@@ -247,11 +247,13 @@ def test_missing_zero_and_nan_gradients_are_failed_entries_not_exceptions() -> N
     assert report["W1"].n_failed >= 1 and not report["W1"].passed
 
 
-def test_a_raising_learner_function_is_named() -> None:
+def test_a_raising_learner_function_is_named_with_its_file_line_and_source() -> None:
     def forward_propagation(X, parameters):  # type: ignore[no-untyped-def]
         return parameters["W3"], {}
 
-    with pytest.raises(GradcheckError, match="forward_propagation raised KeyError: 'W3'") as info:
+    line = forward_propagation.__code__.co_firstlineno + 1
+    where = rf"forward_propagation \(test_verify\.py:{line}, `return parameters\[\"W3\"\], \{{\}}`\)"
+    with pytest.raises(GradcheckError, match=rf"^{where} raised KeyError: 'W3'") as info:
         verify_gradients(
             forward=forward_propagation,
             backward=course.backward_propagation,
