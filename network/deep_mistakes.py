@@ -240,6 +240,17 @@ def _shared(network: Network, dims: tuple[int, ...]) -> Iterator[DeepMistake]:
             "dA_prev = np.dot(W, dZ)",
             "dA_prev = np.dot(W.T, dZ) in linear_backward",
         )
+    if network.L >= 3 and len(set(dims)) == 1:  # with one hidden layer: cache_of_layer_2_in_layer_1
+        L = network.L
+        yield DeepMistake(
+            "cache_of_next_layer_everywhere",
+            "wrong_cache",
+            replace(RIGHT, cache=lambda caches, k: caches[k] if k < L else caches[k - 1]),
+            "every hidden layer's backward uses the next layer's cache (it runs only because every layer "
+            "has the same width)",
+            "current_cache = caches[l + 1] in the loop of L_model_backward",
+            "current_cache = caches[l] in the loop of L_model_backward",
+        )
     if network.L >= 3:
         g = network.hidden[0]
         yield DeepMistake(
