@@ -29,6 +29,8 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 # The learner modules under tests/fixtures are imported by name, as a notebook would.
 sys.path.insert(0, str(Path(__file__).parent / "fixtures"))
+# ... and the course's notebooks (tests/fixtures/course), as docs/quickstart.md imports them.
+sys.path.insert(1, str(Path(__file__).parent / "fixtures" / "course"))
 
 # pytester runs small test files, for the pytest plugin's tests (tests/test_testing.py)
 pytest_plugins = ["pytester"]
