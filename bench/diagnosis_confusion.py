@@ -319,7 +319,7 @@ class _Holder:
         return None
 
     def references(
-        self, parameters: Any, X: np.ndarray, Y: np.ndarray, *, activation: Any = None
+        self, parameters: Any, X: np.ndarray, Y: np.ndarray, *, activation: Any = None, dropout: Any = None
     ) -> list[Any]:
         return (
             [self.reference]

@@ -172,15 +172,17 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
     table = Table(
         box=box.SIMPLE_HEAD, title=f"{result.path}: gradients at {len(result.configurations)} points"
     )
+    several = len({c.notebook for c in result.configurations}) > 1  # else the "Found" line says it
     for column in ("functions", "n_x,…,n_L,m", "seed", "wrong gradients", "likely mistake", "verdict"):
-        table.add_column(column, no_wrap=column != "likely mistake")
+        if column != "functions" or several:
+            table.add_column(column, no_wrap=column != "likely mistake")
     for configuration in result.configurations:
         report = configuration.report
         assert report is not None
         wrong = ", ".join(r.label for r in report.failed) or "-"
         likely = report.diagnosis.code if report.diagnosis is not None else "-"
         table.add_row(
-            NOTEBOOKS[configuration.notebook].short,
+            *([NOTEBOOKS[configuration.notebook].short] if several else []),
             ",".join(map(str, configuration.shape)),
             str(configuration.seed),
             wrong,

@@ -101,9 +101,9 @@ BY_POSITION: dict[str, dict[int, Roles]] = {
 
 #: The note of a check whose forward pass drew random numbers (dropout).
 FIXED_RANDOM_NOTE = (
-    "{name} draws random numbers (dropout masks): gradcheck started every call of it from the same "
-    "numpy random state, so its masks are the same at every point and the cost is one function of "
-    "the parameters (your own random state is left as it was)"
+    "{name} uses numpy's random state (draws dropout masks, or seeds it): gradcheck started every "
+    "call of it from the same state, so what it draws is the same at every point and the cost is "
+    "one function of the parameters (your own random state is left as it was)"
 )
 
 

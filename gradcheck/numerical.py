@@ -370,9 +370,11 @@ class CostProbe:
         again, _ = evaluate_cost(cost_fn, work, "at the given parameters (second call)", label)
         if again != cost:
             raise GradcheckError(
-                f"nondeterministic_cost: the cost function returned {cost!r} and then {again!r} for the "
-                "same parameters; a gradient check needs a deterministic cost: switch off dropout or fix "
-                "its random state (e.g. np.random.seed inside the cost)"
+                f"nondeterministic_cost: {label} returned {cost!r} and then {again!r} for the same "
+                "parameters; a gradient check needs a deterministic cost: switch off dropout or fix its "
+                "random state (e.g. np.random.seed inside the cost; the learner form starts np.random "
+                "from the same state at every call, so draw dropout masks with np.random.rand, as the "
+                "course does, not with a Generator of your own)"
             )
         return cls(cost_fn, point, work, cost=cost, eps=eps, evaluations=2, label=label)
 

@@ -255,3 +255,42 @@ def test_every_planted_mistake_is_flagged_and_named(tmp_path: Path, name: str) -
         )
         codes = {c.report.diagnosis.code for c in result.configurations if c.report and c.report.diagnosis}
     assert mistake.code in codes, [str(c.report) for c in result.configurations]
+
+
+def test_the_command_line_grades_a_batch_mixing_notebooks(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Isolated, as a grader runs it: each module's sets found, shown, and in report.json."""
+    import json
+
+    import jsonschema
+
+    from gradcheck.cli import main
+    from gradcheck.sweep import load_schema
+
+    modules = ["week2_logistic.py", "c2_regularization.py"]
+    paths = [course_mistakes.write_correct(tmp_path, module) for module in modules]
+    paths.append(course_mistakes.write(tmp_path, "gc_planted_both"))
+    out = tmp_path / "out"
+    assert main(["report", *map(str, paths), "--seeds", "1", "--out", str(out)]) == 1
+    printed = " ".join(capsys.readouterr().out.split())
+    assert "2 right, 1 wrong, 0 unusable." in printed
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "| c2_regularization.py | C2 L2 regularization, C2 dropout | RIGHT |" in markdown
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(load_schema()).validate(data)
+    found = {Path(s["path"]).name: s["notebooks"] for s in data["submissions"]}
+    assert found["week2_logistic.py"] == ["Course 1 Week 2, logistic regression (propagate)"]
+    assert [n.split(" (")[0] for n in found["c2_regularization.py"]] == [
+        "Course 2 Week 1, L2 regularization",
+        "Course 2 Week 1, dropout",
+    ]
+    wrong = data["submissions"][2]
+    assert {c["notebook"] for c in wrong["configurations"]} == {"gradient_checking"}
+    assert {
+        c["report"]["diagnosis"]["code"] for c in wrong["configurations"] if not c["report"]["passed"]
+    } == {"scaled"}
+    assert main(["check", str(paths[1]), "--seeds", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "Found Course 2 Week 1, L2 regularization (forward_propagation, " in " ".join(printed.split())
+    assert "RIGHT: every gradient" in printed
