@@ -251,7 +251,16 @@ def _raised(error: BaseException, name: str) -> str:
 
 
 def _hint(error: BaseException) -> str:
-    """What numpy's shape errors usually mean in a learner's forward or backward pass."""
+    """What numpy's shape errors, and a failed assert on a shape, usually mean in a learner's
+    forward or backward pass."""
+    if isinstance(error, AssertionError):
+        frames = learner_frames(error)
+        if frames and "shape" in (frames[-1].line or ""):
+            return (
+                " (an array of the wrong shape: look for np.sum without keepdims=True, e.g. db = "
+                "np.sum(dZ, axis=1, keepdims=True) / m, or a missing or extra .T in np.dot)"
+            )
+        return ""
     text = str(error)
     if "could not be broadcast" in text:
         return (
