@@ -4,22 +4,18 @@
 ``J(parameters)`` and the gradients their backward pass returns at the point. The forms, read
 from the functions' parameter names (``../shared/DESIGN.md``, "Course conventions"):
 
-==============================  ==============================================================
-notebook                        functions
-==============================  ==============================================================
-Week 2, logistic regression     ``propagate(w, b, X, Y) -> (grads, cost)``
-Week 3, one hidden layer        ``forward_propagation(X, parameters) -> (A2, cache)``,
-                                ``backward_propagation(parameters, cache, X, Y)``,
-                                ``compute_cost(A2, Y)`` (or ``(A2, Y, parameters)``)
-Week 4, L layers                ``L_model_forward(X, parameters) -> (AL, caches)``,
-                                ``L_model_backward(AL, Y, caches)``, ``compute_cost(AL, Y)``
-Course 2, gradient checking     ``forward_propagation_n(X, Y, parameters) -> (cost, cache)``,
-                                ``backward_propagation_n(X, Y, cache)``
-Course 2, L2                    ``backward_propagation_with_regularization(X, Y, cache, lambd)``,
-                                ``compute_cost_with_regularization(A3, Y, parameters, lambd)``
-Course 2, dropout               ``forward_propagation_with_dropout(X, parameters, keep_prob)``,
-                                ``backward_propagation_with_dropout(X, Y, cache, keep_prob)``
-==============================  ==============================================================
+- Week 2, logistic regression: ``propagate(w, b, X, Y) -> (grads, cost)``;
+- Week 3, one hidden layer: ``forward_propagation(X, parameters) -> (A2, cache)``,
+  ``backward_propagation(parameters, cache, X, Y)``, ``compute_cost(A2, Y)`` (or ``(A2, Y,
+  parameters)``);
+- Week 4, L layers: ``L_model_forward(X, parameters) -> (AL, caches)``, ``L_model_backward(AL, Y,
+  caches)``, ``compute_cost(AL, Y)``;
+- Course 2, gradient checking: ``forward_propagation_n(X, Y, parameters) -> (cost, cache)``,
+  ``backward_propagation_n(X, Y, cache)``;
+- Course 2, L2: ``backward_propagation_with_regularization(X, Y, cache, lambd)``,
+  ``compute_cost_with_regularization(A3, Y, parameters, lambd)``;
+- Course 2, dropout: ``forward_propagation_with_dropout(X, parameters, keep_prob)``,
+  ``backward_propagation_with_dropout(X, Y, cache, keep_prob)``.
 
 Without ``compute_cost`` the cost is the cross-entropy (plus the L2 term when ``lambd`` is given).
 Every call of the learner's forward pass starts from the same numpy random state, restored after
