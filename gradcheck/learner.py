@@ -124,7 +124,9 @@ def load_module(path: str | Path) -> ModuleType:
     if spec is None or spec.loader is None:
         raise GradcheckError(f"{path}: not a Python module")
     module = importlib.util.module_from_spec(spec)
-    sys.path.insert(0, str(path.parent.resolve()))  # the module's own imports of its neighbours
+    folder = str(path.parent.resolve())
+    sys.path.insert(0, folder)  # the module's own imports of its neighbours
+    before = set(sys.modules)
     try:
         spec.loader.exec_module(module)
     except SyntaxError as error:
@@ -138,8 +140,18 @@ def load_module(path: str | Path) -> ModuleType:
         where = _learner_line(error, path)
         raise GradcheckError(f"{path}{where}: importing it raised {type(error).__name__}: {error}") from error
     finally:
-        sys.path.remove(str(path.parent.resolve()))
+        sys.path.remove(folder)
+        _forget_neighbours(before, folder)
     return module
+
+
+def _forget_neighbours(before: set[str], folder: str) -> None:
+    """Drop from ``sys.modules`` the modules that importing a learner's file loaded from its folder
+    (``dnn_utils``, say): the next module checked in this process imports its own."""
+    for name in set(sys.modules) - before:
+        origin = getattr(sys.modules[name], "__file__", None)
+        if origin is not None and str(Path(origin).resolve().parent) == folder:
+            del sys.modules[name]
 
 
 def _learner_line(error: BaseException, path: Path) -> str:

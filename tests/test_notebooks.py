@@ -294,3 +294,14 @@ def test_the_command_line_grades_a_batch_mixing_notebooks(
     printed = capsys.readouterr().out
     assert "Found Course 2 Week 1, L2 regularization (forward_propagation, " in " ".join(printed.split())
     assert "RIGHT: every gradient" in printed
+
+
+def test_modules_checked_in_one_process_import_their_own_helpers(tmp_path: Path) -> None:
+    """Two submissions with a dnn_utils.py each: the second must not get the first's."""
+    right = course_mistakes.write_correct(tmp_path, "week4_deep.py")
+    helper = course_mistakes.write_correct(tmp_path / "other", "week4_deep.py").parent / "dnn_utils.py"
+    broken = helper.read_text(encoding="utf-8").replace("dZ[Z <= 0] = 0", "dZ[Z <= 0] = 0\n    dZ = 2 * dZ")
+    helper.write_text(broken, encoding="utf-8")
+    first, second = (check_module(path, seeds=(0,)) for path in (right, helper.parent / "week4_deep.py"))
+    assert first.verdict == "right" and second.verdict == "wrong"
+    assert check_module(right, seeds=(0,)).verdict == "right"
