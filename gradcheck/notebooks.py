@@ -86,7 +86,7 @@ class Notebook:
         return f"{self.title} ({', '.join(names)})"
 
 
-_THREE = ((4, 5, 3, 1, 6), (3, 1, 2, 1, 5), (2, 3, 3, 1, 9))
+_THREE = ((4, 5, 3, 1, 6), (3, 1, 2, 1, 12), (2, 3, 3, 1, 9))  # m = 12: a width-1 ReLU layer is rarely dead
 NOTEBOOKS: dict[str, Notebook] = {
     notebook.key: notebook
     for notebook in (
