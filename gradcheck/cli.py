@@ -29,17 +29,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from gradcheck.grading import summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
 from gradcheck.learner import ModuleCheck
 from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.numerical import METHODS
+from gradcheck.render import WIDE, console_width
 from gradcheck.sweep import (
     SweepCase,
     reference_sweep,
@@ -66,30 +69,7 @@ def _report(args: argparse.Namespace, console: Console) -> int:
             sweep = run_sweep(args.grid, seeds=seeds, methods=methods, progress=progress)
     else:
         sweep = run_sweep(args.grid, seeds=seeds, methods=methods)
-    table = Table(
-        title="Reference models: hand-derived gradients vs finite differences (and autograd)",
-        box=box.SIMPLE_HEAD,
-    )
-    for column in ("method", "model", "hidden", "output", "lambd", "keep_prob", "n_x,…,n_L,m", "seed"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("vs FD", justify="right", no_wrap=True)
-    table.add_column("autograd", justify="right", no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    for row in sweep_rows(sweep):
-        table.add_row(
-            row["method"],
-            row["model"],
-            row["activation"],
-            row["output"],
-            row["lambd"],
-            row["keep_prob"],
-            row["shape"],
-            str(row["seed"]),
-            f"{row['worst']} {row['worst_gradient']:<3}",
-            row["autograd"],
-            row["verdict"],
-        )
-    console.print(table)
+    console.print(_sweep_table(sweep_rows(sweep), console.width))
     paths = write_report(sweep, args.out)
     wrong = [case for case in sweep.cases if not case.report.passed]
     console.print(
@@ -105,6 +85,56 @@ def _report(args: argparse.Namespace, console: Console) -> int:
             highlight=False,
         )
     return 0 if not wrong else 1
+
+
+def _sweep_table(rows: list[dict[str, Any]], width: int) -> Table:
+    """One row per check. Below :data:`gradcheck.render.WIDE` columns the model and its options
+    share one column, one above the other, and the seed goes under the shape, so that every
+    number fits 80 columns."""
+    table = Table(
+        title="Reference models: hand-derived gradients vs finite differences (and autograd)",
+        box=box.SIMPLE_HEAD,
+        padding=(0, 1, 0, 0) if width < WIDE else (0, 1),
+    )
+    narrow = width < WIDE
+    columns = ("network", "n_x,…,n_L,m") if narrow else ("model", "hidden", "output", "lambd", "keep_prob")
+    for column in ("method", *columns, *(() if narrow else ("n_x,…,n_L,m", "seed"))):
+        table.add_column(column, no_wrap=column in ("method", "seed"), overflow="fold")
+    table.add_column("vs FD", justify="right", no_wrap=True, min_width=11)
+    table.add_column("autograd", justify="right", no_wrap=True, min_width=8)
+    table.add_column("verdict", no_wrap=True, min_width=5)
+    for row in rows:
+        if narrow:
+            settings = [_network_cell(row), f"{row['shape']}\nseed {row['seed']}"]
+        else:
+            options = ("model", "activation", "output", "lambd", "keep_prob", "shape")
+            settings = [*(row[key] for key in options), str(row["seed"])]
+        table.add_row(
+            row["method"],
+            *settings,
+            f"{row['worst']} {row['worst_gradient']:<3}",
+            row["autograd"],
+            _verdict_text(row["verdict"]),
+        )
+    return table
+
+
+def _network_cell(row: dict[str, Any]) -> str:
+    """The model and its options, one above the other, e.g. ``deep``, ``relu/sigmoid``,
+    ``λ=0.7 keep 0.8``."""
+    options = " ".join(
+        [
+            *([f"λ={row['lambd']}"] if row["lambd"] != "-" else []),
+            *([f"keep {row['keep_prob']}"] if row["keep_prob"] != "-" else []),
+        ]
+    )
+    return "\n".join(filter(None, [row["model"], f"{row['activation']}/{row['output']}", options]))
+
+
+def _verdict_text(verdict: str) -> Text:
+    """A verdict coloured on a terminal that has colour: green when right, bold red when not."""
+    good = verdict.lower().startswith(("ok", "right"))
+    return Text(verdict, style="green" if good else "bold red")
 
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
@@ -123,9 +153,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
     rows = [summary_row(result) for result in results]
     for column in rows[0]:
-        table.add_column(column, no_wrap=column in ("submission", "verdict"))
+        whole = column in ("verdict", "largest relative error")
+        table.add_column(column, no_wrap=whole, overflow="fold", min_width=7 if whole else None)
     for row in rows:
-        table.add_row(*row.values())
+        table.add_row(*(_verdict_text(v) if k == "verdict" else v for k, v in row.items()))
     console.print(table)
     paths = write_submissions_report(results, args.out)
     console.print(summary_counts(results)[1], soft_wrap=True)
@@ -175,7 +206,7 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
     several = len({c.notebook for c in result.configurations}) > 1  # else the "Found" line says it
     for column in ("functions", "n_x,…,n_L,m", "seed", "wrong gradients", "likely mistake", "verdict"):
         if column != "functions" or several:
-            table.add_column(column, no_wrap=column != "likely mistake")
+            table.add_column(column, no_wrap=column in ("seed", "verdict"), overflow="fold")
     for configuration in result.configurations:
         report = configuration.report
         assert report is not None
@@ -187,7 +218,7 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
             str(configuration.seed),
             wrong,
             likely,
-            "ok" if report.passed else "WRONG",
+            _verdict_text("ok" if report.passed else "WRONG"),
         )
     console.print(table)
     failure = result.first_failure
@@ -197,7 +228,7 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
     assert failure.report is not None
     where = f"{NOTEBOOKS[failure.notebook].short}, (n_x, …, n_L, m) = {failure.shape}, seed {failure.seed}"
     console.print(f"WRONG: first failure in {where}:", markup=False, highlight=False)
-    console.print(str(failure.report).rstrip(), markup=False, highlight=False)
+    console.print(failure.report, highlight=False)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -252,7 +283,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--timeout must be a positive number of seconds")
     if args.memory_limit < 0 or args.output_limit < 1:
         parser.error("--memory-limit must be at least 0 (no limit) and --output-limit at least 1")
-    console = Console() if sys.stdout.isatty() else Console(width=130)
+    # a terminal's own width; piped, $COLUMNS or the terminal's that stderr or stdin is (or 100)
+    console = Console() if sys.stdout.isatty() else Console(width=console_width())
     if args.command == "check":
         return _check(args, console)
     if args.workers < 1:

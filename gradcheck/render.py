@@ -7,11 +7,13 @@ from __future__ import annotations
 import functools
 import io
 import math
-from typing import TYPE_CHECKING, Any
+import os
+import sys
+from typing import TYPE_CHECKING
 
 import numpy as np
 from rich import box
-from rich.console import Console, Group
+from rich.console import Console, ConsoleOptions, RenderResult
 from rich.table import Table
 from rich.text import Text
 
@@ -20,7 +22,29 @@ if TYPE_CHECKING:
 
     from gradcheck.report import GradientReport, GradientResult
 
-__all__ = ["notebook_view", "plain_text", "terminal_view"]
+__all__ = ["DEFAULT_WIDTH", "WIDE", "console_width", "notebook_view", "plain_text", "terminal_view"]
+
+
+#: Narrower than this, the terminal table stacks what each gradient's entries were checked by
+#: under how many were checked, and shortens its headings, so that it fits 80 columns.
+WIDE = 100
+
+#: The width of ``str(report)`` and of piped output when neither ``$COLUMNS`` nor a terminal says.
+DEFAULT_WIDTH = 100
+
+
+def console_width() -> int:
+    """The width to render at: ``$COLUMNS``, else the width of the terminal that standard output,
+    error or input is, else :data:`DEFAULT_WIDTH`."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit() and int(columns) > 0:
+        return int(columns)
+    for stream in (sys.stdout, sys.stderr, sys.stdin):
+        try:
+            return os.get_terminal_size(stream.fileno()).columns
+        except (AttributeError, OSError, ValueError):
+            continue
+    return DEFAULT_WIDTH
 
 
 def _columns(report: GradientReport) -> list[str]:
@@ -35,23 +59,65 @@ def _cells(report: GradientReport, result: GradientResult) -> list[str]:
     return [*cells, f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
 
 
-def terminal_view(report: GradientReport) -> Group:
-    """The rich renderable: headline, likely mistake, one row per gradient, the failed ones, notes."""
-    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False)
-    for column in _columns(report):
-        right = column in ("rel. error", "vs autograd", "entries off")
-        table.add_column(column, justify="right" if right else "left")
-    for result in report:
-        table.add_row(*_cells(report, result))
-    lines: list[Any] = [Text(report.headline())]
-    if report.diagnosis is not None:
-        lines.append(Text(f"Likely mistake ({report.diagnosis.code}): {report.diagnosis.message}"))
-    lines.append(table)
-    for result in report.failed:  # "as above" where the headline's diagnosis already says it
-        lines.append(Text(result.summary(diagnosis=result.diagnosis != report.diagnosis)))
-    lines.append(Text(report.footer()))
-    lines += [Text(f"note: {note}") for note in _notes(report)]
-    return Group(*lines)
+#: Columns whose cells are numbers (or a verdict): never wrapped or cut, whatever the width.
+_WHOLE = {"gradient", "rel. error", "vs autograd", "autograd", "entries off", "off", "verdict"}
+#: Shorter headings below :data:`WIDE` columns.
+_SHORT = {"vs autograd": "autograd", "entries off": "off"}
+
+
+def _table(report: GradientReport, width: int) -> Table:
+    """One row per gradient. Below :data:`WIDE` columns, "checked" and "opinions" share a column,
+    one above the other; numbers are never cut."""
+    columns, rows = _columns(report), [_cells(report, result) for result in report]
+    if width < WIDE:
+        where = columns.index("checked")
+        columns[where : where + 2] = ["checked"]
+        rows = [[*row[:where], f"{row[where]}\n{row[where + 1]}", *row[where + 2 :]] for row in rows]
+        columns = [_SHORT.get(column, column) for column in columns]
+    narrow = (0, 1, 0, 0) if width < WIDE else (0, 1)  # two spaces between columns, not three
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=narrow)
+    for k, column in enumerate(columns):
+        whole = column in _WHOLE
+        lines = [line for row in rows for line in row[k].split("\n")]
+        longest = max([len(column), *map(len, lines)]) if whole or column == "checked" else None
+        right = column in ("rel. error", "vs autograd", "autograd", "entries off", "off")
+        table.add_column(
+            column,
+            justify="right" if right else "left",
+            no_wrap=whole,
+            min_width=longest,
+            overflow="fold",
+        )
+    for result, row in zip(report, rows, strict=True):
+        *rest, verdict = row
+        table.add_row(*rest, Text(verdict, style="green" if result.passed else "bold red"))
+    return table
+
+
+class _TerminalView:
+    """The report for a rich console, laid out for the width it is given."""
+
+    def __init__(self, report: GradientReport) -> None:
+        self.report = report
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        report = self.report
+        colour = "green" if report.passed else "bold red"
+        yield Text(report.headline(), style=colour)
+        if report.diagnosis is not None:
+            yield Text(f"Likely mistake ({report.diagnosis.code}): {report.diagnosis.message}")
+        yield _table(report, options.max_width)
+        for result in report.failed:  # "as above" where the headline's diagnosis already says it
+            yield Text(result.summary(diagnosis=result.diagnosis != report.diagnosis))
+        yield Text(report.footer())
+        for note in _notes(report):
+            yield Text(f"note: {note}")
+
+
+def terminal_view(report: GradientReport) -> _TerminalView:
+    """The rich renderable: headline, likely mistake, one row per gradient, the failed ones, notes;
+    laid out for the console's width (see :func:`_table`), verdicts coloured where it has colour."""
+    return _TerminalView(report)
 
 
 def _notes(report: GradientReport) -> list[str]:
@@ -59,11 +125,12 @@ def _notes(report: GradientReport) -> list[str]:
     return [*report.notes, *(result.note for result in report if result.note)]
 
 
-def plain_text(report: GradientReport) -> str:
-    """``str(report)``: the terminal view without colour, 110 columns wide."""
+def plain_text(report: GradientReport, width: int | None = None) -> str:
+    """``str(report)``: the terminal view without colour, ``width`` columns wide (default:
+    :func:`console_width`)."""
     buffer = io.StringIO()
-    Console(file=buffer, width=110, color_system=None, force_terminal=False).print(
-        terminal_view(report), soft_wrap=True
+    Console(file=buffer, width=width or console_width(), color_system=None, force_terminal=False).print(
+        terminal_view(report)
     )
     return buffer.getvalue().rstrip() + "\n"
 

@@ -1,6 +1,7 @@
 """The gradcheck command."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,8 +18,9 @@ DEFAULT_CASES = 4 * len(ACTIVATIONS) + len(MODEL_CASES["default"])
 
 
 def test_report_on_the_reference_models_passes_for_every_activation_and_model(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("COLUMNS", "200")  # wide: a column per option
     assert main(["report", "--seeds", "1", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     for name in (*ACTIVATIONS, *MODELS, "softmax"):
@@ -358,3 +360,28 @@ def test_a_failed_check_in_the_report_gets_its_element_error_map(tmp_path: Path)
     html = paths["html"].read_text(encoding="utf-8")
     assert html.count('<img src="data:image/png;base64,') == 3 and "1 of 2 checks passed" in html
     assert "Element error map of dW1" in html
+
+
+@pytest.mark.parametrize("columns", [80, 200])
+def test_every_table_fits_the_terminal_and_keeps_every_number(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, columns: int
+) -> None:
+    """At 80 columns as at 200: no line wider than the terminal, no number cut short."""
+    monkeypatch.setenv("COLUMNS", str(columns))
+    assert main(["report", "--seeds", "1", "--method", "central", "--out", str(tmp_path / "sweep")]) == 0
+    sweep = capsys.readouterr().out
+    paths = submissions(tmp_path)
+    main(["report", *map(str, paths), "--seeds", "1", "--out", str(tmp_path / "grading")])
+    grading = capsys.readouterr().out
+    main(["check", str(paths[1]), "--seeds", "1"])  # a wrong one: the table, then the failing report
+    check = capsys.readouterr().out
+    for out in (sweep, grading, check):
+        assert max(len(line) for line in out.splitlines()) <= columns, out
+        assert "…" not in out.replace("n_x,…,n_L,m", "").replace("(n_x, …, n_L, m)", "").replace("…,", ""), (
+            out
+        )
+    rows = [line.split() for line in sweep.splitlines() if line.split()[:1] == ["central"]]
+    assert rows and all(re.fullmatch(r"\d\.\de[+-]\d\d", row[-4]) for row in rows), sweep
+    assert all(re.fullmatch(r"\d\.\de[+-]\d\d|-", row[-2]) for row in rows), sweep
+    errors = re.findall(r"\s(\d\.\d\de[+-]\d\d)\s", check)
+    assert len(errors) >= 4, check  # each gradient's relative error, whole

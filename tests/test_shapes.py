@@ -83,7 +83,7 @@ class Logistic:
 def assert_noted(report: Any, name: str, note_text: str) -> None:
     """The note is in the result, in ``str(report)``, in ``to_dict()`` (valid against the schema)."""
     assert report[name].note == note_text
-    assert f"note: {note_text}" in str(report)
+    assert f"note: {note_text}" in " ".join(str(report).split())  # wrapped at the terminal's width
     data = json.loads(json.dumps(report.to_dict(), allow_nan=False))
     check_schema.validate(data)
     assert data["gradients"][name]["note"] == note_text
