@@ -129,9 +129,15 @@ def plain_text(report: GradientReport, width: int | None = None) -> str:
     """``str(report)``: the terminal view without colour, ``width`` columns wide (default:
     :func:`console_width`)."""
     buffer = io.StringIO()
-    Console(file=buffer, width=width or console_width(), color_system=None, force_terminal=False).print(
-        terminal_view(report)
+    # force_jupyter=False: in a Jupyter kernel rich would otherwise display the text and return ""
+    console = Console(
+        file=buffer,
+        width=width or console_width(),
+        color_system=None,
+        force_terminal=False,
+        force_jupyter=False,
     )
+    console.print(terminal_view(report))
     return buffer.getvalue().rstrip() + "\n"
 
 

@@ -365,4 +365,20 @@ class GradientReport:
         return plain_text(self)
 
     def __repr__(self) -> str:
+        """Short and unambiguous: the verdict and the parameters, e.g.
+        ``<GradientReport passed=False gradients=['W1', 'b1', 'W2', 'b2']>``."""
         return f"<GradientReport passed={self.passed} gradients={list(self.results)}>"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """IPython's text form (the console, a notebook's text/plain output): ``str(report)``, the
+        text table, rather than the short ``repr``.
+
+        Parameters
+        ----------
+        printer : IPython.lib.pretty.RepresentationPrinter
+            Receives the text.
+        cycle : bool
+            True when the report is met again inside itself (never: it holds no reports); the
+            short ``repr`` then.
+        """
+        printer.text(repr(self) if cycle else str(self).rstrip("\n"))

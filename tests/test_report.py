@@ -3,13 +3,18 @@ the element error map behind it."""
 
 from __future__ import annotations
 
+import builtins
 from html.parser import HTMLParser
+from typing import Any
 
+import my_course_code as course
 import numpy as np
+import pytest
 
 from gradcheck import verify_gradients
 from gradcheck.network.activations import get_activation
 from gradcheck.network.mistakes import get_mistake
+from gradcheck.report import GradientReport
 from gradcheck.strategies import reference_problem
 
 problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
@@ -45,6 +50,22 @@ def parse(html: str) -> Tags:
     return tags
 
 
+def planted_bugs() -> GradientReport:
+    """docs/quickstart.md's "When a gradient is wrong": the course's dW2 doubled and db1 quadrupled."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((2, 40))
+    Y = (rng.random((1, 40)) > 0.5).astype(float)
+
+    def backward_with_bugs(parameters: Any, cache: Any, X: Any, Y: Any) -> dict[str, np.ndarray]:
+        grads: dict[str, np.ndarray] = course.backward_propagation(parameters, cache, X, Y)
+        return {**grads, "dW2": grads["dW2"] * 2, "db1": grads["db1"] * 4}
+
+    parameters = course.initialize_parameters(2, 4, 1)
+    return verify_gradients(
+        forward=course.forward_propagation, backward=backward_with_bugs, parameters=parameters, X=X, Y=Y
+    )
+
+
 def test_passing_report_is_a_green_table_without_maps() -> None:
     report = verify_gradients(problem.cost, problem.parameters, problem.gradients(), problem.X, problem.Y)
     html = report._repr_html_()
@@ -74,6 +95,36 @@ def test_messages_are_escaped() -> None:
     html = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)._repr_html_()
     parse(html)
     assert "g&#39;(Z1)" in html and "g'(Z1)" not in html
+
+
+class Printer:
+    """The part of IPython's pretty printer a ``_repr_pretty_`` uses."""
+
+    def __init__(self) -> None:
+        self.output = ""
+
+    def text(self, text: str) -> None:
+        self.output += text
+
+
+def test_ipython_shows_the_text_table_and_repr_stays_short() -> None:
+    report = planted_bugs()
+    printer = Printer()
+    report._repr_pretty_(printer, False)
+    assert printer.output == str(report).rstrip("\n") and printer.output.startswith("2 of 4 gradients")
+    assert repr(report) == "<GradientReport passed=False gradients=['W1', 'b1', 'W2', 'b2']>"
+
+
+def test_str_is_the_text_table_inside_a_jupyter_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a notebook's kernel ``str(report)`` and ``print(report)`` give the table, not ``""``."""
+    report = planted_bugs()
+    outside = str(report)
+
+    class ZMQInteractiveShell:  # what a Jupyter kernel's get_ipython() returns
+        pass
+
+    monkeypatch.setattr(builtins, "get_ipython", ZMQInteractiveShell, raising=False)
+    assert str(report) == outside and outside.startswith("2 of 4 gradients are wrong")
 
 
 def test_the_text_table_calls_a_shape_of_no_axes_a_scalar() -> None:
