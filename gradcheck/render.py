@@ -19,6 +19,7 @@ from rich.text import Text
 
 if TYPE_CHECKING:
     import jinja2
+    import markupsafe
 
     from gradcheck.report import GradientReport, GradientResult
 
@@ -142,16 +143,13 @@ def plain_text(report: GradientReport, width: int | None = None) -> str:
 
 
 def notebook_view(report: GradientReport) -> str:
-    """The notebook's HTML: a coloured table, the likely mistake, each failed gradient's error map."""
+    """The notebook's HTML: a tinted table, the likely mistake, each failed gradient's facts and error map.
+
+    Readable in light and dark themes: rows are translucent tints over the page with the theme's
+    own text colour, and every solid background (badges, map cells) sets a text colour that
+    contrasts with it.
+    """
     rows = [{"passed": result.passed, "cells": _cells(report, result)} for result in report]
-    failed = [
-        {
-            "label": result.label,
-            "summary": result.summary(diagnosis=result.diagnosis != report.diagnosis),
-            "map": _error_map(result),
-        }
-        for result in report.failed
-    ]
     return (
         _templates()
         .get_template("notebook.html.j2")
@@ -159,11 +157,47 @@ def notebook_view(report: GradientReport) -> str:
             report=report,
             columns=_columns(report),
             rows=rows,
-            failed=failed,
+            failed=[_failed_item(report, result) for result in report.failed],
             footer=report.footer(),
             notes=_notes(report),
         )
     )
+
+
+def _failed_item(report: GradientReport, result: GradientResult) -> dict[str, Any]:
+    """One failed gradient for the notebook: its facts once each, the mistake only when it differs
+    from the headline's, the worst entry's numbers, and the element error map."""
+    if result.shape is None:
+        shape = f"no usable gradient (expected shape {result.expected_shape})"
+    elif result.shape == result.expected_shape:
+        shape = f"shape {result.shape}, as expected"
+    else:
+        shape = f"shape {result.shape}, expected {result.expected_shape}"
+    facts = [shape]
+    if result.shape is not None and result.mode != "none":
+        some = "" if result.checked >= result.size else "at least "
+        facts.append(
+            f"{some}{result.n_failed} of {result.size} entries beyond tolerance (checked: {result.coverage})"
+        )
+    if result.n_kinks:
+        facts.append(f"{result.n_kinks} entries at a kink, between the one-sided derivatives")
+    worst = None
+    if result.worst_index is not None and result.worst_numeric is not None and result.n_failed:
+        worst = (
+            f"{_entry(result.name, result.worst_index)}: analytic {result.worst_analytic:.6g}, "
+            f"numeric {result.worst_numeric:.6g}, relative error {result.worst_relative_error:.2g} "
+            f"(tolerance {result.worst_tolerance:.2g})"
+        )
+        if result.excess is not None and result.excess.shape == result.expected_shape:
+            worst += f", {_times(float(result.excess[result.worst_index]))} the tolerance"
+    own = result.diagnosis is not None and result.diagnosis != report.diagnosis
+    return {
+        "label": result.label,
+        "facts": "; ".join(facts),
+        "diagnosis": result.diagnosis.message if own and result.diagnosis else None,
+        "worst": worst,
+        "map": _error_map(result),
+    }
 
 
 def _format_error(value: float | None) -> str:
@@ -193,34 +227,133 @@ def _verdict(result: GradientResult) -> str:
     return verdict
 
 
-def _error_map(result: GradientResult) -> list[list[dict[str, str]]] | None:
-    """Cells of the element error map: colour by ``log10(|a − n| / τ)``, a tooltip with the index."""
-    if result.excess is None:
+#: Text colours for solid backgrounds: whichever contrasts more (at least 4.58:1 on any colour).
+_DARK_TEXT, _LIGHT_TEXT = "#000000", "#ffffff"
+#: Blocks up to this many rows and columns get large cells with each entry's ratio written in them.
+_NUMBERS_UP_TO = 10
+
+
+def _error_map(result: GradientResult) -> dict[str, Any] | None:
+    """The element error map: a cell per entry coloured by ``log10(|a − n| / τ)``, axis labels, and
+    (small blocks) each ratio in its cell, else the largest ratios in the caption."""
+    if result.excess is None or result.excess.ndim > 2:
         return None
+    ndim = result.excess.ndim
     excess = np.atleast_2d(result.excess)
-    if excess.ndim != 2:
-        return None
-    cells = []
+    n_rows, n_columns = excess.shape
+    numbers = n_rows <= _NUMBERS_UP_TO and n_columns <= _NUMBERS_UP_TO
+    rows = []
     for i, row in enumerate(excess):
-        out = []
+        cells = []
         for j, value in enumerate(row):
-            if not np.isfinite(value) and not np.isinf(value):
-                colour, title = "#d0d7de", "not compared"
-            elif value <= 1.0:
-                colour, title = "#4ac26b", f"{value:.2g} of the tolerance"
-            else:
-                depth = min(1.0, math.log10(value) / 8.0) if math.isfinite(value) else 1.0
-                colour = f"rgb({255 - int(90 * depth)}, {int(130 * (1 - depth))}, {int(120 * (1 - depth))})"
-                title = f"{value:.3g} x the tolerance"
-            out.append({"colour": colour, "title": f"{result.name}[{i}, {j}]: {title}"})
-        cells.append(out)
-    return cells
+            index = (i, j)[2 - ndim :]
+            colour = _map_colour(float(value))
+            cells.append(
+                {
+                    "colour": colour,
+                    "text_colour": _text_on(colour),
+                    "text": _short(float(value)),
+                    "title": f"{_entry(result.name, index)}: {_ratio_words(float(value))}",
+                }
+            )
+        rows.append({"label": _tick(i, n_rows) if ndim == 2 else "", "cells": cells})
+    beyond = np.nan_to_num(excess, nan=-1.0).ravel()
+    order = [k for k in np.argsort(-beyond, kind="stable")[:3] if beyond[k] > 1.0]
+    largest = [
+        f"{_entry(result.name, tuple(map(int, np.unravel_index(k, excess.shape)))[2 - ndim :])} "
+        f"{_times(float(beyond[k]))}"
+        for k in order
+    ]
+    axes = {2: f"row i, column j of {result.name}[i, j]", 1: f"entry j of {result.name}[j]", 0: "one entry"}
+    return {
+        "shape": _dims(result.excess.shape),
+        "axes": axes[ndim],
+        "columns": [_tick(j, n_columns) for j in range(n_columns)] if ndim else [],
+        "rows": rows,
+        "numbers": numbers,
+        "cell": (52, 24) if numbers else ((14, 14) if max(n_rows, n_columns) <= 40 else (9, 9)),
+        "largest": [] if numbers else largest,
+    }
+
+
+def _map_colour(value: float) -> str:
+    """Green within tolerance, red beyond (darker is further, 10⁸ × the tolerance at the darkest),
+    grey where not compared."""
+    if math.isnan(value):
+        return "#d0d7de"
+    if value <= 1.0:
+        return "#4ac26b"
+    depth = min(1.0, math.log10(value) / 8.0) if math.isfinite(value) else 1.0
+    return f"#{255 - int(90 * depth):02x}{int(130 * (1 - depth)):02x}{int(120 * (1 - depth)):02x}"
+
+
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of ``#rrggbb``."""
+    channels = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def _text_on(colour: str) -> str:
+    """Black or white, whichever contrasts more with the background ``colour``."""
+    luminance = _luminance(colour)
+    return _DARK_TEXT if (luminance + 0.05) / 0.05 >= 1.05 / (luminance + 0.05) else _LIGHT_TEXT
+
+
+def _entry(name: str, index: tuple[int, ...]) -> str:
+    """``W2[0, 1]``; the name alone for a scalar."""
+    return f"{name}[{', '.join(map(str, index))}]" if index else name
+
+
+def _tick(k: int, n: int) -> str:
+    """An axis label: every index of a short axis, every 5th (10th) of a longer one."""
+    step = 1 if n <= 16 else (5 if n <= 100 else 10)
+    return str(k) if k % step == 0 else ""
+
+
+def _short(value: float) -> str:
+    """A ratio in few characters for a cell: ``0.42``, ``8.3e5``, ``∞``; ``n/a`` when not compared."""
+    if math.isnan(value):
+        return "n/a"
+    if math.isinf(value):
+        return "∞"
+    text = f"{value:.2g}"
+    return text.replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def _times(value: float) -> str:
+    """``8.3e+05 ×``: how many times the tolerance."""
+    return "∞ ×" if math.isinf(value) else f"{value:.2g} ×"
+
+
+def _ratio_words(value: float) -> str:
+    """A cell's tooltip: ``0.42 of the tolerance``, ``8.3e+05 × the tolerance``, ``not compared``."""
+    if math.isnan(value):
+        return "not compared"
+    if value <= 1.0:
+        return f"{value:.2g} of the tolerance"
+    return f"{_times(value)} the tolerance"
+
+
+def _code_spans(text: str) -> markupsafe.Markup:
+    """``text`` escaped for HTML, each ```code``` span (Markdown backticks) as ``<code>``."""
+    import markupsafe
+
+    parts = text.split("`")
+    if len(parts) % 2 == 0:  # the last backtick has no pair: it stays a backtick
+        parts[-2:] = [parts[-2] + "`" + parts[-1]]
+    return markupsafe.Markup("").join(
+        markupsafe.Markup("<code>{}</code>").format(part) if k % 2 else markupsafe.escape(part)
+        for k, part in enumerate(parts)
+    )
 
 
 @functools.cache
 def _templates() -> jinja2.Environment:
     import jinja2  # the notebook view only: printing a report needs no templates
 
-    return jinja2.Environment(
+    environment = jinja2.Environment(
         loader=jinja2.PackageLoader("gradcheck", "templates"), autoescape=True, keep_trailing_newline=True
     )
+    environment.filters["code_spans"] = _code_spans
+    return environment
