@@ -2,7 +2,8 @@
 
 * :func:`step_size_figure`: the relative error of each finite-difference method against the
   exact derivative as the step ``h`` varies: truncation falls with ``h``, rounding grows as
-  ``h`` shrinks, and each method's V has its bottom near its default step.
+  ``h`` shrinks, and each method's V has its bottom near its default step. The step gradcheck
+  takes and its tolerance there (:func:`chosen_steps`) are marked on each V.
 * :func:`errors_figure`: the relative error of every gradient, per activation and method.
 * :func:`error_map_figure`: ``|a − n| / τ`` per entry of a failed gradient.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import autograd
@@ -21,12 +23,24 @@ matplotlib.use("Agg")  # files only, never a window
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
+from gradcheck.arguments import Options
 from gradcheck.network.problems import Problem
-from gradcheck.numerical import METHODS, CostProbe, derivative
+from gradcheck.numerical import FLOAT64_EPS, METHODS, CostProbe, derivative
+from gradcheck.setting import measure
 
-__all__ = ["error_map_figure", "errors_figure", "step_size_curves", "step_size_figure"]
+__all__ = [
+    "StepChoice",
+    "chosen_steps",
+    "error_map_figure",
+    "errors_figure",
+    "step_size_curves",
+    "step_size_figure",
+    "step_size_plot",
+]
 
 #: Steps of the step-size curve.
 STEPS = np.logspace(-15, -1, 43)
@@ -72,19 +86,125 @@ def step_size_curves(
     return curves
 
 
-def step_size_figure(curves: Mapping[str, Sequence[float]]) -> bytes:
-    """The truncation/rounding V of every method (log-log), with the float64 epsilon marked."""
+@dataclass(frozen=True)
+class StepChoice:
+    """The step gradcheck takes for one entry with one method, and how it judges there.
+
+    Attributes
+    ----------
+    method : str
+        The method used (``"richardson"`` when ``"complex"`` fell back).
+    h : float
+        The step the engine chose (:func:`gradcheck.setting.measure` with the default options).
+    error : float
+        That finite difference's relative error against the exact derivative.
+    tolerance : float
+        The pass rule's ``τ`` at the entry, relative to the exact derivative: an analytic value
+        equal to the exact one passes when ``error <= tolerance``.
+    """
+
+    method: str
+    h: float
+    error: float
+    tolerance: float
+
+
+def chosen_steps(
+    problem: Problem, methods: Sequence[str], name: str = "W1", index: tuple[int, ...] = (0, 0)
+) -> dict[str, StepChoice]:
+    """The step the engine takes and the tolerance it judges with, per method, at the entry of
+    :func:`step_size_curves`.
+
+    Each method is measured as a check measures it (noise, steps, error estimates, the scale
+    ``G``: :func:`gradcheck.setting.measure`), with autograd's gradient as the analytic one.
+    """
+    cost_fn = _complex_safe_cost(problem)
+    exact = autograd.grad(cost_fn)({k: v.copy() for k, v in problem.parameters.items()})
+    analytic = {k: np.asarray(v, dtype=np.float64) for k, v in exact.items()}
+    value = float(analytic[name][index])
+    out = {}
+    for method in methods:
+        setting = measure(CostProbe.at(cost_fn, problem.parameters), None, Options(method=method), analytic)
+        assert setting.fd is not None, "every entry of the curve's small problem is measured"
+        numeric, error = setting.fd.gradient[name][index], setting.fd.error[name][index]
+        tau = float(setting.tolerance(np.asarray(value), np.asarray(error), FLOAT64_EPS))
+        out[method] = StepChoice(
+            setting.method,
+            float(setting.fd.steps[name][index]),
+            abs(float(numeric) - value) / abs(value),
+            tau / abs(value),
+        )
+    return out
+
+
+def step_size_figure(
+    curves: Mapping[str, Sequence[float]],
+    methods: Sequence[str] | None = None,
+    chosen: Mapping[str, StepChoice] | None = None,
+) -> bytes:
+    """:func:`step_size_plot` as PNG bytes."""
+    return _png(step_size_plot(curves, methods, chosen))
+
+
+def step_size_plot(
+    curves: Mapping[str, Sequence[float]],
+    methods: Sequence[str] | None = None,
+    chosen: Mapping[str, StepChoice] | None = None,
+) -> Figure:
+    """The truncation/rounding V of each method (log-log), with the float64 epsilon marked.
+
+    Parameters
+    ----------
+    curves : mapping
+        :func:`step_size_curves`.
+    methods : sequence of str, optional
+        The methods to draw (those the sweep ran); default every method of ``curves``.
+    chosen : mapping of str to StepChoice, optional
+        Per method, gradcheck's step (a circle on the V) and its tolerance there (a dash).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Its legend names each method drawn, then the markers.
+    """
+    shown = [method for method in (methods or METHODS) if method in curves]
     figure, axes = plt.subplots(figsize=(6.4, 4.0))
-    for method in METHODS:
+    for method in shown:
+        color = f"C{list(METHODS).index(method)}"  # a method keeps its colour whichever were run
         errors = np.maximum(np.asarray(curves[method], dtype=float), 1e-17)
-        axes.loglog(curves["h"], errors, marker=".", label=method)
-    axes.axhline(np.finfo(float).eps, color="grey", linestyle=":", linewidth=1)
+        axes.loglog(curves["h"], errors, marker=".", color=color, label=method)
+        if chosen is not None and method in chosen:
+            _mark_choice(axes, chosen[method], color)
+    axes.axhline(np.finfo(float).eps, color="grey", linestyle=":", linewidth=1, label="float64 ε")
     axes.set_xlabel("step h")
     axes.set_ylabel("relative error vs autograd")
     axes.set_title("Finite-difference error against the step (tanh network, one entry of W1)")
-    axes.legend()
+    handles = axes.get_legend_handles_labels()[0]
+    if chosen and any(method in chosen for method in shown):
+        handles += [
+            Line2D([], [], color="black", marker="o", markerfacecolor="none", linestyle="none"),
+            Line2D([], [], color="black", linestyle="--"),
+        ]
+        handles[-2].set_label("gradcheck's step")
+        handles[-1].set_label("tolerance there")
+    axes.legend(handles=handles, fontsize=8)
     axes.grid(True, which="major", alpha=0.3)
-    return _png(figure)
+    return figure
+
+
+def _mark_choice(axes: Axes, choice: StepChoice, color: str) -> None:
+    """A circle at (h, error) and a dash at the tolerance, a decade either side of h."""
+    axes.plot(
+        choice.h,
+        max(choice.error, 1e-17),
+        marker="o",
+        markersize=11,
+        markerfacecolor="none",
+        markeredgecolor=color,
+        markeredgewidth=2,
+        linestyle="none",
+    )
+    axes.hlines(choice.tolerance, choice.h / 10, choice.h * 10, colors=color, linestyles="--", linewidth=2)
 
 
 def errors_figure(errors: Mapping[str, Mapping[str, Mapping[str, float]]]) -> bytes:

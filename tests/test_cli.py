@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib.pyplot as plt
 import pytest
 
 from gradcheck.cli import main, reference_sweep
-from gradcheck.network.activations import ACTIVATIONS
+from gradcheck.figures import chosen_steps, step_size_curves, step_size_plot
+from gradcheck.network.activations import ACTIVATIONS, get_activation
 from gradcheck.network.models import MODELS
+from gradcheck.strategies import reference_problem
 from gradcheck.sweep import BUILDERS, MODEL_CASES, SCHEMA_VERSION, ModelCase, SweepCase, model_sweep
 
 #: Checks per seed and method of the default grid: 4 shapes per activation, then the model cases.
@@ -184,6 +187,25 @@ def test_console_script_module_and_bad_arguments() -> None:
     assert done.returncode == 2 and "--seeds must be at least 1" in done.stderr
     done = subprocess.run([sys.executable, "-m", "gradcheck"], capture_output=True, text=True)
     assert done.returncode == 2 and "report" in done.stderr
+
+
+def test_the_step_size_figure_draws_only_the_methods_run_and_marks_the_chosen_step() -> None:
+    problem = reference_problem((2, 4, 1, 40), get_activation("tanh"), seed=0, scale=0.5)
+    curves = step_size_curves(problem)
+    chosen = chosen_steps(problem, ("central",))
+    figure = step_size_plot(curves, ("central",), chosen)
+    try:
+        (axes,) = figure.axes
+        labels = [text.get_text() for text in axes.get_legend().get_texts()]
+        assert labels == ["central", "float64 ε", "gradcheck's step", "tolerance there"]
+        circle = [line for line in axes.get_lines() if line.get_marker() == "o"]
+        assert [line.get_xdata()[0] for line in circle] == [chosen["central"].h]
+    finally:
+        plt.close(figure)
+    # the step the engine takes: a right value there is within the tolerance, near the V's bottom
+    choice = chosen["central"]
+    assert choice.error < choice.tolerance
+    assert choice.error < 100 * min(e for e in curves["central"] if e > 0)
 
 
 # -- gradcheck check LEARNER.py ---------------------------------------------------------------
