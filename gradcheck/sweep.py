@@ -8,7 +8,8 @@ logistic regression, the L-layer network at depths 1 to 4 with sigmoid and softm
 and dropout, each model's gradients from its own backward function (:data:`BUILDERS`).
 :func:`write_report` writes ``report.json`` (every check's ``GradientReport.to_dict()``),
 ``report.md`` (tables, figures as PNG files beside it) and ``report.html`` (self-contained: the
-figures embedded) into a directory.
+figures embedded) into a directory; both documents lead with :func:`sweep_summary` (per network
+and method) before every check's row (:func:`sweep_rows`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ import numpy as np
 
 from gradcheck import __version__
 from gradcheck.compare import block_relative_error
-from gradcheck.figures import error_map_figure, errors_figure, step_size_curves, step_size_figure
+from gradcheck.figures import (
+    StepChoice,
+    chosen_steps,
+    error_map_figure,
+    errors_figure,
+    step_size_curves,
+    step_size_figure,
+)
 from gradcheck.grading import summary_counts, summary_row
 from gradcheck.learner import ModuleCheck
 from gradcheck.network.activations import ACTIVATIONS, get_activation
@@ -39,7 +47,7 @@ from gradcheck.network.logistic import LOGISTIC, propagate
 from gradcheck.network.problems import reference_problem
 from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.numerical import Method
-from gradcheck.report import GradientReport
+from gradcheck.report import GradientReport, GradientResult
 from gradcheck.verify import verify_gradients
 
 __all__ = [
@@ -57,6 +65,7 @@ __all__ = [
     "reference_sweep",
     "run_sweep",
     "sweep_rows",
+    "sweep_summary",
     "write_report",
     "write_submissions_report",
 ]
@@ -409,13 +418,18 @@ def reference_sweep(
 
 @dataclass(frozen=True)
 class Sweep:
-    """A finished sweep: the cases, the step-size curves, and how it was run."""
+    """A finished sweep: the cases, the step-size curves, and how it was run.
+
+    ``steps`` holds, per method run, the step gradcheck takes at the curves' entry and its
+    tolerance there (:func:`gradcheck.figures.chosen_steps`); empty: not marked.
+    """
 
     cases: list[SweepCase]
     curves: dict[str, list[float]]
     grid: str
     seconds: float
     settings: dict[str, Any] = field(default_factory=dict)
+    steps: dict[str, StepChoice] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -458,6 +472,7 @@ def run_sweep(
     checked = model_sweep(cases, seeds=seeds, methods=methods, progress=progress(total) if progress else None)
     curve_problem = reference_problem((2, 4, 1, 40), get_activation("tanh"), seed=0, scale=0.5)
     curves = step_size_curves(curve_problem)
+    steps = chosen_steps(curve_problem, methods)
     settings = {
         "grid": grid,
         "shapes": [list(s) for s in shapes],
@@ -467,7 +482,7 @@ def run_sweep(
         "weight_scale": 0.5,
         "models": list(dict.fromkeys(case.model for case in cases)),
     }
-    return Sweep(checked, curves, grid, time.perf_counter() - started, settings)
+    return Sweep(checked, curves, grid, time.perf_counter() - started, settings, steps)
 
 
 def _finite(value: float | None) -> float | None:
@@ -509,10 +524,76 @@ def _worst(values: Mapping[str, float | None]) -> tuple[str, float] | None:
     return max(finite.items(), key=lambda item: item[1]) if finite else None
 
 
+def _options(case: SweepCase) -> dict[str, Any]:
+    """Which network a check is: the model and its options, as the tables show them."""
+    return {
+        "model": case.model,
+        "network": case.network,
+        "activation": case.activation or "-",
+        "output": case.output,
+        "lambd": f"{case.lambd:g}" if case.lambd else "-",
+        "keep_prob": f"{case.keep_prob:g}" if case.keep_prob < 1 else "-",
+    }
+
+
+def _worst_entry(report: GradientReport) -> tuple[GradientResult, float, float] | None:
+    """The entry closest to failing, or most beyond its tolerance: the largest ``|a − n| / τ``
+    (among the failed gradients, if any).
+
+    Returns its gradient, its relative error ``|a − n| / (|a| + |n|)`` and its tolerance on the
+    same scale, ``τ / (|a| + |n|)`` (the pass rule ``|a − n| <= τ`` is ``error <= tolerance``);
+    None when no gradient has a worst entry with finite values.
+    """
+    best: tuple[float, GradientResult, float, float] | None = None
+    for result in report.failed or list(report):
+        a, n, tau = result.worst_analytic, result.worst_numeric, result.worst_tolerance
+        if a is None or n is None or tau is None or not all(map(math.isfinite, (a, n, tau))):
+            continue
+        total = abs(a) + abs(n)
+        if total > 0 and tau > 0 and (best is None or abs(a - n) / tau > best[0]):
+            best = (abs(a - n) / tau, result, abs(a - n) / total, tau / total)
+    return None if best is None else best[1:]
+
+
+def _index(index: tuple[int, ...] | None) -> str:
+    return "" if index is None else "[" + ", ".join(map(str, index)) + "]"
+
+
+def _entry_columns(report: GradientReport) -> dict[str, Any]:
+    """The worst entry (see :func:`_worst_entry`) and the kinks of one check, as the tables show them."""
+    entry = _worst_entry(report)
+    kinks = {result.label: result.n_kinks for result in report if result.n_kinks}
+    columns: dict[str, Any] = {
+        "entry": "-",
+        "entry_at": "",
+        "tolerance": "-",
+        "beyond_tolerance": False,
+        "kinks": report.n_kinks,
+        "kinks_text": f"{report.n_kinks}, bracketed" if report.n_kinks else "-",
+        "kinks_by_gradient": kinks,
+        "fd_disagrees": [r.label for r in report if r.passed and r.fd_agrees is False],
+    }
+    if entry is not None:
+        result, error, tolerance = entry
+        columns.update(
+            entry=f"{error:.1e}",
+            entry_at=f"{result.label}{_index(result.worst_index)}",
+            tolerance=f"{tolerance:.1e}",
+            beyond_tolerance=error > tolerance,
+        )
+    return columns
+
+
 def sweep_rows(sweep: Sweep) -> list[dict[str, Any]]:
-    """One row per check, as the terminal table and the report files show it: the network, the
-    largest block relative error against finite differences (and which gradient), the largest
-    against autograd."""
+    """One row per check, as the terminal table and the report files show it.
+
+    The network (:func:`_options`); the largest block relative error against finite differences
+    (and which gradient); the worst entry (:func:`_worst_entry`), with its relative error, the
+    tolerance on that scale, where it is and whether it is beyond; the kinks counted (entries whose
+    gradient lies between the one-sided derivatives: they pass), and the gradients that passed on
+    autograd's word though finite differences disagree; the largest error against autograd; the
+    verdict.
+    """
     rows = []
     for case in sweep.cases:
         errors = {result.label: result.relative_error for result in case.report}
@@ -521,22 +602,58 @@ def sweep_rows(sweep: Sweep) -> list[dict[str, Any]]:
         rows.append(
             {
                 "method": case.method,
-                "model": case.model,
-                "network": case.network,
-                "activation": case.activation or "-",
-                "output": case.output,
-                "lambd": f"{case.lambd:g}" if case.lambd else "-",
-                "keep_prob": f"{case.keep_prob:g}" if case.keep_prob < 1 else "-",
+                **_options(case),
                 "shape": ",".join(map(str, case.shape)),
                 "seed": case.seed,
                 "errors": {label: f"{value:.1e}" for label, value in errors.items()},
                 "worst": "-" if worst is None else f"{worst[1]:.1e}",
                 "worst_gradient": "-" if worst is None else worst[0],
+                **_entry_columns(case.report),
                 "autograd": "-" if autograd_worst is None else f"{autograd_worst[1]:.1e}",
                 "verdict": "ok" if case.report.passed else "WRONG",
                 "passed": case.report.passed,
             }
         )
+    return rows
+
+
+def _summary_cell(cases: Sequence[SweepCase]) -> dict[str, Any]:
+    """Checks, passed, the largest block relative error against FD (and which gradient), kinks."""
+    largest: dict[str, float] = {}
+    for case in cases:
+        for result in case.report:
+            if math.isfinite(result.relative_error):
+                largest[result.label] = max(largest.get(result.label, 0.0), result.relative_error)
+    worst = _worst(dict(largest))
+    passed = sum(case.report.passed for case in cases)
+    return {
+        "checks": len(cases),
+        "passed": passed,
+        "all_passed": passed == len(cases),
+        "worst": "-" if worst is None else f"{worst[1]:.1e}",
+        "worst_gradient": "-" if worst is None else worst[0],
+        "kinks": sum(case.report.n_kinks for case in cases),
+    }
+
+
+def sweep_summary(sweep: Sweep) -> list[dict[str, Any]]:
+    """One row per network (the model and its options, :func:`_options`), in the sweep's order.
+
+    Each row's ``passed`` says whether all its checks passed, and its ``methods`` map every method
+    run on it to its cell: ``checks``, ``passed``,
+    ``all_passed``, ``worst`` (the largest block relative error against finite differences over
+    its checks) and ``worst_gradient``, ``kinks`` (entries at kinks, bracketed, summed over its
+    checks).
+    """
+    groups: dict[tuple[str, str], dict[str, list[SweepCase]]] = {}
+    for case in sweep.cases:
+        groups.setdefault((case.model, case.network), {}).setdefault(case.method, []).append(case)
+    rows = []
+    for per_method in groups.values():
+        first = next(iter(per_method.values()))[0]
+        cells = {method: _summary_cell(cases) for method, cases in per_method.items()}
+        passed = all(cell["all_passed"] for cell in cells.values())
+        rows.append({**_options(first), "methods": cells, "passed": passed})
     return rows
 
 
@@ -551,8 +668,68 @@ def _figure_key(case: SweepCase, name: str) -> str:
     return f"map_{key}"
 
 
+def _check_name(case: SweepCase) -> str:
+    """``central, deep, 4,5,4,3,3,20, seed 0``: a check, short enough for a heading."""
+    return f"{case.method}, {case.model}, {','.join(map(str, case.shape))}, seed {case.seed}"
+
+
+def _step_caption(sweep: Sweep) -> str:
+    """The step-size figure's explanation, with the steps gradcheck took."""
+    caption = (
+        "The relative error of each finite-difference method run against autograd's exact derivative, "
+        "for one entry of W1 of the tanh network, as the step h varies: truncation error falls with h, "
+        "rounding error grows as h shrinks, and the dotted line is float64's epsilon."
+    )
+    if sweep.steps:
+        taken = ", ".join(f"{method} h = {choice.h:.1e}" for method, choice in sweep.steps.items())
+        caption += (
+            f" Circles: the step gradcheck takes there ({taken}); dashes: the tolerance it judges that "
+            "entry with. A right gradient passes when its circle lies below its dash."
+        )
+    return caption
+
+
+#: The caption of the largest-errors figure.
+_ERRORS_CAPTION = (
+    "The largest block relative error of each gradient of the one-hidden-layer network against finite "
+    "differences over shapes and seeds, per activation and method. At ReLU kinks a finite difference "
+    "whose step crosses the kink is off; those entries pass when the one-sided derivatives bracket the "
+    "gradient (the kinks column), and autograd confirms them."
+)
+
+
+def _figures(sweep: Sweep) -> dict[str, tuple[str, str, bytes]]:
+    """Figure key -> (short title, caption, PNG): the step-size V of the methods run, the largest
+    errors, and an element error map per failed gradient that has one."""
+    methods = list(dict.fromkeys(case.method for case in sweep.cases)) or None
+    figures = {
+        "step_size": (
+            "Step size",
+            _step_caption(sweep),
+            step_size_figure(sweep.curves, methods, sweep.steps),
+        ),
+    }
+    largest = sweep.largest_errors()
+    if largest:
+        figures["errors"] = ("Largest errors per gradient", _ERRORS_CAPTION, errors_figure(largest))
+    for case in sweep.cases:
+        for result in case.report.failed:
+            if result.excess is not None:
+                figures[_figure_key(case, result.name)] = (
+                    f"Element error map of {result.label}",
+                    f"{_check_name(case)} ({case.network}): log10(|a − n| / τ) per entry of "
+                    f"{result.label}; above 0 is beyond the tolerance.",
+                    error_map_figure(result.excess, result.label),
+                )
+    return figures
+
+
 def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
     """Write ``report.json``, ``report.md`` (with ``figures/*.png``) and ``report.html`` into ``out``.
+
+    Both documents lead with the verdict and the summary (:func:`sweep_summary`), then the
+    figures (a short heading, the explanation below), every check (:func:`sweep_rows`) and each
+    failed check's report.
 
     Returns
     -------
@@ -561,49 +738,36 @@ def write_report(sweep: Sweep, out: str | Path) -> dict[str, Path]:
     """
     out = Path(out)
     (out / "figures").mkdir(parents=True, exist_ok=True)
-    figures = {
-        "step_size": ("Relative error against the step h, per method", step_size_figure(sweep.curves)),
-    }
-    largest = sweep.largest_errors()
-    if largest:
-        figures["errors"] = (
-            "Largest relative error of each gradient of the one-hidden-layer network against finite "
-            "differences, per activation and method (at ReLU kinks a finite difference whose step crosses "
-            "the kink is off; those entries pass when the one-sided derivatives bracket the gradient, and "
-            "autograd confirms them)",
-            errors_figure(largest),
-        )
-    for case in sweep.cases:
-        for result in case.report.failed:
-            if result.excess is not None:
-                figures[_figure_key(case, result.name)] = (
-                    f"Element error map of {result.label}",
-                    error_map_figure(result.excess, result.label),
-                )
-    for key, (_, png) in figures.items():
+    figures = _figures(sweep)
+    for key, (_, _, png) in figures.items():
         (out / "figures" / f"{key}.png").write_bytes(png)
     paths = {"json": out / "report.json", "md": out / "report.md", "html": out / "report.html"}
     paths["json"].write_text(json.dumps(_json(sweep), indent=1, allow_nan=False) + "\n", encoding="utf-8")
     context = {
         "sweep": sweep,
+        "summary": sweep_summary(sweep),
+        "methods": list(dict.fromkeys(case.method for case in sweep.cases)),
         "rows": sweep_rows(sweep),
         "n_passed": sum(case.report.passed for case in sweep.cases),
-        "failures": [case for case in sweep.cases if not case.report.passed],
+        "failures": [
+            {"name": _check_name(case), "case": case} for case in sweep.cases if not case.report.passed
+        ],
         "version": __version__,
     }
-    markdown_figures = [{"title": title, "src": f"figures/{key}.png"} for key, (title, _) in figures.items()]
-    html_figures = [
-        {"title": title, "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")}
-        for title, png in figures.values()
-    ]
-    paths["md"].write_text(
-        _TEMPLATES["md"].get_template("report.md.j2").render(**context, figures=markdown_figures),
-        encoding="utf-8",
-    )
-    paths["html"].write_text(
-        _TEMPLATES["html"].get_template("report.html.j2").render(**context, figures=html_figures),
-        encoding="utf-8",
-    )
+    sources = {
+        "md": {key: f"figures/{key}.png" for key in figures},
+        "html": {
+            key: "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+            for key, (_, _, png) in figures.items()
+        },
+    }
+    for kind in ("md", "html"):
+        shown = [
+            {"title": title, "caption": caption, "src": sources[kind][key]}
+            for key, (title, caption, _) in figures.items()
+        ]
+        template = _TEMPLATES[kind].get_template(f"report.{kind}.j2")
+        paths[kind].write_text(template.render(**context, figures=shown), encoding="utf-8")
     return paths
 
 

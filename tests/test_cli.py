@@ -4,20 +4,36 @@ import json
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
 
+from gradcheck import verify_gradients
 from gradcheck.cli import main, reference_sweep
 from gradcheck.figures import chosen_steps, step_size_curves, step_size_plot
 from gradcheck.network.activations import ACTIVATIONS, get_activation
 from gradcheck.network.models import MODELS
 from gradcheck.strategies import reference_problem
-from gradcheck.sweep import BUILDERS, MODEL_CASES, SCHEMA_VERSION, ModelCase, SweepCase, model_sweep
+from gradcheck.sweep import (
+    BUILDERS,
+    MODEL_CASES,
+    SCHEMA_VERSION,
+    ModelCase,
+    Sweep,
+    SweepCase,
+    model_sweep,
+    run_sweep,
+    sweep_rows,
+    sweep_summary,
+    write_report,
+)
 
 #: Checks per seed and method of the default grid: 4 shapes per activation, then the model cases.
 DEFAULT_CASES = 4 * len(ACTIVATIONS) + len(MODEL_CASES["default"])
+#: Stand-in step-size curves for reports written from hand-made cases.
+CURVES = {"h": [1e-3, 1e-6], **{m: [1e-6, 1e-9] for m in ("central", "forward", "richardson", "complex")}}
 
 
 def test_report_on_the_reference_models_passes_for_every_activation_and_model(
@@ -75,9 +91,11 @@ def test_report_writes_json_markdown_and_self_contained_html(tmp_path: Path) -> 
     assert 'src="figures/' not in html and html.count('<tr class="ok">') == DEFAULT_CASES
     assert '<td class="text">logistic</td>' in html and "<th>keep_prob</th>" in html
     markdown = (tmp_path / "report.md").read_text(encoding="utf-8")
-    assert "![Relative error against the step h, per method](figures/step_size.png)" in markdown
+    assert "![Step size](figures/step_size.png)" in markdown
     assert (tmp_path / "figures" / "step_size.png").read_bytes().startswith(b"\x89PNG")
     assert markdown.count("| central |") == DEFAULT_CASES
+    # the step-size figure and its caption show the one method run, and the step gradcheck took
+    assert "(central h = " in markdown and "forward h =" not in markdown and "richardson h =" not in markdown
     assert "| central | deep | relu | sigmoid | 0.7 | 0.8 | 3,4,3,3,1,20 | 0 |" in markdown
 
 
@@ -154,8 +172,11 @@ def test_a_wrong_gradient_of_the_deep_network_is_a_wrong_row_with_its_options(tm
     markdown = paths["md"].read_text(encoding="utf-8")
     assert "| central | deep | relu | softmax | 0.7 | - | 4,5,4,3,3,20 | 0 |" in markdown
     assert "| dW2 |" in markdown and "| WRONG |" in markdown
-    heading = "## Failed: central, deep (relu hidden, softmax output, lambd=0.7), (4, 5, 4, 3, 3, 20), seed 0"
-    assert heading in markdown
+    assert "| deep | relu hidden, softmax output, lambd=0.7 | 0 of 1 **WRONG** |" in markdown  # the summary
+    assert (
+        "## Failed: central, deep, 4,5,4,3,3,20, seed 0\n\nrelu hidden, softmax output, lambd=0.7."
+        in markdown
+    )
     json_case = json.loads(paths["json"].read_text(encoding="utf-8"))["cases"][0]
     assert json_case["autograd_errors"]["W2"] > 1e-3 and json_case["autograd_errors"]["W1"] < 1e-12
 
@@ -187,6 +208,83 @@ def test_console_script_module_and_bad_arguments() -> None:
     assert done.returncode == 2 and "--seeds must be at least 1" in done.stderr
     done = subprocess.run([sys.executable, "-m", "gradcheck"], capture_output=True, text=True)
     assert done.returncode == 2 and "report" in done.stderr
+
+
+# -- the report explains itself: a summary first, kinks and tolerances, short headings ------------
+
+
+@pytest.fixture(scope="module")
+def small_sweep() -> Sweep:
+    return run_sweep(seeds=(1,), methods=("central", "richardson"))
+
+
+def test_the_summary_counts_agree_with_the_cases(small_sweep: Sweep) -> None:
+    summary = sweep_summary(small_sweep)
+    assert sum(cell["checks"] for row in summary for cell in row["methods"].values()) == len(
+        small_sweep.cases
+    )
+    for row in summary:
+        assert set(row["methods"]) == {"central", "richardson"}
+        for method, cell in row["methods"].items():
+            cases = [
+                c
+                for c in small_sweep.cases
+                if (c.model, c.network, c.method) == (row["model"], row["network"], method)
+            ]
+            assert cell["checks"] == len(cases) > 0
+            assert cell["passed"] == sum(c.report.passed for c in cases)
+            assert cell["kinks"] == sum(c.report.n_kinks for c in cases)
+            worst = max(r.relative_error for c in cases for r in c.report)
+            assert cell["worst"] == f"{worst:.1e}"
+
+
+def test_a_right_gradient_beyond_its_tolerance_is_explained_in_its_row(small_sweep: Sweep) -> None:
+    """An "ok" whose worst entry misses its finite difference says why: kinks, or autograd's word."""
+    for row in sweep_rows(small_sweep):
+        if row["passed"] and row["beyond_tolerance"]:
+            assert row["kinks_text"] == f"{row['kinks']}, bracketed" or row["fd_disagrees"], row
+
+
+def test_a_kink_at_the_point_is_counted_in_the_kinks_column(tmp_path: Path) -> None:
+    """A ReLU unit exactly at its kink for one example: its row's entries pass, bracketed, counted."""
+    problem = reference_problem((2, 4, 1, 40), get_activation("relu"), seed=0, scale=0.5)
+    parameters = {name: value.copy() for name, value in problem.parameters.items()}
+    parameters["b1"][0, 0] = -(parameters["W1"][0] @ problem.X[:, 0])  # Z1[0, 0] = 0
+    problem = replace(problem, parameters=parameters)
+    report = verify_gradients(problem.cost, parameters, problem.gradients(), problem.X, problem.Y)
+    assert report.passed and report.n_kinks > 0
+    case = SweepCase("relu", problem.shape, 0, report)
+    (row,) = sweep_rows(Sweep([case], CURVES, "default", 0.1, {}))
+    assert row["kinks_text"] == f"{report.n_kinks}, bracketed" and set(row["kinks_by_gradient"]) == {
+        "dW1",
+        "db1",
+    }
+    assert row["beyond_tolerance"] and row["entry_at"].startswith(("dW1[0, ", "db1[0, "))
+    paths = write_report(Sweep([case], CURVES, "default", 0.1, {}), tmp_path)
+    markdown = paths["md"].read_text(encoding="utf-8")
+    assert f"| {row['tolerance']} | {report.n_kinks}, bracketed | " in markdown
+    summary = f"| 1 of 1 | {row['worst']} {row['worst_gradient']} | {report.n_kinks} |"
+    assert f"| two_layer | relu hidden, sigmoid output {summary}" in markdown
+
+
+def test_the_summary_comes_first_and_headings_are_short(tmp_path: Path) -> None:
+    problem = reference_problem((3, 4, 1, 7), get_activation("tanh"), seed=3, scale=0.7)
+    grads = {**problem.gradients(), "dW2": 2 * problem.gradients()["dW2"]}
+    report = verify_gradients(problem.cost, problem.parameters, grads, problem.X, problem.Y)
+    paths = write_report(
+        Sweep([SweepCase("tanh", problem.shape, 3, report)], CURVES, "default", 0.1, {}), tmp_path
+    )
+    markdown = paths["md"].read_text(encoding="utf-8")
+    headings = [line for line in markdown.splitlines() if line.startswith("#")]
+    assert headings[1] == "## Summary" and headings[-1].startswith("## Failed: central, two_layer, 3,4,1,7")
+    assert all(len(h.split()) <= 8 and len(h) <= 60 for h in headings), headings
+    # each figure's explanation is a paragraph below its image, not its heading
+    assert "## Step size\n\n![Step size](figures/step_size.png)\n\nThe relative error of each" in markdown
+    html = paths["html"].read_text(encoding="utf-8")
+    assert (
+        html.index("<h2>Summary</h2>") < html.index("<h2>Step size</h2>") < html.index("<h2>Every check</h2>")
+    )
+    assert all(len(h.split()) <= 8 for h in re.findall(r"<h[12]>(.*?)</h[12]>", html))
 
 
 def test_the_step_size_figure_draws_only_the_methods_run_and_marks_the_chosen_step() -> None:
