@@ -128,8 +128,16 @@ def inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:
     """``X`` (n_x, m) and ``Y`` (n_y, m) as read-only float64 arrays; a (m,) ``Y`` becomes (1, m).
 
     A float64 array is not copied: the result is a read-only view of it (the caller's own array
-    stays writeable), so that nothing gradcheck hands it to can change it.
+    stays writeable), so that nothing gradcheck hands it to can change it. A complex array is an
+    error: the cast to float64 would drop its imaginary part without a word.
     """
+    for label, value in (("X", X), ("Y", Y)):
+        dtype = getattr(value, "dtype", None)
+        if isinstance(dtype, np.dtype) and dtype.kind == "c":
+            raise GradcheckError(
+                f"{label} has dtype {dtype}; X and Y must be real numbers (a cast to float would drop "
+                f"the imaginary part): pass {label}.real if it is zero"
+            )
     try:
         X = np.asarray(X, dtype=np.float64).view()
         Y = np.asarray(Y, dtype=np.float64).view()

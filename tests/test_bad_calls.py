@@ -173,6 +173,8 @@ TABLE: list[tuple[str, dict[str, Any], str, Any]] = [
     ("X with examples as rows", {"X": X.T, "Y": Y}, RAISES, "examples are columns"),
     ("X holding NaN", {"X": X * np.nan, "Y": Y}, RAISES, r"X holds nan at X\[0, 0\]"),
     ("X of strings", {"X": "abc", "Y": Y}, RAISES, "X and Y must be numeric arrays"),
+    ("X of complex numbers", {"X": X + 0j, "Y": Y}, RAISES, r"X has dtype complex128; X and Y must be real numbers .*pass X.real"),
+    ("Y of complex numbers", {"X": X, "Y": Y + 1j}, RAISES, r"Y has dtype complex128; X and Y must be real numbers"),
     ("unknown method", {"method": "backward"}, RAISES, "unknown method 'backward'; choose one of central"),
     ("negative step", {"step": -1e-6}, RAISES, "step must be a positive finite number"),
     ("step that is a string", {"step": "1e-6"}, RAISES, "step must be a positive finite number"),
