@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gradcheck.network.interface import Hints, WrongVariant
-from gradcheck.report import Diagnosis, GradientResult
+from gradcheck.report import DIAGNOSIS_CODES, Diagnosis, GradientResult
 
 if TYPE_CHECKING:
     from gradcheck.recognise import Recognised
@@ -507,11 +507,12 @@ def value_diagnosis(evidence: Evidence, m: int | None) -> Finding:
             return regularization
     if not np.any(analytic):
         fix = _fix(formula, f"compute the derivative of the cost with respect to {name}")
+        verb = "are" if ", " in label else "is"
         return Finding(
             "zero_gradient",
-            f"{label} is all zeros but the cost does change with {name}: was it left as "
-            f"np.zeros(...), or is a factor it is computed from zero everywhere (a derivative that "
-            f"vanishes, e.g. ReLU's where every Z1 < 0)? Fix: {fix}.",
+            f"{label} {verb} all zeros but the cost does change with {name}: was it left as "
+            f"np.zeros(...), or is a factor it is computed from zero at every entry here (a mask or a "
+            f"derivative that no unit passes, e.g. ReLU's where every Z1 < 0)? Fix: {fix}.",
         )
     if evidence.transpose_matches:
         fix = _fix(formula, "swap the operands of the product or transpose it")
@@ -698,7 +699,7 @@ def summarize(
     Returns
     -------
     Diagnosis or None
-        The shared code when every failed gradient has the same one (``unknown`` with the codes
+        The shared code when every failed gradient has the same one (``several`` with the codes
         listed otherwise), and a message that names the gradients and, where the pattern of
         failed gradients points at one step of the backward pass, that step.
     """
@@ -717,10 +718,12 @@ def summarize(
         if len(names) == 1 or all(diagnoses[n].message == first for n in names):
             return Diagnosis(code, first)
         everywhere = hints.everywhere(code, m) if order and failed == set(order) else None
-        message = everywhere or f"{which}: {first}{step if code == 'unknown' else ''}"
+        # one gradient's message stands for itself, not for the others: each says its own fix
+        own = f"For {labels.get(names[0], 'd' + names[0])}: {first}"
+        message = everywhere or f"{which}: {DIAGNOSIS_CODES[code]}.{step} {own}"
         return Diagnosis(code, message)
     parts = "; ".join(f"{labels.get(n, 'd' + n)}: {diagnoses[n].code}" for n in names)
-    return Diagnosis("unknown", f"Several mistakes: {parts}.{step} See each gradient's diagnosis.")
+    return Diagnosis("several", f"Several mistakes: {parts}.{step} See each gradient's diagnosis.")
 
 
 # -- the stage ---------------------------------------------------------------------------------
@@ -782,7 +785,8 @@ def diagnose(
     out: dict[str, GradientResult] = {}
     for name, result in results.items():
         diagnosis = result.diagnosis
-        if name in matches:
+        zero = name in generic and generic[name].code == "zero_gradient"
+        if name in matches and not zero:  # all zeros: every mistake that zeroes it matches alike
             diagnosis = catalog_diagnosis(matches[name], generic, labels)
         elif name in generic:
             diagnosis = generic[name].diagnosis
@@ -793,6 +797,10 @@ def diagnose(
         out[name] = dataclasses.replace(result, diagnosis=diagnosis)
     diagnosed = {name: diagnosis for name in failed if (diagnosis := out[name].diagnosis) is not None}
     summary = summarize(diagnosed, labels, m, hints)
+    if summary is not None and summary.message == hints.everywhere(summary.code, m):
+        # every gradient shares one mistake the model explains as a whole (a cost without its 1/m):
+        # each gradient's line says the same, not a fix of its own the summary contradicts
+        out.update({n: dataclasses.replace(out[n], diagnosis=summary) for n in diagnosed})
     return out, summary
 
 

@@ -43,6 +43,7 @@ DIAGNOSIS_CODES: dict[str, str] = {
     "invalid_gradient": "the gradient is not a numeric array",
     "backward_raised": "the backward pass raised an error (a failed assert) at these shapes",
     "unknown": "the gradient is wrong in a way no catalogued mistake explains",
+    "several": "the report's summary only: different gradients have different mistakes (each says its own)",
 }
 
 
