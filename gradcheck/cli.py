@@ -1,31 +1,22 @@
-"""The ``gradcheck`` command.
+"""The ``gradcheck`` command: ``gradcheck report`` and ``gradcheck check``.
 
-``gradcheck report [--out DIR] [--thorough]`` checks the built-in reference models' hand-derived
-gradients against finite differences and autograd: the one-hidden-layer network for every hidden
-activation × a grid of shapes, then every model of the registry over a table of cases (logistic
-regression; the L-layer network at depths 1 to 4, sigmoid and softmax outputs, L2, dropout), each
-× seeds × finite-difference methods. It prints the relative errors as a table, one row per network
-and its options, and writes ``report.html`` (figures embedded), ``report.md`` and ``report.json``
-into ``DIR`` (see :mod:`gradcheck.sweep`). Exit status 0 when every check passes, 1 otherwise.
+``gradcheck report`` checks the built-in reference models' hand-derived gradients
+(:mod:`gradcheck.sweep`); ``gradcheck report LEARNER.py ...`` grades learners' modules
+(:mod:`gradcheck.grading`); ``gradcheck check LEARNER.py`` checks one (:mod:`gradcheck.learner`).
+What each does, examples and the exit status are in the help texts below (``gradcheck --help``,
+``gradcheck report --help``, ``gradcheck check --help``), which are the command's documentation.
 
-``gradcheck report LEARNER.py [LEARNER.py ...] [--workers N]`` grades learners' modules instead:
-a summary table (verdict, wrong gradients, likely mistakes) and the same three files. Exit status
-the worst submission's (0 right, 1 wrong, 2 unusable).
-
-``gradcheck check LEARNER.py`` checks a learner's module (the functions of each course notebook it
-defines, see :mod:`gradcheck.notebooks`) at several shapes and seeds and prints which notebooks'
-functions it found, the verdict, the likely mistake and the first failing report. Exit status 0
-right, 1 a gradient is wrong, 2 unusable input.
-
-Both run every module in a child process (:mod:`gradcheck.isolation`) within ``--timeout``
-seconds (default 60), ``--memory-limit`` megabytes (default 1024) and ``--output-limit`` bytes of
-output (default 1,000,000): a module that hangs, crashes, exits or floods is a verdict, not the
-end of the run.
+Grading and checking run every module in a child process (:mod:`gradcheck.isolation`) within
+``--timeout`` seconds (default 60), ``--memory-limit`` megabytes (default 1024) and
+``--output-limit`` bytes of output (default 1,000,000): a module that hangs, crashes, exits or
+floods is a verdict, not the end of the run. A wrong command line is argparse's usage error of
+the command concerned (exit 2).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -37,6 +28,7 @@ from rich.progress import Progress
 from rich.table import Table
 from rich.text import Text
 
+from gradcheck import __version__
 from gradcheck.grading import summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
 from gradcheck.learner import ModuleCheck
@@ -174,26 +166,6 @@ def _limits(args: argparse.Namespace) -> Limits:
     return Limits(timeout=args.timeout, memory_mb=args.memory_limit or None, output_bytes=args.output_limit)
 
 
-def _add_limits(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--timeout", type=float, default=60.0, help="seconds each module may run (default 60)"
-    )
-    parser.add_argument(
-        "--memory-limit",
-        type=int,
-        default=1024,
-        metavar="MB",
-        help="megabytes each module may allocate beyond gradcheck's own (default 1024; 0: no limit)",
-    )
-    parser.add_argument(
-        "--output-limit",
-        type=int,
-        default=1_000_000,
-        metavar="BYTES",
-        help="bytes each module may print before it is stopped (default 1000000)",
-    )
-
-
 def _print_check(result: ModuleCheck, console: Console) -> None:
     for found in result.notebooks:
         console.print(f"Found {found}", markup=False, highlight=False)
@@ -231,22 +203,128 @@ def _print_check(result: ModuleCheck, console: Console) -> None:
     console.print(failure.report, highlight=False)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gradcheck`` console script; returns the exit status."""
+# ---- the command line ------------------------------------------------------------------------
+
+_DESCRIPTION = """\
+Check hand-written gradients of the course's neural networks against finite
+differences and autograd's exact gradient.
+
+  gradcheck report             check gradcheck's own reference models (every
+                               model, hidden activation and option): a table
+                               and report.html, report.md, report.json
+  gradcheck report FILE.py ... grade learners' modules: a row per submission
+                               (verdict, wrong gradients, likely mistake) and
+                               the same three files
+  gradcheck check FILE.py      check one learner's module and print the first
+                               failing report in full"""
+
+_EXAMPLES = """\
+examples:
+  gradcheck report
+  gradcheck report submissions/*.py --workers 4 --out grading
+  gradcheck check my_code.py"""
+
+_EXIT_STATUS = """\
+exit status:
+  0  right: every gradient is right (every check passed)
+  1  a gradient is wrong
+  2  a module is unusable: it does not load, lacks the course's functions,
+     raises, returns the wrong thing, hangs or crashes; or the command line
+     is wrong (its usage is printed)"""
+
+_REPORT_DESCRIPTION = """\
+Without FILE.py: check gradcheck's own reference models against finite
+differences and autograd: the one-hidden-layer network for every hidden
+activation and a grid of shapes, logistic regression, the L-layer network at
+depths 1 to 4 (sigmoid and softmax outputs, L2, dropout), each at several
+seeds and finite-difference methods. Prints the relative errors, one row per
+network and its options, and writes report.html (figures embedded), report.md
+and report.json into --out.
+
+With FILE.py ...: grade learners' modules (each a course notebook saved as a
+.py file), each in a child process of its own within --timeout,
+--memory-limit and --output-limit: a row per submission (the notebooks'
+functions found, verdict, wrong gradients, likely mistake, the failing
+blocks' largest relative error, problem) and the same three files."""
+
+_REPORT_EPILOG = """\
+examples:
+  gradcheck report                 the reference models, into ./gradcheck-report
+  gradcheck report --thorough      a bigger grid (under a minute)
+  gradcheck report submissions/*.py --workers 4 --out grading
+
+exit status:
+  without FILE.py: 0 every check passed, 1 one failed
+  with FILE.py:    the worst submission's: 0 all right, 1 a gradient is
+                   wrong, 2 a module is unusable (does not load, lacks the
+                   course's functions, raises, hangs or crashes)"""
+
+_CHECK_DESCRIPTION = """\
+Check one learner's module (a course notebook saved as a .py file): find which
+notebooks' functions it defines (propagate; forward_propagation and
+backward_propagation; L_model_forward and L_model_backward; Course 2's
+forward_propagation_n, L2 and dropout functions; ...), check each set at
+several shapes and seeds in a child process of its own, and print what it
+found, a row per point, the verdict, the likely mistake and the first failing
+report in full. A function whose name is close to one of the course's
+(compute_cots for compute_cost) is not checked: gradcheck warns about it."""
+
+_CHECK_EPILOG = """\
+examples:
+  gradcheck check my_code.py
+  gradcheck check my_code.py --seeds 4 --timeout 120
+
+exit status:
+  0  every gradient is right
+  1  a gradient is wrong
+  2  the module is unusable: it does not load, lacks the course's functions,
+     raises, returns the wrong thing, hangs or crashes"""
+
+
+def _parser() -> argparse.ArgumentParser:
+    """The ``gradcheck`` command line: ``report`` and ``check``, each with its own usage."""
     parser = argparse.ArgumentParser(
-        prog="gradcheck", description=__doc__.splitlines()[0] if __doc__ else None
+        prog="gradcheck",
+        description=_DESCRIPTION,
+        epilog=f"{_EXAMPLES}\n\n{_EXIT_STATUS}\n\nRun 'gradcheck COMMAND --help' for a command's options.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"gradcheck {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, title="commands")
+    _add_report(commands)
+    _add_check(commands)
+    return parser
+
+
+def _add_report(commands: Any) -> None:
     report = commands.add_parser(
         "report",
-        help="check the reference models' gradients (every model, activation, option) and print the errors",
+        help="check the reference models' gradients, or grade learners' modules (FILE.py ...)",
+        description=_REPORT_DESCRIPTION,
+        epilog=_REPORT_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    report.add_argument(
+        "modules",
+        nargs="*",
+        metavar="FILE.py",
+        help="learners' modules to grade instead of the reference models",
     )
     report.add_argument(
         "--out",
         default="gradcheck-report",
+        metavar="DIR",
         help="directory for report.html, report.md, report.json (default ./gradcheck-report)",
     )
     report.add_argument(
+        "--seeds",
+        type=_whole(1, "seeds"),
+        default=None,
+        metavar="N",
+        help="seeds per shape (default: the grid's for the reference models, 2 for FILE.py)",
+    )
+    reference = report.add_argument_group("the reference models (without FILE.py)")
+    reference.add_argument(
         "--thorough",
         action="store_const",
         const="thorough",
@@ -254,41 +332,98 @@ def main(argv: Sequence[str] | None = None) -> int:
         dest="grid",
         help="a bigger grid: more shapes, seeds and model cases (under a minute)",
     )
-    report.add_argument(
-        "--seeds", type=int, default=None, help="seeds per activation and shape (default: the grid's)"
+    reference.add_argument(
+        "--method", choices=METHODS, default=None, help="only this finite-difference method"
     )
-    report.add_argument("--method", choices=METHODS, default=None, help="only this finite-difference method")
-    report.add_argument(
-        "modules",
-        nargs="*",
-        metavar="LEARNER.py",
-        help="learners' modules to grade instead of the reference network",
+    grading = report.add_argument_group("grading learners' modules (with FILE.py)")
+    grading.add_argument(
+        "--workers",
+        type=_whole(1, "processes"),
+        default=1,
+        metavar="N",
+        help="modules checked at once, each in its own process (default 1)",
     )
-    report.add_argument(
-        "--workers", type=int, default=1, help="processes grading submissions at once (default 1)"
-    )
+    _add_limits(grading)
+
+
+def _add_check(commands: Any) -> None:
     check = commands.add_parser(
         "check",
-        help="check a learner's module: the functions of each course notebook it defines (propagate; "
-        "forward_propagation, backward_propagation; L_model_forward, L_model_backward; ...)",
+        help="check one learner's module: the functions of each course notebook it defines",
+        description=_CHECK_DESCRIPTION,
+        epilog=_CHECK_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("module", help="the learner's .py file")
-    check.add_argument("--seeds", type=int, default=2, help="seeds per shape (default 2)")
-    _add_limits(report)
-    _add_limits(check)
-    args = parser.parse_args(argv)
-    if args.seeds is not None and args.seeds < 1:
-        parser.error("--seeds must be at least 1")
-    if not args.timeout > 0:
-        parser.error("--timeout must be a positive number of seconds")
-    if args.memory_limit < 0 or args.output_limit < 1:
-        parser.error("--memory-limit must be at least 0 (no limit) and --output-limit at least 1")
+    check.add_argument("module", metavar="FILE.py", help="the learner's module: a notebook saved as .py")
+    check.add_argument(
+        "--seeds", type=_whole(1, "seeds"), default=2, metavar="N", help="seeds per shape (default 2)"
+    )
+    _add_limits(check.add_argument_group("limits"))
+
+
+def _add_limits(group: Any) -> None:
+    """``--timeout``, ``--memory-limit``, ``--output-limit`` in ``group`` (an argument group)."""
+    group.add_argument(
+        "--timeout", type=_seconds, default=60.0, metavar="S", help="seconds each module may run (default 60)"
+    )
+    group.add_argument(
+        "--memory-limit",
+        type=_whole(0, "megabytes (0: no limit)"),
+        default=1024,
+        metavar="MB",
+        help="megabytes each module may allocate beyond gradcheck's own (default 1024; 0: no limit)",
+    )
+    group.add_argument(
+        "--output-limit",
+        type=_whole(1, "bytes"),
+        default=1_000_000,
+        metavar="BYTES",
+        help="bytes each module may print before it is stopped (default 1000000)",
+    )
+
+
+def _whole(minimum: int, unit: str) -> Callable[[str], int]:
+    """An argparse ``type``: a whole number of ``unit`` at least ``minimum``; anything else is a
+    usage error of the command it belongs to (its usage, then what was wrong)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number of {unit}, {minimum} or more; got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+def _seconds(text: str) -> float:
+    """An argparse ``type``: a positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(
+            f"expected a positive number of seconds, e.g. 60 or 2.5; got {text!r}"
+        )
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gradcheck`` console script; returns the exit status.
+
+    A wrong command line ends with argparse's usage of the command concerned and exit status 2,
+    ``--help`` and ``--version`` with status 0 (``SystemExit``).
+    """
+    args = _parser().parse_args(argv)
     # a terminal's own width; piped, $COLUMNS or the terminal's that stderr or stdin is (or 100)
     console = Console() if sys.stdout.isatty() else Console(width=console_width())
     if args.command == "check":
         return _check(args, console)
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
     if args.modules:
         return _grade(args, console)
     return _report(args, console)

@@ -205,7 +205,11 @@ def test_console_script_module_and_bad_arguments() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "gradcheck", "report", "--seeds", "0"], capture_output=True, text=True
     )
-    assert done.returncode == 2 and "--seeds must be at least 1" in done.stderr
+    assert done.returncode == 2 and done.stderr.startswith("usage: gradcheck report ")
+    assert (
+        "gradcheck report: error: argument --seeds: expected a whole number of seeds, 1 or more"
+        in done.stderr
+    )
     done = subprocess.run([sys.executable, "-m", "gradcheck"], capture_output=True, text=True)
     assert done.returncode == 2 and "report" in done.stderr
 
@@ -304,6 +308,112 @@ def test_the_step_size_figure_draws_only_the_methods_run_and_marks_the_chosen_st
     choice = chosen["central"]
     assert choice.error < choice.tolerance
     assert choice.error < 100 * min(e for e in curves["central"] if e > 0)
+
+
+# -- the command line: help, version, usage errors ---------------------------------------------
+
+
+def usage_exit(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``gradcheck ARGV`` when argparse ends it: the exit status, stdout, stderr."""
+    with pytest.raises(SystemExit) as ended:
+        main(list(argv))
+    code = ended.value.code
+    assert isinstance(code, int)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(
+    ("argv", "examples", "exit_status"),
+    [
+        (
+            [],
+            [
+                "gradcheck report",
+                "gradcheck report submissions/*.py --workers 4 --out grading",
+                "gradcheck check my_code.py",
+            ],
+            ["0 right", "1 a gradient is wrong", "2 a module is unusable"],
+        ),
+        (
+            ["report"],
+            ["gradcheck report", "gradcheck report submissions/*.py --workers 4 --out grading"],
+            [
+                "0 every check passed, 1 one failed",
+                "0 all right, 1 a gradient is wrong, 2 a module is unusable",
+            ],
+        ),
+        (
+            ["check"],
+            ["gradcheck check my_code.py"],
+            ["0 every gradient is right", "1 a gradient is wrong", "2 the module is unusable"],
+        ),
+    ],
+    ids=["gradcheck", "report", "check"],
+)
+def test_help_says_what_each_command_does_with_examples_and_exit_status(
+    capsys: pytest.CaptureFixture[str], argv: list[str], examples: list[str], exit_status: list[str]
+) -> None:
+    code, out, _ = usage_exit(capsys, *argv, "--help")
+    assert code == 0
+    lines = [line.strip() for line in out.splitlines()]
+    assert "examples:" in lines and "exit status:" in lines
+    commands = {line.split("  ")[0] for line in lines}  # an example, then maybe what it does
+    assert all(example in commands for example in examples), out
+    flowing = " ".join(out.split())
+    assert all(status in flowing for status in exit_status), out
+    assert "``" not in out and "The gradcheck command." not in flowing  # no reST, no placeholder
+
+
+def test_top_level_help_describes_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    _, out, _ = usage_exit(capsys, "--help")
+    flowing = " ".join(out.split())
+    assert "gradcheck report check gradcheck's own reference models" in flowing
+    assert "gradcheck report FILE.py ... grade learners' modules" in flowing
+    assert "gradcheck check FILE.py check one learner's module" in flowing
+
+
+def test_version_prints_the_package_version() -> None:
+    import gradcheck
+
+    done = subprocess.run([sys.executable, "-m", "gradcheck", "--version"], capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == f"gradcheck {gradcheck.__version__}\n"
+    assert re.fullmatch(r"\d+\.\d+\.\d+\S*", gradcheck.__version__)
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (
+            ["check", "x.py", "--seeds", "0"],
+            "argument --seeds: expected a whole number of seeds, 1 or more; got '0'",
+        ),
+        (["check", "x.py", "--seeds", "two"], "argument --seeds: expected a whole number of seeds"),
+        (["check", "x.py", "--timeout", "0"], "argument --timeout: expected a positive number of seconds"),
+        (["check", "x.py", "--timeout", "inf"], "argument --timeout: expected a positive number of seconds"),
+        (
+            ["check", "x.py", "--memory-limit", "-1"],
+            "argument --memory-limit: expected a whole number of megabytes",
+        ),
+        (["report", "--seeds", "0"], "argument --seeds: expected a whole number of seeds, 1 or more"),
+        (
+            ["report", "a.py", "--workers", "0"],
+            "argument --workers: expected a whole number of processes, 1 or more",
+        ),
+        (
+            ["report", "a.py", "--output-limit", "0"],
+            "argument --output-limit: expected a whole number of bytes",
+        ),
+    ],
+)
+def test_a_bad_number_gets_the_commands_own_usage_and_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], says: str
+) -> None:
+    code, _, err = usage_exit(capsys, *argv)
+    command = argv[0]
+    assert code == 2
+    assert err.startswith(f"usage: gradcheck {command} [-h]"), err
+    assert f"gradcheck {command}: error: {says}" in err, err
 
 
 # -- gradcheck check LEARNER.py ---------------------------------------------------------------
