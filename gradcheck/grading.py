@@ -18,6 +18,7 @@ from typing import Any
 from gradcheck.isolation import FAILURES, Limits, check_isolated
 from gradcheck.learner import ModuleCheck, check_module
 from gradcheck.notebooks import NOTEBOOKS
+from gradcheck.report import GradientReport
 
 __all__ = ["check_modules", "summary_counts", "summary_row"]
 
@@ -69,20 +70,18 @@ def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> Module
 
 def summary_row(result: ModuleCheck) -> dict[str, str]:
     """A grader's one-line summary of a submission: whose functions it defines (the notebooks), the
-    verdict, wrong gradients, likely mistakes, why."""
-    failed = [c.report for c in result.configurations if c.report is not None and not c.report.passed]
+    verdict, wrong gradients, likely mistakes, the largest relative error, why it is unusable.
+
+    The largest relative error (``‖a − n‖/(‖a‖ + ‖n‖)`` of a block against finite differences) is
+    the one that explains the verdict: for a wrong module, the largest among the blocks that
+    failed, in every configuration ("n/a" when none of them has one: a wrong shape such as a lost
+    ``keepdims``, a missing or non-numeric gradient, NaN or inf); for a right module, the largest
+    of all blocks (how far below the tolerance it stays); "-" for an unusable one.
+    """
+    reports = [c.report for c in result.configurations if c.report is not None]
+    failed = [report for report in reports if not report.passed]
     wrong = sorted({r.label for report in failed for r in report.failed})
     codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
-    worst = max(
-        (
-            r.relative_error
-            for c in result.configurations
-            if c.report
-            for r in c.report
-            if r.relative_error == r.relative_error
-        ),
-        default=float("nan"),
-    )
     notebooks = dict.fromkeys(NOTEBOOKS[c.notebook].short for c in result.configurations)
     return {
         "submission": Path(result.path).name,
@@ -90,9 +89,20 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
         "verdict": result.verdict.upper(),
         "wrong gradients": ", ".join(wrong) or "-",
         "likely mistake": ", ".join(codes) or "-",
-        "largest relative error": f"{worst:.1e}" if math.isfinite(worst) else "-",
+        "largest relative error": _largest_error(result, reports),
         "problem": result.problem or "",
     }
+
+
+def _largest_error(result: ModuleCheck, reports: Sequence[GradientReport]) -> str:
+    """The "largest relative error" of :func:`summary_row`."""
+    if result.verdict == "unusable":
+        return "-"
+    blocks = [r for report in reports for r in (report.failed if result.verdict == "wrong" else report)]
+    errors = [r.relative_error for r in blocks if math.isfinite(r.relative_error)]
+    if errors:
+        return f"{max(errors):.1e}"
+    return "n/a" if result.verdict == "wrong" else "-"
 
 
 def summary_counts(results: Sequence[ModuleCheck]) -> tuple[dict[str, Any], str]:

@@ -555,6 +555,29 @@ def test_grading_reports_every_submission(
     assert html.count('<tr class="WRONG">') == 2 and "Element error map" in html
 
 
+KEEPDIMS = ("db1 = (1 / m) * np.sum(dZ1, axis=1, keepdims=True)", "db1 = (1 / m) * np.sum(dZ1, axis=1)")
+ONE_OVER_M = ("dW2 = (1 / m) * np.dot(dZ2, A1.T)", "dW2 = np.dot(dZ2, A1.T)")
+
+
+def test_the_largest_relative_error_is_the_failing_blocks(tmp_path: Path) -> None:
+    """A lost keepdims has no relative error (its shape is wrong): the row says n/a, not the tiny
+    error of a block that passed. dW2 without its 1/m is m·dW2: ‖m·g − g‖/(‖m·g‖ + ‖g‖) = (m − 1)/(m + 1),
+    largest at the largest m Week 3 is checked at (40): 39/41."""
+    both = learner(tmp_path, "both", *KEEPDIMS).read_text(encoding="utf-8").replace(*ONE_OVER_M)
+    (tmp_path / "both.py").write_text(both, encoding="utf-8")
+    paths = [learner(tmp_path, "keepdims", *KEEPDIMS), learner(tmp_path, "one_over_m", *ONE_OVER_M)]
+    out = tmp_path / "out"
+    assert (
+        main(["report", *map(str, paths), str(tmp_path / "both.py"), "--seeds", "1", "--out", str(out)]) == 1
+    )
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    row = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in markdown.splitlines()}
+    largest = f"{39 / 41:.1e}"
+    assert row["keepdims.py"][3:6] == ["db1", "shape_mismatch", "n/a"], row["keepdims.py"]
+    assert row["one_over_m.py"][3:6] == ["dW2", "missing_1_over_m", largest], row["one_over_m.py"]
+    assert row["both.py"][3] == "dW2, db1" and row["both.py"][5] == largest, row["both.py"]
+
+
 def test_grading_through_any_executor(tmp_path: Path) -> None:
     """The Python API takes any concurrent.futures.Executor (Dask's and Ray's plug in the same way)."""
     from concurrent.futures import ThreadPoolExecutor
