@@ -20,7 +20,7 @@ from gradcheck.learner import ModuleCheck, check_module
 from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.report import GradientReport
 
-__all__ = ["check_modules", "summary_counts", "summary_row"]
+__all__ = ["check_modules", "shown_path", "summary_counts", "summary_row"]
 
 
 def check_modules(
@@ -72,6 +72,8 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
     """A grader's one-line summary of a submission: whose functions it defines (the notebooks), the
     verdict, wrong gradients, likely mistakes, the largest relative error, why it is unusable.
 
+    The submission is named by :func:`shown_path`, in the problem too.
+
     The largest relative error (``‖a − n‖/(‖a‖ + ‖n‖)`` of a block against finite differences) is
     the one that explains the verdict: for a wrong module, the largest among the blocks that
     failed, in every configuration ("n/a" when none of them has one: a wrong shape such as a lost
@@ -83,15 +85,28 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
     wrong = sorted({r.label for report in failed for r in report.failed})
     codes = sorted({report.diagnosis.code for report in failed if report.diagnosis is not None})
     notebooks = dict.fromkeys(NOTEBOOKS[c.notebook].short for c in result.configurations)
+    shown = shown_path(result.path)
     return {
-        "submission": Path(result.path).name,
+        "submission": shown,
         "functions": ", ".join(notebooks) or "-",
         "verdict": result.verdict.upper(),
         "wrong gradients": ", ".join(wrong) or "-",
         "likely mistake": ", ".join(codes) or "-",
         "largest relative error": _largest_error(result, reports),
-        "problem": result.problem or "",
+        "problem": (result.problem or "").replace(result.path, shown),
     }
+
+
+def shown_path(path: str | Path) -> str:
+    """How a report names a submission: its path relative to the current directory when it lies
+    below it (``submissions/alice/week3.py``), else its file name: a report handed on does not
+    carry the grader's absolute paths.
+    """
+    given = Path(path)
+    try:
+        return str(given.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:  # not below the current directory
+        return given.name
 
 
 def _largest_error(result: ModuleCheck, reports: Sequence[GradientReport]) -> str:

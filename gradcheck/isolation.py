@@ -192,7 +192,9 @@ def check_isolated(
         except (pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError) as error:
             problem = f"left a result gradcheck cannot read ({type(error).__name__}: {error}); it was changed"
             return ModuleCheck(str(path), "unusable", problem, [], "error", output, seconds)
-        return replace(result, path=str(path), output=output, seconds=seconds)
+        # the child checked the resolved path: its messages name the file as the caller did
+        said = result.problem and result.problem.replace(str(path.resolve()), str(path))
+        return replace(result, path=str(path), problem=said, output=output, seconds=seconds)
 
 
 class _ResultUnpickler(pickle.Unpickler):

@@ -775,8 +775,10 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
     """Write a grader's ``report.json``, ``report.md`` and ``report.html`` for learners' modules into ``out``.
 
     Each submission gets its verdict (``right``, ``wrong``, ``unusable``, with the cause), its
-    one-line summary (:func:`gradcheck.learner.summary_row`) and, in the JSON, what it printed and
-    every configuration's report.
+    one-line summary (:func:`gradcheck.grading.summary_row`) and, in the JSON, what it printed and
+    every configuration's report. The Markdown and HTML name a submission as the summary does
+    (:func:`gradcheck.grading.shown_path`: relative to the current directory, else the file name);
+    the JSON keeps each ``path`` as given.
     """
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -815,11 +817,11 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
     paths["json"].write_text(json.dumps(document, indent=1, allow_nan=False) + "\n", encoding="utf-8")
     failures = [
         {
-            "path": result.path,
+            "path": row["submission"],  # as the table names it: no absolute path
             "configuration": result.first_failure,
             "notebook": NOTEBOOKS[result.first_failure.notebook].title,
         }
-        for result in results
+        for row, result in zip(rows, results, strict=True)
         if result.first_failure is not None
     ]
     context = {"rows": rows, "line": line, "failures": failures, "columns": list(rows[0]) if rows else []}

@@ -578,6 +578,35 @@ def test_the_largest_relative_error_is_the_failing_blocks(tmp_path: Path) -> Non
     assert row["both.py"][3] == "dW2, db1" and row["both.py"][5] == largest, row["both.py"]
 
 
+def test_the_grading_report_names_submissions_without_absolute_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below the current directory a submission is its relative path (two learners' week3.py stay
+    apart), elsewhere its file name: in the table, the failure headings and the problems."""
+    for learner_name in ("alice", "bob", "carol"):
+        (tmp_path / "batch" / learner_name).mkdir(parents=True)
+    alice = learner(tmp_path / "batch" / "alice", "week3", *ONE_OVER_M)
+    bob = learner(tmp_path / "batch" / "bob", "week3", *KEEPDIMS)
+    carol = learner(
+        tmp_path / "batch" / "carol", "week3", "def compute_cost(A2, Y):", "def compute_cost(A2, Y:"
+    )
+    outside = learner(tmp_path, "outside", *ONE_OVER_M)
+    monkeypatch.chdir(tmp_path / "batch")
+    paths = [str(p.resolve()) for p in (alice, bob, carol, outside)]  # absolute, as a grader's glob gives
+    assert main(["report", *paths, "--seeds", "1", "--out", str(tmp_path / "out")]) == 2
+    markdown = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    for text in (markdown, html):
+        assert str(tmp_path) not in text and str(tmp_path.resolve()) not in text
+    for shown in ("alice/week3.py", "bob/week3.py", "outside.py"):
+        assert f"| {shown} | Week 3, one hidden layer | WRONG |" in markdown
+        assert f"## {shown}: first failure in Course 1 Week 3, one hidden layer" in markdown
+        assert f"<h2>{shown}: first failure in" in html
+    assert "| carol/week3.py | - | UNUSABLE |" in markdown and "carol/week3.py:" in markdown
+    data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert [s["path"] for s in data["submissions"]] == paths  # the JSON keeps the paths as given
+
+
 def test_grading_through_any_executor(tmp_path: Path) -> None:
     """The Python API takes any concurrent.futures.Executor (Dask's and Ray's plug in the same way)."""
     from concurrent.futures import ThreadPoolExecutor
