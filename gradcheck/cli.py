@@ -167,6 +167,14 @@ def _limits(args: argparse.Namespace) -> Limits:
 
 
 def _print_check(result: ModuleCheck, console: Console) -> None:
+    """What ``gradcheck check`` prints: the sets found, the verdict, then the near misses, last so
+    that a RIGHT does not hide a function that was not checked."""
+    _print_verdict(result, console)
+    for warning in result.further_warnings:
+        console.print(f"WARNING: {result.path} {warning}.", markup=False, highlight=False)
+
+
+def _print_verdict(result: ModuleCheck, console: Console) -> None:
     for found in result.notebooks:
         console.print(f"Found {found}", markup=False, highlight=False)
     if result.verdict == "unusable":

@@ -70,7 +70,8 @@ def _check_isolated(path: str, seeds: tuple[int, ...], limits: Limits) -> Module
 
 def summary_row(result: ModuleCheck) -> dict[str, str]:
     """A grader's one-line summary of a submission: whose functions it defines (the notebooks), the
-    verdict, wrong gradients, likely mistakes, the largest relative error, why it is unusable.
+    verdict, wrong gradients, likely mistakes, the largest relative error, why it is unusable and
+    the warnings about functions that were not checked (``ModuleCheck.warnings``).
 
     The submission is named by :func:`shown_path`, in the problem too.
 
@@ -93,7 +94,12 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
         "wrong gradients": ", ".join(wrong) or "-",
         "likely mistake": ", ".join(codes) or "-",
         "largest relative error": _largest_error(result, reports),
-        "problem": (result.problem or "").replace(result.path, shown),
+        "problem": " ".join(
+            [
+                (result.problem or "").replace(result.path, shown),
+                *(f"Warning: {w}." for w in result.further_warnings),
+            ]
+        ).strip(),
     }
 
 

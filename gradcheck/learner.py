@@ -30,7 +30,7 @@ from types import ModuleType
 from typing import Any, Literal
 
 from gradcheck.errors import GradcheckError
-from gradcheck.notebooks import NOTEBOOKS, draw, find, learner_functions, shapes_for
+from gradcheck.notebooks import NOTEBOOKS, draw, find, learner_functions, near_misses, shapes_for
 from gradcheck.report import GradientReport
 from gradcheck.verify import verify_gradients
 
@@ -85,6 +85,11 @@ class ModuleCheck:
     notebooks : tuple of str
         The notebooks' sets of functions found and checked, e.g. ``"Course 1 Week 4, L layers
         (L_model_forward, L_model_backward, compute_cost)"``.
+    warnings : tuple of str
+        The module's functions named almost like a course function it lacks, which were not
+        checked (:func:`gradcheck.notebooks.near_misses`), e.g. ``"defines compute_cots but no
+        compute_cost: did you mean compute_cost? ..."``. When no set is found, ``problem`` says
+        them too.
     """
 
     path: str
@@ -95,11 +100,17 @@ class ModuleCheck:
     output: str = ""
     seconds: float | None = None
     notebooks: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
     @property
     def exit_code(self) -> int:
         """0 right, 1 a gradient is wrong, 2 unusable."""
         return {"right": 0, "wrong": 1, "unusable": 2}[self.verdict]
+
+    @property
+    def further_warnings(self) -> tuple[str, ...]:
+        """The ``warnings`` that ``problem`` does not already say (what a summary adds to it)."""
+        return tuple(warning for warning in self.warnings if warning not in (self.problem or ""))
 
     @property
     def first_failure(self) -> Configuration | None:
@@ -197,8 +208,10 @@ def check_module(
     finally:
         follow(None)
     found, misfits = find(module)
+    warnings = tuple(_misspelling(name, expected) for name, expected in near_misses(module))
     if not found:
-        return ModuleCheck(str(path), "unusable", _none_found(path, misfits), failure="error")
+        problem = _none_found(path, misfits, warnings)
+        return ModuleCheck(str(path), "unusable", problem, failure="error", warnings=warnings)
     configurations = []
     for each in found:
         functions: dict[str, Any] = {
@@ -226,6 +239,7 @@ def check_module(
                         configurations,
                         failure="error",
                         notebooks=tuple(f.description for f in found),
+                        warnings=warnings,
                     )
                 configurations.append(Configuration(shape, seed, report, None, each.notebook.key))
     wrong = any(c.report is not None and not c.report.passed for c in configurations)
@@ -235,6 +249,7 @@ def check_module(
         None,
         configurations,
         notebooks=tuple(f.description for f in found),
+        warnings=warnings,
     )
 
 
@@ -242,12 +257,22 @@ def _name(function: Callable[..., Any]) -> str:
     return str(getattr(function, "__name__", "a function"))
 
 
-def _none_found(path: str | Path, misfits: list[str]) -> str:
+def _none_found(path: str | Path, misfits: list[str], warnings: Sequence[str]) -> str:
+    """Why no set was found: a likely misspelling first, the sets looked for, a set that did not fit."""
     sets = "; ".join(
         f"{' and '.join(n.functions[k] for k in n.required)} ({n.title})" for n in NOTEBOOKS.values()
     )
     why = f" The names are there but: {' '.join(misfits)}" if misfits else ""
-    return f"{path} defines none of the course's sets of functions: {sets}.{why}"
+    hints = "".join(f" It {warning}." for warning in warnings)
+    return f"{path} defines none of the course's sets of functions.{hints} The sets: {sets}.{why}"
+
+
+def _misspelling(name: str, expected: str) -> str:
+    """The warning about a near miss (:func:`gradcheck.notebooks.near_misses`)."""
+    return (
+        f"defines {name} but no {expected}: did you mean {expected}? gradcheck finds the course's "
+        f"functions by their names, so {name} was not checked"
+    )
 
 
 def _traced(

@@ -4,8 +4,10 @@
 :mod:`gradcheck.learner_form`), the network they compute and what a check draws for them. A module
 is checked once per set it defines (:func:`find`); a set whose functions the module only imported
 (the course's ``reg_utils.backward_propagation``, say) is left out when the module defines a set of
-its own. The parameters and data are drawn here (:func:`draw`), at the module's own ``layers_dims``
-when it defines one of the right depth, else at several small shapes, width 1 among them.
+its own. A function named close to one of the course's names but not equal (``compute_cots``,
+``backward_propogation``) is not found by name: :func:`near_misses` points it out. The parameters
+and data are drawn here (:func:`draw`), at the module's own ``layers_dims`` when it defines one of
+the right depth, else at several small shapes, width 1 among them.
 """
 
 from __future__ import annotations
@@ -23,12 +25,15 @@ from gradcheck.network.activations import get_activation
 from gradcheck.network.problems import reference_problem
 
 __all__ = [
+    "COURSE_NAMES",
+    "MAX_EDITS",
     "NOTEBOOKS",
     "Found",
     "Notebook",
     "draw",
     "find",
     "learner_functions",
+    "near_misses",
     "shapes_for",
     "two_layer_passes",
 ]
@@ -223,6 +228,63 @@ def find(module: ModuleType) -> tuple[list[Found], list[str]]:
         found = [f for f in found if f.own]
     keys = {f.notebook.key for f in found}
     return [f for f in found if f.notebook.instead_of not in keys], misfits
+
+
+#: Every name a notebook's functions are found by, e.g. ``"compute_cost"``, ``"L_model_backward"``.
+COURSE_NAMES: tuple[str, ...] = tuple(
+    dict.fromkeys(name for notebook in NOTEBOOKS.values() for name in notebook.functions.values())
+)
+#: A module's function this many edits or fewer away from a missing course name is a near miss.
+MAX_EDITS = 2
+
+
+def near_misses(module: ModuleType) -> list[tuple[str, str]]:
+    """The module's functions named almost like a course function it lacks: likely misspellings.
+
+    A public callable of the module (not a class) whose name is not one of :data:`COURSE_NAMES`
+    but at most :data:`MAX_EDITS` edits (a letter inserted, deleted, changed, or two neighbours
+    swapped) from one the module does not have: ``compute_cots`` for ``compute_cost``,
+    ``backward_propogation``, ``L_model_backwards``, ``compute_cost_with_regularisation``. Such a
+    function is not checked, since :func:`find` goes by the exact names.
+
+    Parameters
+    ----------
+    module : ModuleType
+
+    Returns
+    -------
+    list of (str, str)
+        ``(name in the module, the course's name)``, in the module's order; the course's name is
+        the closest (the first of :data:`COURSE_NAMES` among equally close ones).
+    """
+    missing = [name for name in COURSE_NAMES if not callable(getattr(module, name, None))]
+    misses = []
+    for name, value in vars(module).items():
+        if name.startswith("_") or name in COURSE_NAMES or not callable(value) or isinstance(value, type):
+            continue
+        edits = {expected: _edits(name, expected) for expected in missing}
+        closest = min(edits, key=edits.__getitem__, default=None)
+        if closest is not None and edits[closest] <= MAX_EDITS:
+            misses.append((name, closest))
+    return misses
+
+
+def _edits(a: str, b: str) -> int:
+    """Edits from ``a`` to ``b``: letters inserted, deleted or changed, neighbours swapped (the
+    optimal string alignment distance); more than :data:`MAX_EDITS` is reported as that plus one."""
+    if abs(len(a) - len(b)) > MAX_EDITS:
+        return MAX_EDITS + 1
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, 1):
+        row = [i]
+        for j, y in enumerate(b, 1):
+            cost = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                cost = min(cost, before[j - 2] + 1)
+            row.append(cost)
+        before, previous = previous, row
+    return min(previous[-1], MAX_EDITS + 1)
 
 
 def learner_functions(found: Found) -> dict[str, Any]:

@@ -71,7 +71,7 @@ __all__ = [
 ]
 
 #: Version of report.json's layout; raised on any change of its keys.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 #: The JSON Schema (draft 2020-12) of report.json, shipped with the package; its ``$defs/check``
 #: is the form of :meth:`gradcheck.GradientReport.to_dict`.
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "report.schema.json"
@@ -793,6 +793,7 @@ def write_submissions_report(results: Sequence[ModuleCheck], out: str | Path) ->
             {
                 "path": result.path,
                 "notebooks": list(result.notebooks),
+                "warnings": list(result.warnings),
                 "verdict": result.verdict,
                 "exit_code": result.exit_code,
                 "problem": result.problem,

@@ -495,6 +495,103 @@ def test_check_gives_the_exit_code_and_says_why(
     assert expected in " ".join(out.split()), out
 
 
+# -- a function named almost like the course's ----------------------------------------------
+
+
+def misspelled(name: str, expected: str) -> str:
+    """How the warning about a near miss begins, as a learner reads it."""
+    return f"defines {name} but no {expected}: did you mean {expected}?"
+
+
+def test_check_warns_about_a_misspelled_cost_it_did_not_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """compute_cots is not found by name: the gradients are checked against the built-in cost and
+    are right, but the learner is told their cost was not checked."""
+    path = learner(tmp_path, "cots", "def compute_cost(A2, Y):", "def compute_cots(A2, Y):")
+    assert main(["check", str(path), "--seeds", "1"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "RIGHT: every gradient" in out
+    assert f"WARNING: {path} {misspelled('compute_cots', 'compute_cost')}" in out, out
+    assert "so compute_cots was not checked" in out
+
+
+def test_a_misspelled_required_function_is_named_in_the_unusable_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = learner(tmp_path, "propogation", "def backward_propagation(", "def backward_propogation(")
+    assert main(["check", str(path), "--seeds", "1"]) == 2
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"UNUSABLE {path}: {path} defines none of the course's sets of functions." in out, out
+    assert out.count(misspelled("backward_propogation", "backward_propagation")) == 1, out  # not twice
+
+
+@pytest.mark.parametrize(
+    ("module", "old", "new", "verdict"),
+    [
+        ("week4_deep.py", "def L_model_backward(", "def L_model_backwards(", "right"),  # the two-layer model
+        (
+            "c2_regularization.py",
+            "def compute_cost_with_regularization(",
+            "def compute_cost_with_regularisation(",
+            "right",  # its dropout functions
+        ),
+        ("week3_planar.py", "def forward_propagation(", "def foward_propagation(", "unusable"),
+    ],
+)
+def test_near_misses_in_the_courses_notebooks(
+    tmp_path: Path, module: str, old: str, new: str, verdict: str
+) -> None:
+    from gradcheck.learner import check_module
+    from tests.fixtures.course_mistakes import write_correct
+
+    path = write_correct(tmp_path, module)
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    result = check_module(path, seeds=[0])
+    name, expected = new.removeprefix("def ").rstrip("("), old.removeprefix("def ").rstrip("(")
+    assert result.verdict == verdict, result.problem
+    assert [w.split("?")[0] + "?" for w in result.warnings] == [misspelled(name, expected)]
+
+
+def test_the_courses_own_notebooks_get_no_warning(tmp_path: Path) -> None:
+    """Their many other functions (linear_backward, L_layer_model, gradient_check_n, ...) are not near
+    misses: a warning there would be noise on every submission."""
+    from gradcheck.grading import check_modules
+    from tests.fixtures.course_mistakes import MODULES, write_correct
+
+    paths = [write_correct(tmp_path, module) for module in MODULES]
+    results = check_modules(paths, seeds=[0], isolate=False)
+    assert [(Path(r.path).name, r.warnings) for r in results] == [(Path(p).name, ()) for p in paths]
+
+
+def test_near_misses_are_in_the_grading_report_and_its_json(tmp_path: Path) -> None:
+    import jsonschema
+
+    from gradcheck.sweep import load_schema
+
+    paths = [
+        learner(tmp_path, "right"),
+        learner(tmp_path, "cots", "def compute_cost(A2, Y):", "def compute_cots(A2, Y):"),
+        learner(tmp_path, "propogation", "def backward_propagation(", "def backward_propogation("),
+    ]
+    out = tmp_path / "out"
+    assert main(["report", *map(str, paths), "--seeds", "1", "--out", str(out)]) == 2
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(load_schema()).validate(data)
+    assert data["schema_version"] == 5
+    warnings = {Path(s["path"]).stem: s["warnings"] for s in data["submissions"]}
+    assert warnings["right"] == []
+    assert [w.split("?")[0] + "?" for w in warnings["cots"]] == [misspelled("compute_cots", "compute_cost")]
+    (said,) = warnings["propogation"]
+    assert said.startswith(misspelled("backward_propogation", "backward_propagation"))
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    rows = {line.split(" | ")[0].strip("| "): line for line in markdown.splitlines()}
+    assert f"Warning: {misspelled('compute_cots', 'compute_cost')}" in rows["cots.py"]
+    assert rows["propogation.py"].count(misspelled("backward_propogation", "backward_propagation")) == 1
+
+
 def test_check_as_a_console_command(tmp_path: Path) -> None:
     path = learner(tmp_path, "value_bug", "dW2 = (1 / m) * np.dot(dZ2, A1.T)", "dW2 = np.dot(dZ2, A1.T)")
     done = subprocess.run(
