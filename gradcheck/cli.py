@@ -253,11 +253,12 @@ With FILE.py ...: grade learners' modules (each a course notebook saved as a
 .py file), each in a child process of its own within --timeout,
 --memory-limit and --output-limit: a row per submission (the notebooks'
 functions found, verdict, wrong gradients, likely mistake, the failing
-blocks' largest relative error, problem) and the same three files."""
+blocks' largest relative error, problem and warnings) and the same three
+files."""
 
 _REPORT_EPILOG = """\
 examples:
-  gradcheck report                 the reference models, into ./gradcheck-report
+  gradcheck report                 the reference models, into gradcheck-report/
   gradcheck report --thorough      a bigger grid (under a minute)
   gradcheck report submissions/*.py --workers 4 --out grading
 
@@ -265,7 +266,8 @@ exit status:
   without FILE.py: 0 every check passed, 1 one failed
   with FILE.py:    the worst submission's: 0 all right, 1 a gradient is
                    wrong, 2 a module is unusable (does not load, lacks the
-                   course's functions, raises, hangs or crashes)"""
+                   course's functions, raises, hangs or crashes)
+  2 also for a wrong command line (its usage is printed)"""
 
 _CHECK_DESCRIPTION = """\
 Check one learner's module (a course notebook saved as a .py file): find which
@@ -286,7 +288,8 @@ exit status:
   0  every gradient is right
   1  a gradient is wrong
   2  the module is unusable: it does not load, lacks the course's functions,
-     raises, returns the wrong thing, hangs or crashes"""
+     raises, returns the wrong thing, hangs or crashes; or the command line
+     is wrong (its usage is printed)"""
 
 
 def _parser() -> argparse.ArgumentParser:
