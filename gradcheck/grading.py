@@ -94,12 +94,7 @@ def summary_row(result: ModuleCheck) -> dict[str, str]:
         "wrong gradients": ", ".join(wrong) or "-",
         "likely mistake": ", ".join(codes) or "-",
         "largest relative error": _largest_error(result, reports),
-        "problem": " ".join(
-            [
-                (result.problem or "").replace(result.path, shown),
-                *(f"Warning: {w}." for w in result.further_warnings),
-            ]
-        ).strip(),
+        "problem": _problem(result, shown),
     }
 
 
@@ -113,6 +108,14 @@ def shown_path(path: str | Path) -> str:
         return str(given.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:  # not below the current directory
         return given.name
+
+
+def _problem(result: ModuleCheck, shown: str) -> str:
+    """Why it is unusable, naming the module as ``shown``, then the warnings it does not say."""
+    problem = result.problem or ""
+    if result.path:
+        problem = problem.replace(result.path, shown)
+    return " ".join([problem, *(f"Warning: {w}." for w in result.further_warnings)]).strip()
 
 
 def _largest_error(result: ModuleCheck, reports: Sequence[GradientReport]) -> str:
