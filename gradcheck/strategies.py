@@ -254,6 +254,19 @@ class NetworkPoint:
         """The number of examples (columns of ``X``)."""
         return int(self.X.shape[1])
 
+    def __repr__(self) -> str:
+        """One line: the hidden activations by name (``leaky_relu`` with its α), then the arrays."""
+        hidden = tuple(
+            g.name if g.alpha is None else f"{g.name}(alpha={g.alpha:g})" for g in self.network.hidden
+        )
+        arrays = {"X": self.X, "Y": self.Y, **self.parameters}
+        entries = ", ".join(f"{name}={value.tolist()!r}" for name, value in arrays.items())
+        return f"NetworkPoint(hidden={hidden!r}, {entries})"
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        """What hypothesis prints for a failing example: :meth:`__repr__`, not each field's repr."""
+        printer.text(repr(self))
+
     def cost(self, parameters: dict[str, Any]) -> Any:
         """The network's cross-entropy at ``parameters``, computed from the logits ``ZL``::
 

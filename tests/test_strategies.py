@@ -7,14 +7,17 @@ network at drawn points through ``verify_gradients`` (finite differences and aut
 
 from __future__ import annotations
 
+import re
+
 import autograd
 import numpy as np
 import pytest
-from hypothesis import find, given, settings
+from hypothesis import Phase, find, given, settings
 from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
-from gradcheck.network.deep import L_model_backward, L_model_forward
+from gradcheck.network.activations import get_activation
+from gradcheck.network.deep import L_model_backward, L_model_forward, Network
 from gradcheck.strategies import NetworkPoint, activations, datasets, networks, parameters
 
 
@@ -108,6 +111,31 @@ def test_values_shrink_to_the_simplest_point(name: str) -> None:
     assert point.layer_dims == (1, 1, 1) and point.m == 1 and point.Y.tolist() == [[0.0]]
     for key, value in arrays(point).items():
         assert value.tolist() == ([[1.0]] if key == name else [[0.0]]), key
+
+
+def test_a_point_prints_on_one_line_with_the_activations_by_name() -> None:
+    leaky = get_activation("leaky_relu", alpha=0.2)
+    W1, b1, W2, b2 = np.array([[2.0]]), np.zeros((1, 1)), np.array([[-1.5]]), np.array([[0.25]])
+    point = NetworkPoint(
+        np.array([[0.5, -1.0]]),
+        np.array([[1.0, 0.0]]),
+        {"W1": W1, "b1": b1, "W2": W2, "b2": b2},
+        Network((leaky,)),
+    )
+    assert repr(point) == (
+        "NetworkPoint(hidden=('leaky_relu(alpha=0.2)',), X=[[0.5, -1.0]], Y=[[1.0, 0.0]], "
+        "W1=[[2.0]], b1=[[0.0]], W2=[[-1.5]], b2=[[0.25]])"
+    )
+
+    @settings(phases=[Phase.generate])  # the first example is printed as it is (no shrinking)
+    @given(networks(hidden="tanh", max_layers=2))
+    def test_that_fails(point: NetworkPoint) -> None:
+        raise AssertionError("every point fails")
+
+    with pytest.raises(AssertionError) as failure:
+        test_that_fails()
+    (line,) = [line for line in failure.value.__notes__[0].splitlines() if "NetworkPoint" in line]
+    assert re.fullmatch(r"    point=NetworkPoint\(hidden=\('tanh',\), X=\[\[.*\]\], b2=\[\[.*\]\]\),.*", line)
 
 
 def relu_backward_without_its_mask(point: NetworkPoint) -> dict[str, np.ndarray]:
