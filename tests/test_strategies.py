@@ -99,7 +99,7 @@ def test_unusable_options_are_refused_at_the_call(options: dict[str, object], me
         networks(**options)
 
 
-# -- shrinking -------------------------------------------------------------------------------------
+# -- shrinking and printing ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("name", ["X", "W2"])
@@ -138,6 +138,18 @@ def test_a_point_prints_on_one_line_with_the_activations_by_name() -> None:
     assert re.fullmatch(r"    point=NetworkPoint\(hidden=\('tanh',\), X=\[\[.*\]\], b2=\[\[.*\]\]\),.*", line)
 
 
+# -- a user's network, checked at drawn points -------------------------------------------------------
+
+
+@settings(max_examples=30)
+@given(networks(hidden=activations(("relu", "leaky_relu", "tanh", "sigmoid"))))
+def test_the_deep_networks_gradients_pass_at_every_draw(point: NetworkPoint) -> None:
+    AL, caches = L_model_forward(point.X, point.parameters, point.network)
+    grads = L_model_backward(AL, point.Y, caches, point.network)
+    report = verify_gradients(point.cost, point.parameters, grads, X=point.X, Y=point.Y)
+    assert report.passed, report
+
+
 def relu_backward_without_its_mask(point: NetworkPoint) -> dict[str, np.ndarray]:
     """A two-layer ReLU network's backward pass with the mistake: ``dZ1 = W2ᵀ dZ2``."""
     p, X, m = point.parameters, point.X, point.m
@@ -150,18 +162,6 @@ def relu_backward_without_its_mask(point: NetworkPoint) -> dict[str, np.ndarray]
         "W2": dZ2 @ A1.T / m,
         "b2": dZ2.sum(axis=1, keepdims=True) / m,
     }
-
-
-# -- a user's network, checked at drawn points -------------------------------------------------------
-
-
-@settings(max_examples=30)
-@given(networks(hidden=activations(("relu", "leaky_relu", "tanh", "sigmoid"))))
-def test_the_deep_networks_gradients_pass_at_every_draw(point: NetworkPoint) -> None:
-    AL, caches = L_model_forward(point.X, point.parameters, point.network)
-    grads = L_model_backward(AL, point.Y, caches, point.network)
-    report = verify_gradients(point.cost, point.parameters, grads, X=point.X, Y=point.Y)
-    assert report.passed, report
 
 
 @settings(max_examples=30)
