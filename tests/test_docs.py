@@ -51,3 +51,13 @@ def test_contributing_sets_up_with_the_readmes_test_command() -> None:
     (readme,) = TEST_COMMAND.findall((ROOT / "README.md").read_text(encoding="utf-8"))
     (contributing,) = TEST_COMMAND.findall((ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8"))
     assert contributing == readme
+
+
+def test_the_site_loads_no_script_or_stylesheet_from_another_host() -> None:
+    """The math renderer, like every asset, is served with the site: it reads the same offline."""
+    config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    for section in ("extra_javascript", "extra_css"):
+        (entries,) = re.findall(rf"^{section}:\n((?:  - .*\n)+)", config, re.M)
+        for entry in re.findall(r"^  - (.*)$", entries, re.M):
+            assert "://" not in entry, f"{section} loads {entry} from another host"
+            assert (ROOT / "docs" / entry).is_file(), f"{section}: docs/{entry} is missing"
