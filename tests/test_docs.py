@@ -56,6 +56,7 @@ def test_contributing_sets_up_with_the_readmes_test_command() -> None:
 def test_the_site_loads_no_script_or_stylesheet_from_another_host() -> None:
     """The math renderer, like every asset, is served with the site: it reads the same offline."""
     config = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert re.search(r"^  font: false\b", config, re.M), "the theme's fonts come from Google Fonts"
     for section in ("extra_javascript", "extra_css"):
         (entries,) = re.findall(rf"^{section}:\n((?:  - .*\n)+)", config, re.M)
         for entry in re.findall(r"^  - (.*)$", entries, re.M):
