@@ -65,6 +65,7 @@ import functools
 import os
 import statistics
 import sys
+import textwrap
 import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -230,8 +231,34 @@ def examples() -> str:
             continue
         wrote, _ = mistake.describe(example_activation(mistake))[1:]  # the line of the report below
         head = f"#### `{mistake.name}` → `{mistake.code}`\n\nThe learner wrote `{wrote}`."
-        parts.append(f"{head}\n\n```text\n{example(mistake).rstrip()}\n```\n")
+        parts.append(f"{head}\n\n```text\n{fit_to_page(example(mistake).rstrip())}\n```\n")
     return "\n".join(parts)
+
+
+#: The characters a code block of the documentation site shows at 1280 px (docs/ruff.toml).
+PAGE_WIDTH = 80
+
+
+def fit_to_page(report: str) -> str:
+    """The report with its prose lines wrapped at the page's width, as a narrow terminal shows
+    them; the gradients' table (its rule line, the header above it and the rows of the rule's
+    width below) is kept as it is, so its columns stay aligned."""
+    lines = report.split("\n")
+    rule = next((i for i, line in enumerate(lines) if line and set(line) == {"─"}), None)
+    table = set()
+    if rule is not None:
+        table = {rule - 1, rule}
+        for i in range(rule + 1, len(lines)):
+            if len(lines[i]) != len(lines[rule]):
+                break
+            table.add(i)
+    wrapped = []
+    for i, line in enumerate(lines):
+        if i in table or len(line) <= PAGE_WIDTH:
+            wrapped.append(line)
+        else:
+            wrapped += textwrap.wrap(line, PAGE_WIDTH, break_long_words=False, break_on_hyphens=False)
+    return "\n".join(wrapped)
 
 
 # -- the L-layer network and logistic regression -------------------------------------------------

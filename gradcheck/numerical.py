@@ -883,7 +883,8 @@ def numerical_gradient(
     --------
     >>> import numpy as np
     >>> cost = lambda p: np.sum(p["w"] ** 2)
-    >>> grad = numerical_gradient(cost, {"w": np.array([1.0, -2.0])}, method="complex")
+    >>> point = {"w": np.array([1.0, -2.0])}
+    >>> grad = numerical_gradient(cost, point, method="complex")
     >>> grad["w"]
     array([ 2., -4.])
     """

@@ -15,6 +15,11 @@ PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"^```python\n(.*?)^```", re.S | re.M)
 #: A whole line ``--8<-- "PATH"``; mkdocs.yml sets the snippets' base_path to the repository's root.
 SNIPPET = re.compile(r'^--8<-- "([^"]+)"$', re.M)
+#: Every fenced block, its language (empty for none) and its text.
+FENCED = re.compile(r"^```(\w*)[^\n]*\n(.*?)^```", re.S | re.M)
+#: The characters a code block of the site shows at 1280 px, the theme's default size: longer lines
+#: scroll sideways. docs/ruff.toml formats the Python blocks of docs/ to this width.
+SITE_CODE_WIDTH = 80
 #: The command after the README's marker, which .ci/run reads.
 TEST_COMMAND = re.compile(r"^<!-- test-command -->\n```bash\n(.*?)\n```", re.S | re.M)
 
@@ -62,3 +67,21 @@ def test_the_site_loads_no_script_or_stylesheet_from_another_host() -> None:
         for entry in re.findall(r"^  - (.*)$", entries, re.M):
             assert "://" not in entry, f"{section} loads {entry} from another host"
             assert (ROOT / "docs" / entry).is_file(), f"{section}: docs/{entry} is missing"
+
+
+def overlong_lines(block: str) -> list[str]:
+    """The block's lines wider than the site's code column, but for the rows of a table the width
+    of its rule line (a gradcheck report's table, as the terminal prints it)."""
+    lines = block.splitlines()
+    rules = {len(line) for line in lines if line and set(line) == {"─"}}
+    return [line for line in lines if len(line) > SITE_CODE_WIDTH and len(line) not in rules]
+
+
+@pytest.mark.parametrize("page", PAGES[1:], ids=lambda p: p.name)
+def test_code_blocks_fit_the_sites_content_column(page: Path) -> None:
+    for language, block in FENCED.findall(page_text(page)):
+        for line in overlong_lines(block):
+            pytest.fail(
+                f"{page.name}: a {language or 'plain'} block's line of {len(line)} > "
+                f"{SITE_CODE_WIDTH} characters scrolls sideways: {line}"
+            )
