@@ -83,7 +83,7 @@ def test_fixture_uses_the_profile(
     result.stdout.fnmatch_lines(["*dW2 is exactly m = 7 times too large*", "*Worst at W2*"])
     # the traceback ends at the user's line: gradcheck's own frames are hidden
     output = result.stdout.str()
-    assert "check_gradients(problem.cost, problem.parameters, grads, X=problem.X, Y=problem.Y)" in output
+    assert "check_gradients(cost, parameters, grads, X=X, Y=Y)" in output
     assert "raise AssertionError(failure_message" not in output
 
 
