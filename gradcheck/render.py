@@ -57,7 +57,9 @@ def _cells(report: GradientReport, result: GradientResult) -> list[str]:
     cells = [result.label, _shape(result), _format_error(result.relative_error)]
     if report.reference is not None:
         cells.append(_format_error(result.reference_error))
-    return [*cells, f"{result.n_failed}/{result.size}", result.coverage, result.opinions, _verdict(result)]
+    # no entry compared (a wrong shape, a missing gradient): no count of entries off to show
+    off = "-" if result.mode == "none" else f"{result.n_failed}/{result.size}"
+    return [*cells, off, result.coverage, result.opinions, _verdict(result)]
 
 
 #: Columns whose cells are numbers (or a verdict): never wrapped or cut, whatever the width.

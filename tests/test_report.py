@@ -287,3 +287,29 @@ def test_the_text_table_calls_a_shape_of_no_axes_a_scalar() -> None:
     report = verify_gradients(cost, {"b": b, "w": w}, {"db": np.array([b, b]), "dw": np.float64(-1.0)})
     text = str(report)
     assert "2 (want scalar)" in text and "scalar (want 2x1)" in text
+
+
+def test_a_gradient_not_compared_has_no_count_of_entries_off() -> None:
+    """A lost keepdims: the row says "not checked", so it does not also claim "4/4" entries off."""
+    import my_course_code as course  # tests/fixtures, on the path (conftest.py)
+
+    from gradcheck import verify_gradients
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.standard_normal((2, 40)), (rng.random((1, 40)) > 0.5).astype(float)
+
+    def backward(parameters, cache, X, Y):  # type: ignore[no-untyped-def]
+        grads = course.backward_propagation(parameters, cache, X, Y)
+        grads["db1"] = grads["db1"].ravel()
+        return grads
+
+    report = verify_gradients(
+        forward=course.forward_propagation,
+        backward=backward,
+        parameters=course.initialize_parameters(2, 4, 1),
+        X=X,
+        Y=Y,
+    )
+    (row,) = [line for line in str(report).splitlines() if line.startswith("db1 ")]
+    assert "not checked" in row and "4/4" not in row and " - " in row
+    assert report["db1"].n_failed == 4  # the data still counts every entry as failed
