@@ -16,10 +16,11 @@ the command concerned (exit 2).
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from rich import box
@@ -29,8 +30,9 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcheck import __version__
-from gradcheck.grading import summary_counts, summary_row
+from gradcheck.grading import check_modules, summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
+from gradcheck.journal import Journal
 from gradcheck.learner import ModuleCheck
 from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.numerical import METHODS
@@ -131,17 +133,31 @@ def _verdict_text(verdict: str) -> Text:
 
 def _grade(args: argparse.Namespace, console: Console) -> int:
     """``gradcheck report LEARNER.py ...``: every submission checked, a summary table, three files."""
-    seeds = range(args.seeds or 2)
-    limits = _limits(args)
+    journal = Journal.in_folder(args.out, fresh=args.fresh)
+    graded: list[ModuleCheck] = []
+    grade = functools.partial(
+        check_modules, args.modules, seeds=range(args.seeds or 2), limits=_limits(args), journal=journal
+    )
     # each module runs in its own child process: threads only wait for them
     with ThreadPoolExecutor(args.workers) as pool:
-        futures = [pool.submit(check_isolated, path, seeds=seeds, limits=limits) for path in args.modules]
         if console.is_terminal:
             with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("grading submissions", total=len(futures))
-                for _ in as_completed(futures):
+                task = bar.add_task("grading submissions", total=len(args.modules))
+
+                def advance(result: ModuleCheck) -> None:
+                    graded.append(result)
                     bar.advance(task)
-        results = [future.result() for future in futures]
+
+                results = grade(executor=pool, progress=advance)
+        else:
+            results = grade(executor=pool, progress=graded.append)
+    if len(graded) < len(results):
+        console.print(
+            f"{len(results) - len(graded)} verdicts taken from {journal.path}, {len(graded)} graded now "
+            "(--fresh grades every module again).",
+            markup=False,
+            highlight=False,
+        )
     table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
     rows = [summary_row(result) for result in results]
     for column in rows[0]:
@@ -353,6 +369,13 @@ def _add_report(commands: Any) -> None:
         default=1,
         metavar="N",
         help="modules checked at once, each in its own process (default 1)",
+    )
+    grading.add_argument(
+        "--fresh",
+        action="store_true",
+        help="grade every module again: forget the verdicts that --out's verdicts.jsonl holds "
+        "(by default a batch started again resumes: only modules without a verdict, or changed "
+        "since, are graded)",
     )
     _add_limits(grading)
 

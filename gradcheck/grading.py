@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Sequence
-from concurrent.futures import Executor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, as_completed
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from gradcheck.isolation import FAILURES, Limits, check_isolated
+from gradcheck.journal import Journal, fingerprint
 from gradcheck.learner import ModuleCheck, check_module
 from gradcheck.notebooks import NOTEBOOKS
 from gradcheck.report import GradientReport
@@ -30,6 +32,8 @@ def check_modules(
     seeds: Sequence[int] = (0, 1),
     limits: Limits | None = None,
     isolate: bool = True,
+    journal: Journal | None = None,
+    progress: Callable[[ModuleCheck], None] | None = None,
 ) -> list[ModuleCheck]:
     """Check many learners' modules, each in a child process with limits: one :class:`ModuleCheck` each.
 
@@ -45,19 +49,44 @@ def check_modules(
         Time, memory and output per module (default ``Limits()``: 60 s, 1024 MB, 1 MB).
     isolate : bool, default True
         False runs the modules in this process (no limits: only for code you trust).
+    journal : gradcheck.journal.Journal, optional
+        Where each verdict is appended as it is decided; a submission it already holds a verdict
+        for (same file content, same settings) is not checked again. A file given twice is
+        checked once.
+    progress : callable, optional
+        Called with each verdict as it is decided (those taken from the journal are not).
 
     Returns
     -------
     list of ModuleCheck
         In the order given; an isolated check never raises for what a module does.
     """
+    limits = limits or Limits()
+    settings = {"seeds": [int(s) for s in seeds], "isolate": isolate}
     if isolate:
-        check = functools.partial(_check_isolated, seeds=tuple(seeds), limits=limits or Limits())
+        settings["limits"] = [limits.timeout, limits.memory_mb, limits.output_bytes]
+        check = functools.partial(_check_isolated, seeds=tuple(seeds), limits=limits)
     else:
         check = functools.partial(_check_here, seeds=tuple(seeds))
+    keys = [fingerprint(path, settings) for path in paths]
+    decided = journal.load() if journal is not None else {}
+    todo = {key: str(path) for key, path in zip(keys, paths, strict=True) if key not in decided}
+
+    def record(key: str, result: ModuleCheck) -> None:
+        decided[key] = result
+        if journal is not None:
+            journal.record(key, result)
+        if progress is not None:
+            progress(result)
+
     if executor is None:
-        return [check(str(path)) for path in paths]
-    return list(executor.map(check, [str(path) for path in paths]))
+        for key, path in todo.items():
+            record(key, check(path))
+    else:
+        futures = {executor.submit(check, path): key for key, path in todo.items()}
+        for future in as_completed(futures):
+            record(futures[future], future.result())
+    return [replace(decided[key], path=str(path)) for key, path in zip(keys, paths, strict=True)]
 
 
 def _check_here(path: str, seeds: tuple[int, ...]) -> ModuleCheck:

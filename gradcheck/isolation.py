@@ -34,6 +34,7 @@ and network. See ``SECURITY.md``.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -52,7 +53,7 @@ from typing import IO, Any
 
 from gradcheck.learner import ModuleCheck, check_module
 
-__all__ = ["FAILURES", "KEPT_OUTPUT", "Limits", "check_isolated"]
+__all__ = ["FAILURES", "KEPT_OUTPUT", "Limits", "check_isolated", "unpickle_result"]
 
 #: Why a module is unusable, and how the summary counts it.
 FAILURES: dict[str, str] = {
@@ -226,6 +227,12 @@ class _ResultUnpickler(pickle.Unpickler):
         if not isinstance(result, ModuleCheck):
             raise pickle.UnpicklingError(f"a {type(result).__name__}, not a ModuleCheck")
         return result
+
+
+def unpickle_result(data: bytes) -> ModuleCheck:
+    """A pickled :class:`ModuleCheck`, loaded with the restricted unpickler of isolated results
+    (nothing but a check's own classes; anything else is a :class:`pickle.UnpicklingError`)."""
+    return _ResultUnpickler(io.BytesIO(data)).load()
 
 
 def _child_environment() -> dict[str, str]:
