@@ -2,8 +2,9 @@
 
 :func:`check_modules` runs :func:`gradcheck.isolation.check_isolated` (or, for trusted code,
 :func:`gradcheck.learner.check_module` in this process) over many files, on any
-``concurrent.futures.Executor``; :func:`summary_row` and :func:`summary_counts` are what a grader
-reads of the results (the ``gradcheck report LEARNER.py ...`` table and its summary line).
+``concurrent.futures.Executor`` (on a Dask cluster or Ray: :mod:`gradcheck.remote`);
+:func:`summary_row` and :func:`summary_counts` are what a grader reads of the results (the
+``gradcheck report LEARNER.py ...`` table and its summary line).
 """
 
 from __future__ import annotations
@@ -41,9 +42,13 @@ def check_modules(
     ----------
     paths : sequence of str or Path
     executor : concurrent.futures.Executor, optional
-        Runs the checks (``executor.map``): a ``ThreadPoolExecutor(N)`` checks N modules at once
-        (each in its own child process), and any ``Executor`` (Dask's and Ray's
-        ``concurrent.futures`` interfaces) spreads larger runs. Default: one after another.
+        Runs the checks (``executor.submit(check, path)``): a ``ThreadPoolExecutor(N)`` checks N
+        modules at once (each in its own child process); :class:`gradcheck.remote.DaskExecutor`
+        and :class:`~gradcheck.remote.RayExecutor` spread a batch over a Dask cluster or Ray,
+        each submission sent as its source, a worker's death costing only its own verdict. Any
+        other ``Executor`` runs ``check(path)`` where it runs: its workers must see the files at
+        the same paths (Dask's ``client.get_executor(pure=False)``: without ``pure=False`` a file
+        changed at the same path gets its earlier verdict). Default: one after another.
     seeds : sequence of int
     limits : gradcheck.isolation.Limits, optional
         Time, memory and output per module (default ``Limits()``: 60 s, 1024 MB, 1 MB).
