@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib.util
 import math
 import sys
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any
 
 from rich import box
@@ -138,8 +140,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     grade = functools.partial(
         check_modules, args.modules, seeds=range(args.seeds or 2), limits=_limits(args), journal=journal
     )
-    # each module runs in its own child process: threads only wait for them
-    with ThreadPoolExecutor(args.workers) as pool:
+    with _executor(args) as pool:
         if console.is_terminal:
             with Progress(console=console, transient=True) as bar:
                 task = bar.add_task("grading submissions", total=len(args.modules))
@@ -170,6 +171,29 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     console.print(summary_counts(results)[1], soft_wrap=True)
     console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
     return max((result.exit_code for result in results), default=0)
+
+
+def _executor(args: argparse.Namespace) -> AbstractContextManager[Executor]:
+    """Where the checks run: ``--workers`` threads here, each waiting for its module's child
+    process; or a Dask cluster (``--dask``) or Ray (``--ray``), each submission sent as its source
+    (:mod:`gradcheck.remote`)."""
+    if args.dask is not None:
+        from gradcheck.remote import dask_executor
+
+        return dask_executor(args.dask, args.workers)
+    if args.ray is not None:
+        from gradcheck.remote import ray_executor
+
+        return ray_executor(args.ray, args.workers)
+    return ThreadPoolExecutor(args.workers)
+
+
+def _missing_engine(args: argparse.Namespace) -> str | None:
+    """What ``--dask`` or ``--ray`` needs and is not installed, as a usage error, or None."""
+    for option, module, extra in (("dask", "distributed", "dask"), ("ray", "ray", "ray")):
+        if getattr(args, option, None) is not None and importlib.util.find_spec(module) is None:
+            return f"--{option} needs {module}, which is not installed: pip install 'gradcheck[{extra}]'"
+    return None
 
 
 def _check(args: argparse.Namespace, console: Console) -> int:
@@ -277,6 +301,7 @@ examples:
   gradcheck report                 the reference models, into gradcheck-report/
   gradcheck report --thorough      a bigger grid (under a minute)
   gradcheck report submissions/*.py --workers 4 --out grading
+  gradcheck report submissions/*.py --dask tcp://10.0.0.5:8786
 
 exit status:
   without FILE.py: 0 every check passed, 1 one failed
@@ -368,7 +393,22 @@ def _add_report(commands: Any) -> None:
         type=_whole(1, "processes"),
         default=1,
         metavar="N",
-        help="modules checked at once, each in its own process (default 1)",
+        help="modules checked at once, each in its own process (default 1); with --dask local or "
+        "--ray local, the worker processes",
+    )
+    engines = grading.add_mutually_exclusive_group()
+    engines.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="grade on a Dask cluster: its scheduler's address (tcp://HOST:8786), or 'local' for "
+        "--workers processes here; each submission is sent as its source, with the modules it "
+        "imports from its folder (pip install 'gradcheck[dask]')",
+    )
+    engines.add_argument(
+        "--ray",
+        metavar="ADDRESS",
+        help="grade with Ray: a cluster's address (ray://HOST:10001, auto), or 'local'; as "
+        "--dask (pip install 'gradcheck[ray]')",
     )
     grading.add_argument(
         "--fresh",
@@ -453,7 +493,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     A wrong command line ends with argparse's usage of the command concerned and exit status 2,
     ``--help`` and ``--version`` with status 0 (``SystemExit``).
     """
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    missing = _missing_engine(args)
+    if missing is not None:
+        parser.error(missing)
     # a terminal's own width; piped, $COLUMNS or the terminal's that stderr or stdin is (or 100)
     console = Console() if sys.stdout.isatty() else Console(width=console_width())
     if args.command == "check":

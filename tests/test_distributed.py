@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import submissions
 
+from gradcheck.cli import main
 from gradcheck.grading import check_modules
 from gradcheck.isolation import Limits
 from gradcheck.journal import Journal
@@ -140,6 +141,42 @@ def test_a_worker_that_dies_costs_its_own_verdict_and_no_other(tmp_path: Path, c
             )
     # the cluster's nannies started new workers: the next batch is graded
     assert [r.verdict for r in check_modules(paths[:1], executor=cluster, seeds=(0,))] == ["right"]
+
+
+@needs_dask
+def test_gradcheck_report_dask_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    kinds = ["right", "sign", "os_exit"]
+    paths = [submissions.write(tmp_path, kind, kind) for kind in kinds]
+    out = tmp_path / "out"
+    code = main(
+        ["report", *map(str, paths), "--seeds", "1", "--dask", "local", "--workers", "2", "--out", str(out)]
+    )
+    assert code == 2
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    assert [(s["path"], s["verdict"]) for s in data["submissions"]] == [
+        (str(paths[0]), "right"),
+        (str(paths[1]), "wrong"),
+        (str(paths[2]), "unusable"),
+    ]
+    assert "1 right, 1 wrong, 1 unusable (1 exited)." in " ".join(capsys.readouterr().out.split())
+
+
+def test_dask_or_ray_missing_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = submissions.write(tmp_path, "right", "right")
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("distributed", "ray") else real(name, *a),
+    )
+    for option, extra in (("--dask", "dask"), ("--ray", "ray")):
+        with pytest.raises(SystemExit) as stopped:
+            main(["report", str(path), option, "local", "--out", str(tmp_path / "out")])
+        assert stopped.value.code == 2
+        assert f"pip install 'gradcheck[{extra}]'" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
 
 
 RAY_SCRIPT = """
