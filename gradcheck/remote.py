@@ -112,9 +112,12 @@ def ship(path: str | Path) -> Shipment:
     while todo and len(helpers) < MAX_HELPERS:
         for name in sorted(_imported(todo.pop())):
             neighbour = given.parent / f"{name}.py"
-            if neighbour.name in helpers or neighbour.name == given.name or not neighbour.is_file():
+            if neighbour.name in helpers or neighbour.name == given.name:
                 continue
-            helpers[neighbour.name] = neighbour.read_bytes()
+            try:
+                helpers[neighbour.name] = neighbour.read_bytes()
+            except OSError:  # not there (a library's name), or unreadable: the check will say
+                continue
             todo.append(helpers[neighbour.name])
     return Shipment(str(path), given.name, source, helpers)
 
@@ -220,13 +223,23 @@ class _ShippingExecutor(Executor):
     def _pump(self) -> None:
         """Launch waiting submissions while there is room."""
         with self._lock:
-            room = self._room()
+            try:
+                room = self._room()
+            except Exception as error:  # the engine is gone: what waits fails with its error
+                while self._waiting:
+                    _fail(self._waiting.popleft()[2], error)
+                return
             while self._waiting and len(self._launched) < room:
                 check, path, future = self._waiting.popleft()
                 if future.cancelled():
                     continue
                 self._launched[future] = None  # taken before it may settle at once
-                handle = self._launch(check, ship(path), future)
+                try:
+                    handle = self._launch(check, ship(path), future)
+                except Exception as error:
+                    self._launched.pop(future, None)
+                    _fail(future, error)
+                    continue
                 if future in self._launched:
                     self._launched[future] = handle
 
@@ -268,6 +281,12 @@ class _ShippingExecutor(Executor):
                 future.cancel()
         if wait:
             concurrent.futures.wait(pending)
+
+
+def _fail(future: Future[Any], error: BaseException) -> None:
+    """Set ``error`` on ``future``, unless it was cancelled."""
+    if future.set_running_or_notify_cancel():
+        future.set_exception(error)
 
 
 class DaskExecutor(_ShippingExecutor):

@@ -144,6 +144,32 @@ def test_a_worker_that_dies_costs_its_own_verdict_and_no_other(tmp_path: Path, c
 
 
 @needs_dask
+def test_a_lost_scheduler_stops_the_batch_and_the_journal_keeps_its_verdicts(tmp_path: Path) -> None:
+    from concurrent.futures import CancelledError
+
+    from distributed import Client, LocalCluster
+
+    paths = [submissions.write(tmp_path, f"s{i}", "right") for i in range(12)]
+    for i, path in enumerate(paths):  # each file different: the journal holds one verdict each
+        path.write_text(path.read_text(encoding="utf-8") + f"# {i}\n", encoding="utf-8")
+    journal = Journal.in_folder(tmp_path / "out")
+    graded: list[ModuleCheck] = []
+    options = {"threads_per_worker": 1, "host": "127.0.0.1", "dashboard_address": ":0"}
+    with LocalCluster(n_workers=1, **options) as cluster, Client(cluster) as client:
+
+        def progress(result: ModuleCheck) -> None:
+            graded.append(result)
+            if len(graded) == 2:
+                cluster.close()
+
+        with pytest.raises(CancelledError):
+            check_modules(
+                paths, executor=DaskExecutor(client), seeds=(0,), journal=journal, progress=progress
+            )
+    assert 2 <= len(journal.load()) < len(paths)  # what was decided stays: a new run resumes
+
+
+@needs_dask
 def test_gradcheck_report_dask_local(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     kinds = ["right", "sign", "os_exit"]
     paths = [submissions.write(tmp_path, kind, kind) for kind in kinds]
