@@ -48,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "LOCAL",
+    "MAX_HELPERS",
     "DaskExecutor",
     "RayExecutor",
     "Shipment",

@@ -95,6 +95,23 @@ def test_checking_a_learners_module_needs_no_hypothesis(tmp_path: Path) -> None:
     assert "LOADED []" in checked.stdout
 
 
+def test_grading_here_loads_neither_dask_nor_ray(tmp_path: Path) -> None:
+    graded = run_python(
+        f"""
+        import sys
+        from gradcheck.cli import main
+        import gradcheck.remote
+
+        code = main(["report", {str(FIXTURES / "my_course_code.py")!r}, "--seeds", "1"])
+        print("CODE", code)
+        print("LOADED", sorted(name for name in ("dask", "distributed", "ray") if name in sys.modules))
+        """,
+        tmp_path,
+    )
+    assert graded.returncode == 0, graded.stderr
+    assert "CODE 0" in graded.stdout and "LOADED []" in graded.stdout
+
+
 def test_the_pytest_plugin_imports_nothing_but_pytest_until_its_fixture_is_used(tmp_path: Path) -> None:
     loaded = run_python(
         """
