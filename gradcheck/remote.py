@@ -113,7 +113,7 @@ def ship(path: str | Path) -> Shipment:
     while todo and len(helpers) < MAX_HELPERS:
         for name in sorted(_imported(todo.pop())):
             neighbour = given.parent / f"{name}.py"
-            if neighbour.name in helpers or neighbour.name == given.name:
+            if neighbour.name in helpers or neighbour.name == given.name or len(helpers) >= MAX_HELPERS:
                 continue
             try:
                 helpers[neighbour.name] = neighbour.read_bytes()

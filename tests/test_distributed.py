@@ -21,8 +21,8 @@ from gradcheck.cli import main
 from gradcheck.grading import check_modules
 from gradcheck.isolation import Limits
 from gradcheck.journal import Journal
-from gradcheck.learner import ModuleCheck
-from gradcheck.remote import DaskExecutor, dask_executor, ship
+from gradcheck.learner import ModuleCheck, check_module
+from gradcheck.remote import MAX_HELPERS, DaskExecutor, dask_executor, run_shipment, ship
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 needs_dask = pytest.mark.skipif(
@@ -69,6 +69,18 @@ def test_a_submission_ships_with_the_helpers_it_imports_and_no_other_file(tmp_pa
     assert sorted(ship(tmp_path / "mine.py").helpers) == ["helper_a.py", "helper_b.py"]
     missing = ship(tmp_path / "gone.py")
     assert (missing.source, missing.helpers) == (None, {})
+
+
+def test_a_shipment_is_bounded_and_a_missing_file_is_named_as_the_grader_gave_it(tmp_path: Path) -> None:
+    names = [f"m{i}" for i in range(1, MAX_HELPERS + 10)]
+    (tmp_path / "many.py").write_text(f"import {', '.join(names)}\n")
+    for name in names:
+        (tmp_path / f"{name}.py").write_text("X = 1\n")
+    assert len(ship(tmp_path / "many.py").helpers) == MAX_HELPERS
+
+    gone = tmp_path / "gone.py"
+    result = run_shipment(check_module, ship(gone))
+    assert (result.path, result.verdict, result.problem) == (str(gone), "unusable", f"{gone}: no such file")
 
 
 @needs_dask
