@@ -1,8 +1,8 @@
 """Checking a learner's module in a child process, with time, memory and output limits.
 
 A grader runs code nobody has read. :func:`check_isolated` runs :func:`gradcheck.learner.check_module`
-in a fresh Python process and turns whatever the module does into a verdict instead of a hang or a
-crash of the grader:
+in a child process of its own and turns whatever the module does into a verdict instead of a hang
+or a crash of the grader:
 
 ==========================  =====================================================================
 the module ...              verdict (``ModuleCheck.failure``, ``problem``)
@@ -28,6 +28,24 @@ Memory is capped with ``RLIMIT_AS`` (address space) beyond what the child had af
 gradcheck, on systems with the :mod:`resource` module (Linux, macOS). The child reports which
 learner function it is in through a pipe, so every verdict says where it happened.
 
+How the child starts is chosen by the environment variable ``GRADCHECK_ISOLATION``
+(:data:`START_METHOD`):
+
+``fork`` (the default on Linux)
+    The grader keeps a warm server (:mod:`gradcheck.forkserver`) per check running at once (one
+    per worker), a Python that has imported numpy, autograd and gradcheck once, and forks it per
+    module: a child costs a fork, not a Python's start. Each child is a copy of the clean
+    server, so what a module changes in its process (numpy or gradcheck patched, the working
+    directory, the environment, threads) never reaches the next module; the child is given the
+    environment, working directory and ``sys.argv`` a spawned child has, and draws numpy's global
+    random state anew.
+``spawn`` (the default elsewhere)
+    A fresh Python per module (``python -m gradcheck.isolation``), importing everything anew.
+
+Where there is no :func:`os.fork` (Windows), or the server cannot be used (it did not start, or
+it runs more than one thread, as numpy with ``OPENBLAS_NUM_THREADS`` above 1 does), children are
+spawned. Both ways give the same verdicts and messages.
+
 This is isolation against accidents, not a sandbox: the child runs with the grader's user, files
 and network. See ``SECURITY.md``.
 """
@@ -49,11 +67,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
+import numpy as np
+
+from gradcheck import forkserver
 from gradcheck.learner import ModuleCheck, check_module
 
-__all__ = ["FAILURES", "KEPT_OUTPUT", "Limits", "check_isolated", "unpickle_result"]
+__all__ = [
+    "FAILURES",
+    "KEPT_OUTPUT",
+    "START_METHOD",
+    "Limits",
+    "check_isolated",
+    "start_method",
+    "unpickle_result",
+]
 
 #: Why a module is unusable, and how the summary counts it.
 FAILURES: dict[str, str] = {
@@ -66,7 +95,17 @@ FAILURES: dict[str, str] = {
 }
 #: Characters of the child's output kept in the verdict.
 KEPT_OUTPUT = 4000
+#: The environment variable that chooses how each child starts: ``fork`` (from a warm server per
+#: worker; the default on Linux) or ``spawn`` (a fresh Python; the default elsewhere).
+START_METHOD = "GRADCHECK_ISOLATION"
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the gradcheck package
+#: Starts a fork server (its socket's descriptor is appended): see gradcheck.forkserver.
+_SERVER = [
+    sys.executable,
+    "-c",
+    "import sys; from gradcheck.forkserver import serve; from gradcheck.isolation import _forked_child; "
+    "serve(int(sys.argv[1]), _forked_child)",
+]
 
 
 @dataclass(frozen=True)
@@ -112,6 +151,9 @@ def check_isolated(
 ) -> ModuleCheck:
     """:func:`gradcheck.learner.check_module` in a child process, within ``limits``.
 
+    The child is forked from a warm server, or spawned as a fresh Python, as
+    ``GRADCHECK_ISOLATION`` chooses (:func:`start_method`); platforms without fork always spawn.
+
     Parameters
     ----------
     path : str or Path
@@ -124,7 +166,13 @@ def check_isolated(
     -------
     ModuleCheck
         With ``failure`` (a key of :data:`FAILURES`) when unusable, the captured ``output`` and
-        the ``seconds`` the check took. Never raises for anything the module does.
+        the ``seconds`` the check took (the first check of a thread includes starting its
+        server). Never raises for anything the module does.
+
+    Raises
+    ------
+    ValueError
+        When ``GRADCHECK_ISOLATION`` is set to neither ``fork`` nor ``spawn``.
     """
     start = time.monotonic()
     path = Path(path)
@@ -142,16 +190,7 @@ def check_isolated(
         }
         read_fd, write_fd = os.pipe()
         try:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gradcheck.isolation", str(write_fd), json.dumps(job)],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                pass_fds=(write_fd,),
-                cwd=cwd,
-                env=_child_environment(),
-                start_new_session=True,  # its own process group: a timeout kills all it started
-            )
+            process = _start(job, cwd, write_fd)
         finally:
             os.close(write_fd)
         watch = _Watch(process, read_fd, limits.output_bytes)
@@ -196,6 +235,59 @@ def check_isolated(
         # the child checked the resolved path: its messages name the file as the caller did
         said = result.problem and result.problem.replace(str(path.resolve()), str(path))
         return replace(result, path=str(path), problem=said, output=output, seconds=seconds)
+
+
+class _Child(Protocol):
+    """What :func:`check_isolated` uses of its child: a :class:`subprocess.Popen` or a
+    :class:`gradcheck.forkserver.Forked`."""
+
+    pid: int
+
+    @property
+    def stdout(self) -> IO[bytes] | None: ...
+
+    @property
+    def returncode(self) -> int | Any: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def kill(self) -> None: ...
+
+
+def _start(job: dict[str, Any], cwd: Path, control_fd: int) -> _Child:
+    """The child, in a session of its own, reporting its phases to ``control_fd``: forked from a
+    warm server when :data:`START_METHOD` says ``fork`` and one can be had, else a fresh Python."""
+    env = _child_environment()
+    if start_method() == "fork":
+        request = {"cwd": str(cwd), "env": env, "job": job}
+        forked = forkserver.start(_SERVER, env, _ROOT, request, control_fd)
+        if forked is not None:
+            return forked
+    return subprocess.Popen(
+        [sys.executable, "-m", "gradcheck.isolation", str(control_fd), json.dumps(job)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        pass_fds=(control_fd,),
+        cwd=cwd,
+        env=env,
+        start_new_session=True,  # its own process group: a timeout kills all it started
+    )
+
+
+def start_method() -> str:
+    """How the next child starts: ``"fork"`` or ``"spawn"``, as :data:`START_METHOD` chooses.
+
+    Raises
+    ------
+    ValueError
+        When the variable holds anything else.
+    """
+    default = "fork" if forkserver.AVAILABLE and sys.platform.startswith("linux") else "spawn"
+    chosen = os.environ.get(START_METHOD) or default
+    if chosen not in ("fork", "spawn"):
+        raise ValueError(f"{START_METHOD} must be fork or spawn, got {chosen!r}")
+    return chosen if forkserver.AVAILABLE else "spawn"
 
 
 class _ResultUnpickler(pickle.Unpickler):
@@ -245,7 +337,7 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
-def _kill(process: subprocess.Popen[bytes]) -> None:
+def _kill(process: _Child) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
@@ -274,7 +366,7 @@ def _where(phase: str | None, path: Path) -> str:
 class _Watch:
     """Reads the child's output (capped) and its phase reports in two daemon threads."""
 
-    def __init__(self, process: subprocess.Popen[bytes], control_fd: int, limit: int) -> None:
+    def __init__(self, process: _Child, control_fd: int, limit: int) -> None:
         self.process, self.limit = process, limit
         self.phase: str | None = None
         self.flooded = False
@@ -347,6 +439,14 @@ def _child(control_fd: int, job: dict[str, object]) -> None:
     trace("-")
     with open(str(job["result"]), "wb") as file:
         pickle.dump(result, file)
+
+
+def _forked_child(control_fd: int, job: dict[str, object]) -> None:
+    """:func:`_child` in a child forked from a warm server, given first what a fresh Python has
+    and a fork does not: its own command line, and numpy's global random state drawn anew."""
+    sys.argv = [__file__, str(control_fd), json.dumps(job)]  # as `python -m gradcheck.isolation`
+    np.random.seed()  # noqa: NPY002 (the global state a learner's unseeded draws use)
+    _child(control_fd, job)
 
 
 def _classify(problem: str) -> str:

@@ -7,6 +7,8 @@ time, and each must get its own verdict and cause; nothing is lost and the grade
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 import time
@@ -15,11 +17,22 @@ from pathlib import Path
 import pytest
 import submissions
 
+from gradcheck import forkserver
 from gradcheck.cli import main
 from gradcheck.grading import check_modules
-from gradcheck.isolation import FAILURES, KEPT_OUTPUT, Limits, check_isolated
+from gradcheck.isolation import FAILURES, KEPT_OUTPUT, START_METHOD, Limits, check_isolated
+
+can_fork = pytest.mark.skipif(not forkserver.AVAILABLE, reason="no fork server on this platform")
 
 
+@pytest.fixture(params=[pytest.param("fork", marks=can_fork), "spawn"])
+def start(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each test with this fixture runs with children forked from a warm server, then spawned."""
+    monkeypatch.setenv(START_METHOD, request.param)
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("start")
 def test_a_batch_of_every_kind_gets_every_verdict(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     import jsonschema
 
@@ -56,6 +69,7 @@ def test_a_batch_of_every_kind_gets_every_verdict(tmp_path: Path, capsys: pytest
     )
 
 
+@pytest.mark.usefixtures("start")
 def test_check_stops_a_hanging_forward_within_seconds(tmp_path: Path) -> None:
     path = submissions.write(tmp_path, "hangs", "hangs")
     start = time.monotonic()
@@ -71,6 +85,7 @@ def test_check_stops_a_hanging_forward_within_seconds(tmp_path: Path) -> None:
     assert time.monotonic() - start < 30  # 2 s and the start of two Python processes, not a hang
 
 
+@pytest.mark.usefixtures("start")
 @pytest.mark.parametrize(
     ("kind", "failure"), [("segfault", "crash"), ("os_exit", "exit"), ("floods", "output")]
 )
@@ -83,6 +98,7 @@ def test_check_gives_exit_code_2_for_crashes_exits_and_floods(
     assert submissions.KINDS[kind].says in (result.problem or "")
 
 
+@pytest.mark.usefixtures("start")
 def test_output_is_captured_and_capped(tmp_path: Path) -> None:
     chatty = check_isolated(submissions.write(tmp_path, "chatty", "chatty"), seeds=[0])
     assert chatty.verdict == "right" and chatty.output.startswith("cost so far: 0.69\n")
@@ -95,6 +111,7 @@ def test_output_is_captured_and_capped(tmp_path: Path) -> None:
     assert len(flood.output) < KEPT_OUTPUT + 100 and "more bytes]" in flood.output
 
 
+@pytest.mark.usefixtures("start")
 def test_the_grader_keeps_its_working_directory_and_stdin(tmp_path: Path) -> None:
     """The module runs in a scratch directory of its own: files it writes do not land in ours."""
     path = submissions.write(tmp_path, "writes", "right")
@@ -127,6 +144,7 @@ def test_bad_limits_are_refused(
             Limits(**bad)  # type: ignore[arg-type]
 
 
+@pytest.mark.usefixtures("start")
 def test_a_forged_result_file_cannot_run_code_in_the_grader(tmp_path: Path) -> None:
     """The child's result file is in the module's reach; the grader loads only a check's classes."""
     marker = tmp_path / "ran-in-the-grader"
@@ -154,6 +172,7 @@ atexit.register(forge)
     assert not marker.exists()
 
 
+@pytest.mark.usefixtures("start")
 def test_a_timeout_also_stops_the_processes_the_module_started(tmp_path: Path) -> None:
     pid_file = tmp_path / "grandchild.pid"
     path = submissions.write(tmp_path, "spawner", "hangs")
@@ -168,3 +187,152 @@ def test_a_timeout_also_stops_the_processes_the_module_started(tmp_path: Path) -
     while status.exists() and status.read_text().split()[2] not in ("Z", "X") and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not status.exists() or status.read_text().split()[2] in ("Z", "X")  # gone, or dead and unreaped
+
+
+# ---- children forked from a warm server (GRADCHECK_ISOLATION=fork) ------------------------------
+
+#: What a module sees of the process it runs in, printed as one JSON line at import.
+LOOK = """
+import json as _json, os as _os, sys as _sys, threading as _threading
+import numpy as _numpy
+import gradcheck.learner as _learner
+print("seen", _json.dumps({
+    "dot": float(_numpy.dot(_numpy.ones(2), _numpy.ones(2))),
+    "verify_gradients": _learner.verify_gradients.__name__,
+    "cwd": _os.path.basename(_os.getcwd()),
+    "variable": _os.environ.get("LEFT_BY_A_MODULE"),
+    "path": "/left/by/a/module" in _sys.path,
+    "threads": _threading.active_count(),
+    "random": _numpy.random.rand(),
+    "parent": _os.getppid(),
+}))
+"""
+#: A module that changes everything a module can reach in its process, then looks.
+SPOIL = """
+import os, subprocess, sys, threading, time
+import numpy
+import gradcheck.learner
+numpy.dot = lambda *a: 0
+gradcheck.learner.verify_gradients = lambda **k: None
+os.chdir("/")
+os.environ["LEFT_BY_A_MODULE"] = "1"
+sys.path.insert(0, "/left/by/a/module")
+threading.Thread(target=time.sleep, args=(600,), daemon=True).start()
+_left = subprocess.Popen(["sleep", "60"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+open(os.environ["LEFT_PID_FILE"], "w").write(str(_left.pid))
+"""
+
+
+def seen(output: str) -> dict[str, object]:
+    """What :data:`LOOK` printed."""
+    line = next(line for line in output.splitlines() if line.startswith("seen "))
+    return dict(json.loads(line.removeprefix("seen ")))
+
+
+def looking(tmp_path: Path, name: str, kind: str, before: str = "") -> Path:
+    path = submissions.write(tmp_path, name, kind)
+    path.write_text(before + LOOK + path.read_text())
+    return path
+
+
+@pytest.mark.parametrize("start", [pytest.param("fork", marks=can_fork), "spawn"], indirect=True)
+def test_a_module_that_spoils_its_process_leaves_the_next_one_untouched(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, start: str
+) -> None:
+    left_pid = tmp_path / "left.pid"
+    monkeypatch.setenv("LEFT_PID_FILE", str(left_pid))
+    probe, sign = looking(tmp_path, "probe", "right"), looking(tmp_path, "sign", "sign")
+    spoiler = looking(tmp_path, "spoiler", "right", before=SPOIL)
+    try:
+        clean = [check_isolated(probe, seeds=[0]), check_isolated(sign, seeds=[0])]
+        spoiled = check_isolated(spoiler, seeds=[0])
+        after = [check_isolated(probe, seeds=[0]), check_isolated(sign, seeds=[0])]
+    finally:
+        if left_pid.exists():
+            os.kill(int(left_pid.read_text()), signal.SIGKILL)
+    assert [r.verdict for r in clean] == [r.verdict for r in after] == ["right", "wrong"]
+    assert after[1].configurations[0].report.diagnosis.code == "sign_flipped"
+    expected = {"dot": 2.0, "verify_gradients": "verify_gradients", "cwd": "cwd", "variable": None}
+    expected |= {"path": False, "threads": 1}
+    assert {k: seen(spoiled.output)[k] for k in expected} == {
+        "dot": 0.0,
+        "verify_gradients": "<lambda>",
+        "cwd": "",
+        "variable": "1",
+        "path": True,
+        "threads": 2,
+    }  # the spoiler did spoil its own process
+    for result in [*clean, *after]:
+        assert {k: seen(result.output)[k] for k in expected} == expected, result.output
+    parents = {seen(r.output)["parent"] for r in [*clean, spoiled, *after]}
+    if start == "fork":  # all five were forked from one server, the spoiler's own parent
+        assert len(parents) == 1 and parents != {os.getpid()}
+    else:  # all five were started by this process
+        assert parents == {os.getpid()}
+
+
+@pytest.mark.usefixtures("start")
+def test_each_module_draws_its_own_unseeded_random_numbers(tmp_path: Path) -> None:
+    """A fork copies numpy's global random state: each child must draw it anew, as a fresh Python does."""
+    probe = looking(tmp_path, "probe", "right")
+    draws = [seen(check_isolated(probe, seeds=[0]).output)["random"] for _ in range(3)]
+    assert len(set(draws)) == 3, draws
+
+
+def test_the_start_method_falls_back_and_refuses_nonsense(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    probe = looking(tmp_path, "probe", "right")
+    monkeypatch.setenv(START_METHOD, "fork")
+    monkeypatch.setattr(forkserver, "AVAILABLE", False)  # a platform without fork
+    result = check_isolated(probe, seeds=[0])
+    assert result.verdict == "right" and seen(result.output)["parent"] == os.getpid()
+    monkeypatch.setenv(START_METHOD, "thread")
+    with pytest.raises(ValueError, match="GRADCHECK_ISOLATION must be fork or spawn, got 'thread'"):
+        check_isolated(probe, seeds=[0])
+
+
+def test_a_server_with_blas_threads_is_not_forked(tmp_path: Path) -> None:
+    """Forking copies one thread: a server whose numpy started more is not used (the child spawns)."""
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "2", START_METHOD: "fork"}
+    count = "import os, numpy; print(len(os.listdir('/proc/self/task')))"
+    threads = subprocess.run([sys.executable, "-c", count], env=env, capture_output=True, text=True)
+    if threads.returncode != 0 or threads.stdout.strip() == "1":
+        pytest.skip("numpy starts no BLAS threads here (or no /proc)")
+    probe = looking(tmp_path, "probe", "right")
+    grader = f"""
+import os
+from gradcheck.isolation import check_isolated
+result = check_isolated({str(probe)!r}, seeds=[0])
+print(result.verdict, os.getpid(), result.output)
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", grader], env=env, capture_output=True, text=True, timeout=120
+    )
+    verdict, pid, output = done.stdout.split(maxsplit=2)
+    assert verdict == "right" and seen(output)["parent"] == int(pid)
+
+
+@pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the server watches its child by a pidfd")
+@can_fork
+def test_a_grader_that_dies_takes_its_forked_child_along(tmp_path: Path) -> None:
+    pid_file = tmp_path / "child.pid"
+    path = submissions.write(tmp_path, "hangs", "hangs")
+    path.write_text(f"import os\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\n" + path.read_text())
+    check = f"from gradcheck.isolation import check_isolated; check_isolated({str(path)!r}, seeds=[0])"
+    grader = subprocess.Popen([sys.executable, "-c", check], env={**os.environ, START_METHOD: "fork"})
+    deadline = time.monotonic() + 60
+    while not (pid_file.exists() and pid_file.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child = int(pid_file.read_text())
+    grader.kill()  # no clean-up of its own: SIGKILL
+    grader.wait()
+    status = Path(f"/proc/{child}/stat")
+    deadline = time.monotonic() + 10
+    try:
+        while status.exists() and status.read_text().split()[2] not in ("Z", "X"):
+            assert time.monotonic() < deadline, "the forked child outlived its grader"
+            time.sleep(0.05)
+    finally:
+        if status.exists():
+            os.kill(child, signal.SIGKILL)
