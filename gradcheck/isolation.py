@@ -64,6 +64,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -103,9 +104,38 @@ _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the
 _SERVER = [
     sys.executable,
     "-c",
-    "import sys; from gradcheck.forkserver import serve; from gradcheck.isolation import _forked_child; "
-    "serve(int(sys.argv[1]), _forked_child)",
+    "import sys; from gradcheck.forkserver import serve; "
+    "from gradcheck.isolation import _forked_child, _warm_up; "
+    "serve(int(sys.argv[1]), _forked_child, _warm_up)",
 ]
+#: A right Week 3 module, checked once by each fork server before its first fork: what a check
+#: does slowly the first time in a process (numpy's, autograd's and gradcheck's first calls) is
+#: then done, and every child forked afterwards starts warm.
+WARM_UP = """
+import numpy as np
+
+
+def forward_propagation(X, parameters):
+    A1 = np.tanh(np.dot(parameters["W1"], X) + parameters["b1"])
+    A2 = 1 / (1 + np.exp(-(np.dot(parameters["W2"], A1) + parameters["b2"])))
+    return A2, {"A1": A1, "A2": A2}
+
+
+def compute_cost(A2, Y):
+    return float(-np.mean(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)))
+
+
+def backward_propagation(parameters, cache, X, Y):
+    m = X.shape[1]
+    A1, dZ2 = cache["A1"], cache["A2"] - Y
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (1 - A1**2)
+    return {
+        "dW1": np.dot(dZ1, X.T) / m,
+        "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+        "dW2": np.dot(dZ2, A1.T) / m,
+        "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+    }
+"""
 
 
 @dataclass(frozen=True)
@@ -447,6 +477,15 @@ def _forked_child(control_fd: int, job: dict[str, object]) -> None:
     sys.argv = [__file__, str(control_fd), json.dumps(job)]  # as `python -m gradcheck.isolation`
     np.random.seed()  # noqa: NPY002 (the global state a learner's unseeded draws use)
     _child(control_fd, job)
+
+
+def _warm_up() -> None:
+    """Check :data:`WARM_UP` in this process (a fork server's, before it forks)."""
+    with tempfile.TemporaryDirectory(prefix="gradcheck-warm-up-") as folder:
+        path = Path(folder) / "warm_up.py"
+        path.write_text(WARM_UP, encoding="utf-8")
+        with warnings.catch_warnings():  # leaves no warning marked as shown for the children
+            check_module(path, seeds=[0])
 
 
 def _classify(problem: str) -> str:

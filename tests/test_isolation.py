@@ -279,6 +279,31 @@ def test_each_module_draws_its_own_unseeded_random_numbers(tmp_path: Path) -> No
     assert len(set(draws)) == 3, draws
 
 
+@pytest.mark.usefixtures("start")
+def test_a_child_ends_as_python_does_threads_joined_atexit_run(tmp_path: Path) -> None:
+    """A forked child skips the teardown of its modules, not what a module can see of its end."""
+    path = submissions.write(tmp_path, "ends", "right")
+    path.write_text(
+        "import atexit, threading, time\n"
+        "atexit.register(print, 'atexit ran')\n"
+        "threading.Thread(target=lambda: (time.sleep(1), print('thread done'))).start()\n" + path.read_text()
+    )
+    result = check_isolated(path, seeds=[0])
+    assert result.verdict == "right"
+    assert result.output.splitlines()[-2:] == ["thread done", "atexit ran"], result.output
+
+
+def test_the_fork_servers_warm_up_is_a_right_module(tmp_path: Path) -> None:
+    """Each server checks it once before forking: it must take the path a right submission takes."""
+    from gradcheck.isolation import WARM_UP
+    from gradcheck.learner import check_module
+
+    path = tmp_path / "warm_up.py"
+    path.write_text(WARM_UP)
+    result = check_module(path, seeds=[0])
+    assert result.verdict == "right" and result.configurations, result.problem
+
+
 def test_the_start_method_falls_back_and_refuses_nonsense(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
