@@ -196,8 +196,8 @@ def check_isolated(
     -------
     ModuleCheck
         With ``failure`` (a key of :data:`FAILURES`) when unusable, the captured ``output`` and
-        the ``seconds`` the check took (the first check of a thread includes starting its
-        server). Never raises for anything the module does.
+        the ``seconds`` the check took (with starting a fork server, when no idle one was
+        left). Never raises for anything the module does.
 
     Raises
     ------

@@ -338,6 +338,28 @@ print(result.verdict, os.getpid(), result.output)
     assert verdict == "right" and seen(output)["parent"] == int(pid)
 
 
+@can_fork
+def test_a_module_that_kills_its_fork_server_is_a_crash_and_the_next_gets_another(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(START_METHOD, "fork")
+    killer = submissions.write(tmp_path, "killer", "right")
+    killer.write_text(
+        "import os, signal, time\n"
+        "print('server', os.getppid())\n"
+        f"if os.getppid() != {os.getpid()}:  # never the grader, should the child have been spawned\n"
+        "    os.kill(os.getppid(), signal.SIGKILL)\n"
+        "time.sleep(5)\n" + killer.read_text()
+    )
+    result = check_isolated(killer, seeds=[0], limits=Limits(timeout=60))
+    assert (result.verdict, result.failure) == ("unusable", "crash")
+    assert "crashed (signal SIGKILL, killed) while importing killer.py" in (result.problem or "")
+    assert result.seconds is not None and result.seconds < 5  # stopped, not waited for
+    server = int(result.output.split()[1])
+    after = check_isolated(looking(tmp_path, "probe", "right"), seeds=[0])
+    assert after.verdict == "right" and seen(after.output)["parent"] not in (server, os.getpid())
+
+
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="the server watches its child by a pidfd")
 @can_fork
 def test_a_grader_that_dies_takes_its_forked_child_along(tmp_path: Path) -> None:
