@@ -339,6 +339,19 @@ print(result.verdict, os.getpid(), result.output)
 
 
 @can_fork
+def test_reset_ends_the_idle_fork_servers(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(START_METHOD, "fork")
+    probe = looking(tmp_path, "probe", "right")
+    before = seen(check_isolated(probe, seeds=[0]).output)["parent"]
+    assert isinstance(before, int) and before != os.getpid()
+    forkserver.reset()
+    with pytest.raises(ProcessLookupError):
+        os.kill(before, 0)  # ended and reaped
+    after = seen(check_isolated(probe, seeds=[0]).output)["parent"]
+    assert after not in (before, os.getpid())
+
+
+@can_fork
 def test_a_module_that_kills_its_fork_server_is_a_crash_and_the_next_gets_another(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
