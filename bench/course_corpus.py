@@ -22,6 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
 import course_mistakes  # noqa: E402 (a fixture module, found through the path set above)
+from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 from gradcheck.learner import ModuleCheck, check_module  # noqa: E402
 
@@ -32,7 +33,9 @@ def codes(result: ModuleCheck) -> list[str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", type=Path, default=None, help="replace the section in this Markdown file")
+    parser.add_argument(
+        "--write", type=Path, default=None, help="replace the <!-- course-corpus --> block of this file"
+    )
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp())
     lines = ["| module | found | verdict | seconds |", "|---|---|---|---:|"]
@@ -55,20 +58,7 @@ def main() -> None:
     text = "\n".join([summary, "", *lines])
     print(text)
     if args.write is not None:
-        _write(args.write, text)
-
-
-def _write(path: Path, text: str) -> None:
-    head = "## Every notebook of the course: correct modules and planted mistakes"
-    section = f"{head}\n\n```\npython bench/course_corpus.py\n```\n\n{text}\n"
-    document = path.read_text(encoding="utf-8")
-    if head in document:
-        start = document.index(head)
-        end = document.find("\n## ", start + len(head))
-        document = document[:start] + section + (document[end + 1 :] if end != -1 else "")
-    else:
-        document = document.rstrip("\n") + "\n\n" + section
-    path.write_text(document, encoding="utf-8")
+        replace_block(args.write, "course-corpus", f"```\npython bench/course_corpus.py\n```\n\n{text}")
 
 
 if __name__ == "__main__":

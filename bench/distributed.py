@@ -36,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 import submissions  # noqa: E402  (the kinds live with the tests' fixtures)
+from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 KINDS = [
     "right",
@@ -152,11 +153,7 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write:
-        document = args.write.read_text(encoding="utf-8")
-        start_marker, end_marker = "<!-- distributed -->", "<!-- /distributed -->"
-        head, rest = document.split(start_marker, 1)
-        _, tail = rest.split(end_marker, 1)
-        args.write.write_text(f"{head}{start_marker}\n{text}\n{end_marker}{tail}", encoding="utf-8")
+        replace_block(args.write, "distributed", text)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ import numpy as np  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 import submissions  # noqa: E402  (the kinds live with the tests' fixtures)
+from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 #: Share of the batch per group of kinds: most submissions run, a third misbehave.
 MIX = {"right": 0.30, "chatty": 0.05, "wrong": 0.30, "unusable": 0.35}
@@ -283,11 +284,7 @@ def main() -> None:
             args.timeout,
             ROOT / "docs" / "images" / "grading.png",
         )
-        document = args.write.read_text(encoding="utf-8")
-        start_marker, end_marker = "<!-- grading -->", "<!-- /grading -->"
-        head, rest = document.split(start_marker, 1)
-        _, tail = rest.split(end_marker, 1)
-        args.write.write_text(f"{head}{start_marker}\n{text}\n{end_marker}{tail}", encoding="utf-8")
+        replace_block(args.write, "grading", text)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from markdown_block import replace_block  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("matplotlib", "jinja2", "hypothesis", "pytest", "rich", "autograd", "numpy")
 SNIPPETS = {
@@ -131,12 +133,7 @@ def main() -> None:
     text = table(rows, plugin_cost, options.repeats)
     print(text)
     if options.write:
-        page = options.write.read_text(encoding="utf-8")
-        head, rest = page.split("<!-- import-cost -->", 1)
-        _, tail = rest.split("<!-- /import-cost -->", 1)
-        options.write.write_text(
-            f"{head}<!-- import-cost -->\n{text}\n<!-- /import-cost -->{tail}", encoding="utf-8"
-        )
+        replace_block(options.write, "import-cost", text)
 
 
 if __name__ == "__main__":

@@ -28,6 +28,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from markdown_block import replace_block  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CHILD = """
@@ -92,7 +94,9 @@ def main() -> None:
     parser.add_argument("--n-x", type=int, default=100_000)
     parser.add_argument("--n-h", type=int, default=4)
     parser.add_argument("--m", type=int, default=200)
-    parser.add_argument("--write", type=Path, default=None, help="replace the section in this Markdown file")
+    parser.add_argument(
+        "--write", type=Path, default=None, help="replace the <!-- learner-memory --> block of this file"
+    )
     args = parser.parse_args()
     general = measure("general", args.n_x, args.n_h, args.m)
     learner = measure("learner", args.n_x, args.n_h, args.m)
@@ -120,20 +124,8 @@ def main() -> None:
     text = "\n".join(lines)
     print(text)
     if args.write is not None:
-        _write(args.write, text, f"python bench/learner_memory.py --n-x {args.n_x} --m {args.m}")
-
-
-def _write(path: Path, text: str, command: str) -> None:
-    head = "## Learner form memory"
-    section = f"{head}\n\n```\n{command}\n```\n\n{text}\n"
-    document = path.read_text(encoding="utf-8")
-    if head in document:
-        start = document.index(head)
-        end = document.find("\n## ", start + len(head))
-        document = document[:start] + section + (document[end + 1 :] if end != -1 else "")
-    else:
-        document = document.rstrip("\n") + "\n\n" + section
-    path.write_text(document, encoding="utf-8")
+        command = f"python bench/learner_memory.py --n-x {args.n_x} --m {args.m}"
+        replace_block(args.write, "learner-memory", f"```\n{command}\n```\n\n{text}")
 
 
 if __name__ == "__main__":
