@@ -448,23 +448,24 @@ def _backward(function: Callable[..., Any], role: str, *args: Any) -> tuple[Any,
     """The backward pass's gradients, or ``({}, why)`` when it raised for shapes (a wrong gradient)."""
     name = _name(function, role)
     try:
-        gradients = function(*args)
-    except SystemExit as error:
-        raise GradcheckError(
-            f"{name} called sys.exit({error.code!r}); it must return its result, not end the program"
-        ) from error
-    except Exception as error:
-        code = _shape_error(error)
-        if code is None:
-            raise GradcheckError(_raised(error, name)) from error
-        why = f"{_raised(error, name)}: at these shapes the backward pass cannot compute the gradients"
-        return {}, Diagnosis(code, why)
+        gradients = _call(function, role, *args)
+    except GradcheckError as error:
+        return {}, _wrong_at_these_shapes(error, "the backward pass")
     if not isinstance(gradients, Mapping):
         raise GradcheckError(
             f"{name} must return a dict such as {{'dW1': dW1, 'db1': db1, 'dW2': dW2, 'db2': db2}}, "
             f"got a {type(gradients).__name__}"
         )
     return gradients, None
+
+
+def _wrong_at_these_shapes(error: GradcheckError, what: str) -> Diagnosis:
+    """Why every gradient is wrong when the learner's code computing them raised for shapes (see
+    :func:`_shape_error`); anything else it raised is re-raised: the call cannot be checked."""
+    code = _shape_error(error.__cause__) if isinstance(error.__cause__, Exception) else None
+    if code is None:
+        raise error
+    return Diagnosis(code, f"{error}: at these shapes {what} cannot compute the gradients")
 
 
 def _untouched(function: Callable[..., Any], given: Mapping[str, Any], parameters: Mapping[str, Any]) -> None:
@@ -502,14 +503,7 @@ def _propagate_call(
     try:
         gradients, raised = run(given)[0], None
     except GradcheckError as error:
-        cause = error.__cause__
-        code = _shape_error(cause) if cause is not None else None
-        if code is None:
-            raise
-        gradients, raised = (
-            {},
-            Diagnosis(code, f"{error}: at these shapes {name} cannot compute the gradients"),
-        )
+        gradients, raised = {}, _wrong_at_these_shapes(error, name)
     _untouched(propagate, given, parameters)
     return LearnerCall(
         lambda point: run(point)[1], gradients, f"the cost ({name})", X, Y, raised=raised, notes=random.notes
