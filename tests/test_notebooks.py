@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
 
@@ -124,20 +124,44 @@ def edited(course: Path, module: str, old: str, new: str) -> ModuleType:
     return imported("mine")
 
 
-def test_dropout_drawn_without_a_seed_of_its_own_passes_too(course: Path) -> None:
+def _seeded() -> None:
+    np.random.seed(5)  # noqa: NPY002 (the course's global random state)
+
+
+def _gaussian_cached() -> None:
+    np.random.seed(5)  # noqa: NPY002
+    np.random.randn(1)  # noqa: NPY002 (one of a pair drawn: the other is cached)
+
+
+def _another_generator() -> None:
+    np.random.set_bit_generator(np.random.PCG64(5))
+
+
+@pytest.mark.parametrize("state", [_seeded, _gaussian_cached, _another_generator])
+def test_dropout_drawn_without_a_seed_of_its_own_passes_too(course: Path, state: Callable[[], None]) -> None:
     """The course seeds inside forward_propagation_with_dropout; a learner who removed the seed
-    still gets the same masks at every point."""
+    still gets the same masks at every point, whatever the caller's random state, which is left
+    exactly as it was."""
     mine = edited(course, "c2_regularization", "    np.random.seed(1)\n", "")
     parameters, X, Y = problem("dropout", (3, 4, 4, 1, 7))
-    report = verify_gradients(
-        forward=mine.forward_propagation_with_dropout,
-        backward=mine.backward_propagation_with_dropout,
-        keep_prob=0.8,
-        parameters=parameters,
-        X=X,
-        Y=Y,
-    )
+    generator = np.random.get_bit_generator()
+    try:
+        state()
+        before = np.random.get_state(legacy=False)  # noqa: NPY002
+        report = verify_gradients(
+            forward=mine.forward_propagation_with_dropout,
+            backward=mine.backward_propagation_with_dropout,
+            keep_prob=0.8,
+            parameters=parameters,
+            X=X,
+            Y=Y,
+        )
+        after = np.random.get_state(legacy=False)  # noqa: NPY002
+    finally:
+        np.random.set_bit_generator(generator)
     assert report.passed and "dropout keep_prob=0.8" in str(report.reference), str(report)
+    assert FIXED_RANDOM_NOTE.format(name="forward_propagation_with_dropout") in report.notes
+    assert repr(after) == repr(before)
 
 
 def test_a_function_of_no_known_form_is_told_the_forms(course: Path) -> None:
