@@ -12,8 +12,8 @@ a fresh Python per submission, and ``fork``, a child forked from a warm server p
 (``GRADCHECK_ISOLATION``, see :mod:`gradcheck.isolation`), in the same run: the batch is cut in
 ``--rounds`` parts, and the ways take turns on each part, so a machine's changing load weighs on both.
 Prints a table per kind with each way's seconds, the wall times against the bound the timeouts
-set, and the check's own seconds without isolation (what no way of starting a child removes), and
-draws the seconds per submission::
+set, the hours 100,000 submissions would take one core, and the check's own seconds without
+isolation (what no way of starting a child removes), and draws the seconds per submission::
 
     python bench/grading.py --submissions 1000 --workers 2 --timeout 5 --write docs/benchmarks.md
 """
@@ -222,6 +222,33 @@ def times_table(
     ]
 
 
+#: The batch size the projection is for.
+PROJECTED = 100_000
+
+
+def projection_table(graded: dict[str, dict[str, Any]], args: argparse.Namespace) -> list[str]:
+    """Hours one core would take for :data:`PROJECTED` submissions: the batch's own mix at its
+    measured wall time (workers × wall / submissions core-seconds each, start-up and reports
+    included), and the same without the submissions that hang until the timeout."""
+    modes = list(graded)
+    hours = {}
+    for mode in modes:
+        rows = graded[mode]["rows"]
+        per = args.workers * graded[mode]["wall"] / len(rows)
+        ending = [float(r["seconds"]) for r in rows if submissions.KINDS[str(r["kind"])].failure != "timeout"]
+        hours[mode] = (per * PROJECTED / 3600, float(np.mean(ending)) * PROJECTED / 3600)
+    return [
+        f"| {PROJECTED:,} submissions on one core | " + " | ".join(f"hours, {m}" for m in modes) + " |",
+        "|---|" + "---:|" * len(modes),
+        "| this batch's mix, at its wall time per submission × workers | "
+        + " | ".join(f"**{hours[m][0]:.1f}**" for m in modes)
+        + " |",
+        f"| without those that hang until the {args.timeout:g} s timeout: their mean seconds | "
+        + " | ".join(f"{hours[m][1]:.1f}" for m in modes)
+        + " |",
+    ]
+
+
 def report(
     graded: dict[str, dict[str, Any]], made: list[tuple[Path, str]], args: argparse.Namespace, floor: float
 ) -> str:
@@ -252,7 +279,8 @@ def report(
             "",
             f"`fork` takes {right['spawn'] / right['fork']:.1f}× less than `spawn` per right submission.",
         ]
-    return "\n".join([*lines, "", *kinds_table(graded), "", *times_table(graded, made, args)])
+    tables = [*kinds_table(graded), "", *times_table(graded, made, args), "", *projection_table(graded, args)]
+    return "\n".join([*lines, "", *tables])
 
 
 def main() -> None:
