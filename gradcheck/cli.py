@@ -32,6 +32,7 @@ from rich.table import Table
 from rich.text import Text
 
 from gradcheck import __version__
+from gradcheck.errors import GradcheckError
 from gradcheck.grading import check_modules, summary_counts, summary_row
 from gradcheck.isolation import Limits, check_isolated
 from gradcheck.journal import Journal
@@ -48,7 +49,10 @@ from gradcheck.sweep import (
     write_submissions_report,
 )
 
-__all__ = ["SweepCase", "main", "reference_sweep"]
+__all__ = ["ENGINE_LOST", "SweepCase", "main", "reference_sweep"]
+
+#: The exit status of a batch whose Dask scheduler or Ray cannot be reached, or is lost.
+ENGINE_LOST = 3
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
@@ -140,18 +144,18 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     grade = functools.partial(
         check_modules, args.modules, seeds=range(args.seeds or 2), limits=_limits(args), journal=journal
     )
-    with _executor(args) as pool:
-        if console.is_terminal:
-            with Progress(console=console, transient=True) as bar:
-                task = bar.add_task("grading submissions", total=len(args.modules))
-
-                def advance(result: ModuleCheck) -> None:
-                    graded.append(result)
-                    bar.advance(task)
-
-                results = grade(executor=pool, progress=advance)
-        else:
-            results = grade(executor=pool, progress=graded.append)
+    try:
+        results = _graded(args, console, grade, graded)
+    except GradcheckError as error:  # an engine that cannot be reached, or is lost (EngineError)
+        console.print(f"gradcheck: {error}", markup=False, highlight=False)
+        if graded:
+            console.print(
+                f"The verdicts decided before it ({len(graded)} in this run) are kept in "
+                f"{journal.path}: the same command grades the rest.",
+                markup=False,
+                highlight=False,
+            )
+        return ENGINE_LOST
     if len(graded) < len(results):
         console.print(
             f"{len(results) - len(graded)} verdicts taken from {journal.path}, {len(graded)} graded now "
@@ -173,6 +177,29 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     return max((result.exit_code for result in results), default=0)
 
 
+def _graded(
+    args: argparse.Namespace,
+    console: Console,
+    grade: Callable[..., list[ModuleCheck]],
+    graded: list[ModuleCheck],
+) -> list[ModuleCheck]:
+    """The batch graded on the engine chosen, a progress bar on a terminal; each new verdict is
+    appended to ``graded`` as it is decided."""
+    with _executor(args) as pool:
+        if console.is_terminal:
+            with Progress(console=console, transient=True) as bar:
+                task = bar.add_task("grading submissions", total=len(args.modules))
+
+                def advance(result: ModuleCheck) -> None:
+                    graded.append(result)
+                    bar.advance(task)
+
+                results = grade(executor=pool, progress=advance)
+        else:
+            results = grade(executor=pool, progress=graded.append)
+    return results
+
+
 def _executor(args: argparse.Namespace) -> AbstractContextManager[Executor]:
     """Where the checks run: ``--workers`` threads here, each waiting for its module's child
     process; or a Dask cluster (``--dask``) or Ray (``--ray``), each submission sent as its source
@@ -186,6 +213,42 @@ def _executor(args: argparse.Namespace) -> AbstractContextManager[Executor]:
 
         return ray_executor(args.ray, args.workers)
     return ThreadPoolExecutor(args.workers)
+
+
+#: ``gradcheck report``'s options for the reference models only, and for grading FILE.py only,
+#: by their destination in the parsed arguments.
+_REFERENCE_ONLY = {"grid": "--thorough", "method": "--method"}
+_GRADING_ONLY = {
+    "workers": "--workers",
+    "dask": "--dask",
+    "ray": "--ray",
+    "fresh": "--fresh",
+    "timeout": "--timeout",
+    "memory_limit": "--memory-limit",
+    "output_limit": "--output-limit",
+}
+
+
+def _misplaced(args: argparse.Namespace) -> str | None:
+    """An option of ``gradcheck report`` given where it does nothing, as a usage error, or None:
+    ``--thorough`` or ``--method`` with FILE.py, a grading option without."""
+    if args.command != "report":
+        return None
+    options = _REFERENCE_ONLY if args.modules else _GRADING_ONLY
+    given = [option for key, option in options.items() if getattr(args, key) != args.default_of(key)]
+    if not given:
+        return None
+    several = len(given) > 1
+    if args.modules:
+        return (
+            f"{' and '.join(given)} {'choose' if several else 'chooses'} how gradcheck's own "
+            "reference models are checked "
+            "(gradcheck report without FILE.py); a grading run takes --seeds N for more seeds"
+        )
+    return (
+        f"{', '.join(given)} {'apply' if several else 'applies'} to grading learners' modules: give them "
+        "(gradcheck report FILE.py ...); without them the reference models are checked"
+    )
 
 
 def _missing_engine(args: argparse.Namespace) -> str | None:
@@ -278,7 +341,9 @@ exit status:
   1  a gradient is wrong
   2  a module is unusable: it does not load, lacks the course's functions,
      raises, returns the wrong thing, hangs or crashes; or the command line
-     is wrong (its usage is printed)"""
+     is wrong (its usage is printed)
+  3  the Dask scheduler or Ray cluster a batch runs on cannot be reached or
+     is lost (the verdicts so far are kept: run the same command again)"""
 
 _REPORT_DESCRIPTION = """\
 Without FILE.py: check gradcheck's own reference models against finite
@@ -308,7 +373,9 @@ exit status:
   with FILE.py:    the worst submission's: 0 all right, 1 a gradient is
                    wrong, 2 a module is unusable (does not load, lacks the
                    course's functions, raises, hangs or crashes)
-  2 also for a wrong command line (its usage is printed)"""
+  2 also for a wrong command line (its usage is printed)
+  3 the Dask scheduler or Ray cluster cannot be reached, or is lost during
+    the batch (the verdicts so far are kept: run the same command again)"""
 
 _CHECK_DESCRIPTION = """\
 Check one learner's module (a course notebook saved as a .py file): find which
@@ -356,6 +423,8 @@ def _add_report(commands: Any) -> None:
         epilog=_REPORT_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    # its own usage before a problem; its defaults, to tell an option given from one left out
+    report.set_defaults(usage_error=report.error, default_of=report.get_default)
     report.add_argument(
         "modules",
         nargs="*",
@@ -428,6 +497,7 @@ def _add_check(commands: Any) -> None:
         epilog=_CHECK_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    check.set_defaults(usage_error=check.error)
     check.add_argument("module", metavar="FILE.py", help="the learner's module: a notebook saved as .py")
     check.add_argument(
         "--seeds", type=_whole(1, "seeds"), default=2, metavar="N", help="seeds per shape (default 2)"
@@ -493,11 +563,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     A wrong command line ends with argparse's usage of the command concerned and exit status 2,
     ``--help`` and ``--version`` with status 0 (``SystemExit``).
     """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    missing = _missing_engine(args)
-    if missing is not None:
-        parser.error(missing)
+    args = _parser().parse_args(argv)
+    problem = _misplaced(args) or _missing_engine(args)
+    if problem is not None:
+        args.usage_error(problem)
     # a terminal's own width; piped, $COLUMNS or the terminal's that stderr or stdin is (or 100)
     console = Console() if sys.stdout.isatty() else Console(width=console_width())
     if args.command == "check":

@@ -65,6 +65,13 @@ def check_modules(
     -------
     list of ModuleCheck
         In the order given; an isolated check never raises for what a module does.
+
+    Raises
+    ------
+    Exception
+        What an ``executor``'s future raises, such as :class:`gradcheck.remote.EngineError` when a
+        Dask scheduler or Ray is lost; what was not started yet is cancelled, and the verdicts
+        decided until then are in the ``journal``.
     """
     limits = limits or Limits()
     settings = {"seeds": [int(s) for s in seeds], "isolate": isolate}
@@ -89,8 +96,12 @@ def check_modules(
             record(key, check(path))
     else:
         futures = {executor.submit(check, path): key for key, path in todo.items()}
-        for future in as_completed(futures):
-            record(futures[future], future.result())
+        try:
+            for future in as_completed(futures):
+                record(futures[future], future.result())
+        finally:  # an executor's error (an engine lost) ends the batch: nothing more is started
+            for future in futures:
+                future.cancel()
     return [replace(decided[key], path=str(path)) for key, path in zip(keys, paths, strict=True)]
 
 

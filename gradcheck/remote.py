@@ -16,8 +16,9 @@ that each submission travels as bytes, not as a path:
 - a worker that dies while it checks a submission (Dask's ``KilledWorker``, Ray's
   ``WorkerCrashedError``) costs that submission alone: its verdict is unusable, failure
   ``"crash"``, the problem saying the worker died, and the rest of the batch is graded. Any other
-  error (the scheduler lost, a task cancelled) is raised by the future, as an executor would;
-  the verdicts decided until then stay in the journal.
+  error of the engine (the scheduler lost, a task cancelled, Ray shut down) is raised by the
+  future as an :class:`EngineError` naming the engine and the submission; the verdicts decided
+  until then stay in the journal. So is a scheduler or cluster that cannot be reached.
 
 Neither Dask nor Ray is imported until an executor is made (``pip install gradcheck[dask]``,
 ``gradcheck[ray]``). ``gradcheck report FILE.py ... --dask ADDRESS`` and ``--ray ADDRESS`` use
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
+from gradcheck.errors import GradcheckError
 from gradcheck.learner import ModuleCheck
 
 if TYPE_CHECKING:
@@ -50,6 +52,7 @@ __all__ = [
     "LOCAL",
     "MAX_HELPERS",
     "DaskExecutor",
+    "EngineError",
     "RayExecutor",
     "Shipment",
     "dask_executor",
@@ -166,6 +169,11 @@ def run_shipment(check: Callable[[str], ModuleCheck], shipment: Shipment) -> Mod
     return replace(result, path=shipment.path, problem=problem, output=output)
 
 
+class EngineError(GradcheckError):
+    """The engine (a Dask scheduler, Ray) cannot be reached or stopped grading: no verdict of a
+    submission, but the batch's; the verdicts decided before it stay in the journal."""
+
+
 def worker_died(path: str, why: str) -> ModuleCheck:
     """The verdict on a submission whose worker died while checking it: unusable, a crash."""
     problem = (
@@ -179,6 +187,9 @@ class _ShippingExecutor(Executor):
     """What both executors share: ``submit(check, path)`` queues the submission, which is read
     (:func:`ship`) and launched while the engine has room (:meth:`_room`); the futures settle on
     a verdict when the worker dies; ``shutdown`` waits for (or cancels) what was submitted."""
+
+    #: The engine, as its errors name it.
+    engine = "the engine"
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
@@ -228,7 +239,8 @@ class _ShippingExecutor(Executor):
                 room = self._room()
             except Exception as error:  # the engine is gone: what waits fails with its error
                 while self._waiting:
-                    _fail(self._waiting.popleft()[2], error)
+                    _, path, future = self._waiting.popleft()
+                    _fail(future, self._stopped(path, error))
                 return
             while self._waiting and len(self._launched) < room:
                 check, path, future = self._waiting.popleft()
@@ -239,7 +251,7 @@ class _ShippingExecutor(Executor):
                     handle = self._launch(check, ship(path), future)
                 except Exception as error:
                     self._launched.pop(future, None)
-                    _fail(future, error)
+                    _fail(future, self._stopped(path, error))
                     continue
                 if future in self._launched:
                     self._launched[future] = handle
@@ -263,13 +275,21 @@ class _ShippingExecutor(Executor):
                 first = str(error).split(". ")[0].rstrip(".")
                 result = worker_died(shipment.path, f"{type(error).__name__}: {first}")
             except BaseException as error:
-                future.set_exception(error)
+                future.set_exception(self._stopped(shipment.path, error))
                 return
             future.set_result(result)
         finally:
             with self._lock:
                 self._launched.pop(future, None)
             self._pump()
+
+    def _stopped(self, path: str, error: BaseException) -> EngineError:
+        """The :class:`EngineError` of a submission the engine did not check, caused by ``error``."""
+        said = str(error).split("\n")[0] or "no message"
+        why = f"{type(error).__name__}: {said}"
+        stopped = EngineError(f"{self.engine} stopped before it checked {path} ({why})")
+        stopped.__cause__ = error
+        return stopped
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         """No more submissions; ``cancel_futures`` cancels those not done, ``wait`` waits for the
@@ -310,6 +330,8 @@ class DaskExecutor(_ShippingExecutor):
     ...     results = check_modules(paths, executor=DaskExecutor(client))
     """
 
+    engine = "the Dask cluster"
+
     def __init__(self, client: Client) -> None:
         from distributed import KilledWorker
 
@@ -337,6 +359,8 @@ class RayExecutor(_ShippingExecutor):
     ``OutOfMemoryError``) becomes :func:`worker_died`'s verdict. Ray must be initialised
     (``ray.init(address)``) before the executor is made, and stays so after :meth:`shutdown`.
     """
+
+    engine = "Ray"
 
     def __init__(self) -> None:
         import ray
@@ -380,10 +404,20 @@ def dask_executor(address: str, workers: int = 2) -> Iterator[DaskExecutor]:
     ------
     ImportError
         When Dask's ``distributed`` is not installed (``pip install gradcheck[dask]``).
+    EngineError
+        When no scheduler answers at ``address`` (within Dask's connect timeout, 30 s by default).
     """
     distributed = _require("distributed", "dask", "--dask")
     if address != LOCAL:
-        with distributed.Client(address) as client:
+        try:
+            client = distributed.Client(address)
+        except (OSError, ValueError, TypeError) as error:  # unreachable, or not an address
+            raise EngineError(
+                f"no Dask scheduler answered at {address} ({type(error).__name__}: {error}): start "
+                f"one there (dask scheduler; then dask worker {address} on each machine), or grade "
+                "here with --dask local"
+            ) from error
+        with _quiet("distributed"), client:  # a lost scheduler is an EngineError, not a log
             yield DaskExecutor(client)
         return
     with (
@@ -418,6 +452,8 @@ def ray_executor(address: str, workers: int = 2) -> Iterator[RayExecutor]:
     ------
     ImportError
         When Ray is not installed (``pip install gradcheck[ray]``).
+    EngineError
+        When no Ray cluster answers at ``address``.
     """
     ray = _require("ray", "ray", "--ray")
     if address == LOCAL:
@@ -425,11 +461,33 @@ def ray_executor(address: str, workers: int = 2) -> Iterator[RayExecutor]:
             num_cpus=workers, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
         )
     else:
-        ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        try:
+            ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+        except (ConnectionError, TimeoutError, ValueError, RuntimeError) as error:
+            raise EngineError(
+                f"no Ray cluster answered at {address} ({type(error).__name__}: {error}): start one "
+                "(ray start --head on one machine, ray start --address=HEAD:6379 on the others), "
+                "or grade here with --ray local"
+            ) from error
     try:
         yield RayExecutor()
     finally:
         ray.shutdown()
+
+
+@contextmanager
+def _quiet(package: str) -> Iterator[None]:
+    """Only critical log records from ``package``'s loggers (each may have its own level)."""
+    names = [package, *(n for n in logging.root.manager.loggerDict if n.startswith(package + "."))]
+    loggers = [logging.getLogger(name) for name in names]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
 
 
 def _require(module: str, extra: str, option: str) -> Any:

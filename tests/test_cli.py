@@ -416,6 +416,28 @@ def test_a_bad_number_gets_the_commands_own_usage_and_exit_2(
     assert f"gradcheck {command}: error: {says}" in err, err
 
 
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["report", "a.py", "--thorough"], "--thorough chooses how gradcheck's own reference models"),
+        (["report", "a.py", "--method", "central"], "--method chooses how gradcheck's own reference"),
+        (["report", "--workers", "4"], "--workers applies to grading learners' modules: give them"),
+        (["report", "--timeout", "5", "--fresh"], "--fresh, --timeout apply to grading learners' modules"),
+        (["report", "--dask", "local"], "--dask applies to grading learners' modules"),
+    ],
+)
+def test_an_option_of_the_other_kind_of_report_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str], says: str
+) -> None:
+    """``gradcheck report``'s options for the reference models do nothing to a grading run, and
+    the grading options nothing to the reference models: each is refused, not ignored."""
+    code, _, err = usage_exit(capsys, *argv, "--out", str(tmp_path / "out"))
+    assert code == 2
+    assert err.startswith("usage: gradcheck report [-h]"), err
+    assert f"gradcheck report: error: {says}" in " ".join(err.split()), err
+    assert not (tmp_path / "out").exists()
+
+
 # -- gradcheck check LEARNER.py ---------------------------------------------------------------
 
 COURSE = (Path(__file__).parent / "fixtures" / "my_course_code.py").read_text(encoding="utf-8")

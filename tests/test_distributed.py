@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import textwrap
@@ -17,12 +18,12 @@ from pathlib import Path
 import pytest
 import submissions
 
-from gradcheck.cli import main
+from gradcheck.cli import ENGINE_LOST, main
 from gradcheck.grading import check_modules
 from gradcheck.isolation import Limits
 from gradcheck.journal import Journal
 from gradcheck.learner import ModuleCheck, check_module
-from gradcheck.remote import MAX_HELPERS, DaskExecutor, dask_executor, run_shipment, ship
+from gradcheck.remote import MAX_HELPERS, DaskExecutor, EngineError, dask_executor, run_shipment, ship
 
 COURSE = Path(__file__).parent / "fixtures" / "course"
 needs_dask = pytest.mark.skipif(
@@ -157,13 +158,9 @@ def test_a_worker_that_dies_costs_its_own_verdict_and_no_other(tmp_path: Path, c
 
 @needs_dask
 def test_a_lost_scheduler_stops_the_batch_and_the_journal_keeps_its_verdicts(tmp_path: Path) -> None:
-    from concurrent.futures import CancelledError
-
     from distributed import Client, LocalCluster
 
     paths = [submissions.write(tmp_path, f"s{i}", "right") for i in range(12)]
-    for i, path in enumerate(paths):  # each file different: the journal holds one verdict each
-        path.write_text(path.read_text(encoding="utf-8") + f"# {i}\n", encoding="utf-8")
     journal = Journal.in_folder(tmp_path / "out")
     graded: list[ModuleCheck] = []
     options = {"threads_per_worker": 1, "host": "127.0.0.1", "dashboard_address": ":0"}
@@ -174,11 +171,31 @@ def test_a_lost_scheduler_stops_the_batch_and_the_journal_keeps_its_verdicts(tmp
             if len(graded) == 2:
                 cluster.close()
 
-        with pytest.raises(CancelledError):
+        with pytest.raises(EngineError, match=r"the Dask cluster stopped before it checked .*s\d+\.py"):
             check_modules(
                 paths, executor=DaskExecutor(client), seeds=(0,), journal=journal, progress=progress
             )
     assert 2 <= len(journal.load()) < len(paths)  # what was decided stays: a new run resumes
+
+
+@needs_dask
+def test_a_scheduler_that_does_not_answer_ends_the_command_with_a_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import dask
+
+    path = submissions.write(tmp_path, "right", "right")
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{unused.getsockname()[1]}"
+    with dask.config.set({"distributed.comm.timeouts.connect": "1s"}):
+        code = main(["report", str(path), "--dask", address, "--out", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == ENGINE_LOST == 3
+    said = " ".join(out.split())
+    assert f"gradcheck: no Dask scheduler answered at {address}" in said
+    assert "dask scheduler" in said and "--dask local" in said
+    assert "Traceback" not in out
 
 
 @needs_dask
