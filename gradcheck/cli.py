@@ -49,10 +49,12 @@ from gradcheck.sweep import (
     write_submissions_report,
 )
 
-__all__ = ["ENGINE_LOST", "SweepCase", "main", "reference_sweep"]
+__all__ = ["ENGINE_LOST", "INTERRUPTED", "SweepCase", "main", "reference_sweep"]
 
 #: The exit status of a batch whose Dask scheduler or Ray cannot be reached, or is lost.
 ENGINE_LOST = 3
+#: The exit status of a batch stopped by Ctrl-C (SIGINT), as a shell reports a command it ended.
+INTERRUPTED = 130
 
 
 def _report(args: argparse.Namespace, console: Console) -> int:
@@ -146,8 +148,10 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
     )
     try:
         results = _graded(args, console, grade, graded)
-    except GradcheckError as error:  # an engine that cannot be reached, or is lost (EngineError)
-        console.print(f"gradcheck: {error}", markup=False, highlight=False)
+    except (GradcheckError, KeyboardInterrupt) as error:  # an engine lost (EngineError), or Ctrl-C
+        stopped = isinstance(error, KeyboardInterrupt)
+        said = "Interrupted." if stopped else f"gradcheck: {error}"
+        console.print(said, markup=False, highlight=False)
         if graded:
             console.print(
                 f"The verdicts decided before it ({len(graded)} in this run) are kept in "
@@ -155,7 +159,7 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
                 markup=False,
                 highlight=False,
             )
-        return ENGINE_LOST
+        return INTERRUPTED if stopped else ENGINE_LOST
     if len(graded) < len(results):
         console.print(
             f"{len(results) - len(graded)} verdicts taken from {journal.path}, {len(graded)} graded now "
@@ -343,7 +347,8 @@ exit status:
      raises, returns the wrong thing, hangs or crashes; or the command line
      is wrong (its usage is printed)
   3  the Dask scheduler or Ray cluster a batch runs on cannot be reached or
-     is lost (the verdicts so far are kept: run the same command again)"""
+     is lost (the verdicts so far are kept: run the same command again)
+  130 a batch stopped by Ctrl-C (the verdicts so far are kept, likewise)"""
 
 _REPORT_DESCRIPTION = """\
 Without FILE.py: check gradcheck's own reference models against finite
@@ -375,7 +380,8 @@ exit status:
                    course's functions, raises, hangs or crashes)
   2 also for a wrong command line (its usage is printed)
   3 the Dask scheduler or Ray cluster cannot be reached, or is lost during
-    the batch (the verdicts so far are kept: run the same command again)"""
+    the batch (the verdicts so far are kept: run the same command again)
+  130 stopped by Ctrl-C (the verdicts so far are kept, likewise)"""
 
 _CHECK_DESCRIPTION = """\
 Check one learner's module (a course notebook saved as a .py file): find which

@@ -17,7 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from gradcheck.isolation import FAILURES, Limits, check_isolated
+from gradcheck.isolation import FAILURES, Limits, check_isolated, kill_running
 from gradcheck.journal import Journal, fingerprint
 from gradcheck.learner import ModuleCheck, check_module
 from gradcheck.notebooks import NOTEBOOKS
@@ -71,7 +71,9 @@ def check_modules(
     Exception
         What an ``executor``'s future raises, such as :class:`gradcheck.remote.EngineError` when a
         Dask scheduler or Ray is lost; what was not started yet is cancelled, and the verdicts
-        decided until then are in the ``journal``.
+        decided until then are in the ``journal``. ``KeyboardInterrupt`` (Ctrl-C) also kills the
+        isolated checks running in this process (:func:`gradcheck.isolation.kill_running`); their
+        verdicts are not kept.
     """
     limits = limits or Limits()
     settings = {"seeds": [int(s) for s in seeds], "isolate": isolate}
@@ -99,6 +101,12 @@ def check_modules(
         try:
             for future in as_completed(futures):
                 record(futures[future], future.result())
+        except KeyboardInterrupt:  # the checks running here end now, not at their timeouts
+            for future in futures:
+                future.cancel()
+            if isolate:
+                kill_running()
+            raise
         finally:  # an executor's error (an engine lost) ends the batch: nothing more is started
             for future in futures:
                 future.cancel()

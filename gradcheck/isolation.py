@@ -81,6 +81,7 @@ __all__ = [
     "START_METHOD",
     "Limits",
     "check_isolated",
+    "kill_running",
     "start_method",
     "unpickle_result",
 ]
@@ -100,6 +101,8 @@ KEPT_OUTPUT = 4000
 #: worker; the default on Linux) or ``spawn`` (a fresh Python; the default elsewhere).
 START_METHOD = "GRADCHECK_ISOLATION"
 _ROOT = str(Path(__file__).resolve().parent.parent)  # the folder that holds the gradcheck package
+_RUNNING: set[Any] = set()  # the children checking a module now, from any thread (kill_running)
+_RUNNING_LOCK = threading.Lock()
 #: Starts a fork server (its socket's descriptor is appended): see gradcheck.forkserver.
 _SERVER = [
     sys.executable,
@@ -224,6 +227,8 @@ def check_isolated(
         finally:
             os.close(write_fd)
         watch = _Watch(process, read_fd, limits.output_bytes)
+        with _RUNNING_LOCK:
+            _RUNNING.add(process)
         try:
             process.wait(timeout=limits.timeout)
             timed_out = False
@@ -234,6 +239,9 @@ def check_isolated(
         except BaseException:  # Ctrl-C in the grader: leave no child behind
             _kill(process)
             raise
+        finally:
+            with _RUNNING_LOCK:
+                _RUNNING.discard(process)
         watch.finish()
         seconds = time.monotonic() - start
         output = watch.kept()
@@ -365,6 +373,24 @@ def _child_environment() -> dict[str, str]:
     env["MPLBACKEND"] = "Agg"
     env["PYTHONUNBUFFERED"] = "1"
     return env
+
+
+def kill_running() -> int:
+    """Kill the child (its whole process group) of every isolated check running in this process.
+
+    For a grader stopped by Ctrl-C: the checks waiting in other threads then end at once, with a
+    verdict nobody should keep, instead of at their timeouts.
+
+    Returns
+    -------
+    int
+        How many children were killed.
+    """
+    with _RUNNING_LOCK:
+        running = list(_RUNNING)
+    for process in running:
+        _kill(process)
+    return len(running)
 
 
 def _kill(process: _Child) -> None:

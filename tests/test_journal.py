@@ -143,3 +143,30 @@ def test_the_command_line_resumes_and_says_so(tmp_path: Path, capsys: pytest.Cap
     assert data == before
     assert main(["report", *map(str, paths), "--seeds", "1", "--out", str(out), "--fresh"]) == 1
     assert "graded now" not in capsys.readouterr().out and len(lines(journal)) == 2
+
+
+def test_ctrl_c_stops_a_batch_at_once_and_keeps_what_was_decided(tmp_path: Path) -> None:
+    """Ctrl-C during ``gradcheck report FILE.py ...``: the modules being checked are stopped, not
+    waited for until their timeouts; the command says where the verdicts are and exits 130."""
+    from gradcheck.cli import INTERRUPTED
+
+    right = [submissions.write(tmp_path, f"a{i}", "right") for i in range(4)]
+    hanging = [submissions.write(tmp_path, f"b{i}", "hangs") for i in range(4)]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gradcheck", "report", *map(str, right + hanging)]
+    command += ["--workers", "2", "--timeout", "600", "--seeds", "1", "--out", str(out)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    journal = out / JOURNAL_NAME
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not (journal.is_file() and len(lines(journal)) >= len(right)):
+        time.sleep(0.05)
+    time.sleep(0.5)  # the hanging modules are running now
+    process.send_signal(signal.SIGINT)
+    printed, _ = process.communicate(timeout=120)  # far below the 600 s the hanging ones may take
+    assert process.returncode == INTERRUPTED == 130, printed
+    assert "Traceback" not in printed
+    said = "".join(printed.split())  # a path longer than the terminal is folded
+    assert said.startswith("Interrupted.")
+    kept = f"({len(right)} in this run) are kept in {journal}: the same command grades the rest"
+    assert "".join(kept.split()) in said
+    assert sorted(entry["path"] for entry in lines(journal)) == sorted(map(str, right))
