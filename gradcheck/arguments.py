@@ -19,7 +19,16 @@ from gradcheck.network.activations import Activation, get_activation
 from gradcheck.numerical import check_method
 from gradcheck.report import Diagnosis, GradientResult
 
-__all__ = ["MODES", "Options", "check_options", "check_step", "failed_result", "gather_gradients", "inputs"]
+__all__ = [
+    "MODES",
+    "Options",
+    "check_options",
+    "check_step",
+    "failed_result",
+    "gather_gradients",
+    "inputs",
+    "least_precision",
+]
 
 #: How finite differences cover each block (see ``verify_gradients(mode=...)``).
 MODES = ("auto", "exhaustive", "sampled", "directional")
@@ -122,6 +131,32 @@ def gather_gradients(
         usable[name] = (key, array)
     ignored = tuple(str(k) for k in gradients if not any(k == n or k == f"d{n}" for n in point))
     return usable, failed, ignored
+
+
+def least_precision(*values: Any) -> float:
+    """The machine epsilon of the least precise floating-point array among ``values``.
+
+    Gradients computed from float32 data or parameters carry float32's rounding even when the
+    arithmetic promotes them to float64 (``A2 - Y`` with a float64 ``Y``): they can only be judged
+    to the precision of what they were computed from.
+
+    Parameters
+    ----------
+    *values
+        Arrays, or mappings of arrays (the parameters); anything else is ignored.
+
+    Returns
+    -------
+    float
+        ``max ε`` over their floating dtypes; float64's ``ε`` (2.2e-16) when none has one.
+    """
+    eps = float(np.finfo(np.float64).eps)
+    for value in values:
+        for item in value.values() if isinstance(value, Mapping) else (value,):
+            dtype = getattr(item, "dtype", None)
+            if isinstance(dtype, np.dtype) and dtype.kind == "f":
+                eps = max(eps, float(np.finfo(dtype).eps))
+    return eps
 
 
 def inputs(X: Any, Y: Any) -> tuple[np.ndarray, np.ndarray]:

@@ -164,7 +164,7 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
         and array.shape == point[name].shape
         and bool(np.all(np.isfinite(array)))
     }
-    eps = {name: float(np.finfo(array.dtype).eps) for name, (_, array) in analytic.items()}
+    eps = {name: setting.analytic_eps(array) for name, (_, array) in analytic.items()}
     joint = [
         check_direction(
             setting.probe,
@@ -202,7 +202,7 @@ def _judge_block(
     gap, step = np.full(array.size, np.nan), np.full(array.size, np.nan)
     if setting.fd is not None:
         gap[:], step[:] = setting.fd.kink_gap[name].reshape(-1), setting.fd.steps[name].reshape(-1)
-    entries = Entries(array.astype(np.float64).reshape(-1), float(np.finfo(array.dtype).eps), gap, step)
+    entries = Entries(array.astype(np.float64).reshape(-1), setting.analytic_eps(array), gap, step)
     _fd_opinion(setting, name, entries)
     notes = _reference_opinion(setting, name, key, entries)
     _investigate_kinks(setting, name, entries)
@@ -562,7 +562,7 @@ def _wrong_shape(setting: Setting, name: str, key: str, array: np.ndarray, hints
     if values.size == point.size:
         is_transpose = values.ndim == 2 and values.shape == point.shape[::-1]
         candidate = values.T if is_transpose else values.reshape(point.shape)
-        transpose_matches = _agrees(setting, name, candidate, float(np.finfo(array.dtype).eps))
+        transpose_matches = _agrees(setting, name, candidate, setting.analytic_eps(array))
     return GradientResult(
         name=name,
         gradient_key=key,

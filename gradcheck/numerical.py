@@ -72,6 +72,9 @@ FLOAT64_EPS = float(np.finfo(np.float64).eps)
 #: rarely falls among them (its slope change would look like noise); large enough that every
 #: point rounds differently.
 NOISE_STEP = 1e-8
+#: How much larger the noise estimate's step gets when the cost does not resolve it, and how far.
+NOISE_STEP_GROWTH = 100.0
+NOISE_STEP_MAX = 1e-4
 #: Rounding bound of the Richardson value, in units of σ/h (see the module docs).
 RICHARDSON_ROUNDING = 99.0 / 15.0
 
@@ -211,6 +214,11 @@ def estimate_noise(
     rounding is that of the terms, and rounding that varies smoothly along the sampled
     direction is invisible to the differences.
 
+    When fewer than half the values differ from one another, the cost is coarser than the steps
+    (it rounds its parameters or its result to a lower precision than it returns, such as float32
+    inside and a Python float out) and the differences would see no noise at all: the sampling
+    is repeated with ``δ`` :data:`NOISE_STEP_GROWTH` times larger, up to :data:`NOISE_STEP_MAX`.
+
     This matters for costs computed from saturated probabilities: ``log(1 - A2)`` with ``A2``
     near 1 has a relative error far above ``eps``, and a step chosen for ``eps`` would be
     swamped by it.
@@ -225,7 +233,7 @@ def estimate_noise(
     eps : float
         Machine epsilon of the cost's dtype.
     points : int, default 8
-        Extra evaluations.
+        Extra evaluations per sampling.
     seed : int, default 0
         Seed of the random direction.
 
@@ -237,27 +245,43 @@ def estimate_noise(
         Cost evaluations spent.
     """
     rng = np.random.default_rng(seed)
-    originals = {name: theta.copy() for name, theta in work.items()}
-    direction = {
-        name: rng.standard_normal(theta.shape) * np.maximum(1.0, np.abs(theta))
-        for name, theta in originals.items()
-    }
-    values = [cost]
-    try:
-        for k in range(1, points + 1):
-            for name, theta in work.items():
-                theta[...] = originals[name] + (k * NOISE_STEP) * direction[name]
-            values.append(evaluate_cost(cost_fn, work, "near the given parameters (estimating its noise)")[0])
-    finally:
-        for name, theta in work.items():
-            theta[...] = originals[name]
+    direction = {name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()}
+    step, spent = NOISE_STEP, 0
+    while True:
+        values = _along(cost_fn, work, direction, cost, step, points)
+        spent += points
+        if len(set(values)) > points // 2 or step * NOISE_STEP_GROWTH > NOISE_STEP_MAX:
+            break
+        step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
     differences = np.asarray(values)
     estimates = []
     for order in range(1, 7):
         differences = np.diff(differences)
         if order >= 4:
             estimates.append(float(np.sqrt(np.mean(differences**2) / math.comb(2 * order, order))))
-    return max([eps * max(abs(cost), 1.0), *estimates]), points
+    return max([eps * max(abs(cost), 1.0), *estimates]), spent
+
+
+def _along(
+    cost_fn: CostFn,
+    work: dict[str, np.ndarray],
+    direction: dict[str, np.ndarray],
+    cost: float,
+    step: float,
+    points: int,
+) -> list[float]:
+    """``[J(θ), J(θ + δ v), …, J(θ + points δ v)]``; ``work`` restored exactly afterwards."""
+    originals = {name: theta.copy() for name, theta in work.items()}
+    values = [cost]
+    try:
+        for k in range(1, points + 1):
+            for name, theta in work.items():
+                theta[...] = originals[name] + (k * step) * direction[name]
+            values.append(evaluate_cost(cost_fn, work, "near the given parameters (estimating its noise)")[0])
+    finally:
+        for name, theta in work.items():
+            theta[...] = originals[name]
+    return values
 
 
 def relative_step(method: str, noise: float, cost: float) -> float:
@@ -465,7 +489,8 @@ class CostProbe:
         return (
             f"the cost is noisier than rounding alone ({self._estimate:.2g} against {rounding:.2g} for its "
             "dtype): steps and tolerances were widened to match; a cost computed from saturated "
-            "probabilities (log(1 - A2) with A2 near 1) does this",
+            "probabilities (log(1 - A2) with A2 near 1) does this, and so does one computed in float32 "
+            "but returned as a float64 or a Python float",
         )
 
     def complex_entry(self, name: str, index: tuple[int, ...], h: float) -> complex:

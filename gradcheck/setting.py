@@ -17,7 +17,7 @@ import numpy as np
 
 from gradcheck.arguments import Options
 from gradcheck.compare import tolerance
-from gradcheck.numerical import CostProbe, FiniteDifferences, Method, finite_differences
+from gradcheck.numerical import FLOAT64_EPS, CostProbe, FiniteDifferences, Method, finite_differences
 from gradcheck.recognise import Recognised
 
 __all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "Setting", "measure"]
@@ -50,6 +50,10 @@ class Setting:
         The finite-difference method used (Richardson when the complex step fell back).
     scale : float
         ``G``, the gradient's scale.
+    inputs_eps : float
+        Machine epsilon of the least precise of the parameters, ``X`` and ``Y`` as the caller gave
+        them (:func:`gradcheck.arguments.least_precision`): the analytic gradients were computed
+        from them.
     """
 
     probe: CostProbe
@@ -60,6 +64,11 @@ class Setting:
     fd: FiniteDifferences | None
     method: str
     scale: float
+    inputs_eps: float = FLOAT64_EPS
+
+    def analytic_eps(self, array: np.ndarray) -> float:
+        """:func:`analytic_eps` of ``array`` at this check's inputs."""
+        return analytic_eps(array, self.inputs_eps)
 
     def tolerance(self, analytic: np.ndarray, error: np.ndarray, eps: float) -> np.ndarray:
         """The pass rule's ``τ`` (:func:`gradcheck.compare.tolerance`) at this check's scale and safety."""
@@ -71,11 +80,18 @@ class Setting:
         return tuple(dict.fromkeys((*self.probe.notes, *(self.fd.notes if self.fd else ()))))
 
 
+def analytic_eps(array: np.ndarray, inputs_eps: float) -> float:
+    """The precision an analytic gradient is judged at: its dtype's ``ε``, or ``inputs_eps`` (that
+    of what it was computed from) when larger, as for float64 gradients of float32 data."""
+    return max(float(np.finfo(array.dtype).eps), inputs_eps)
+
+
 def measure(
     probe: CostProbe,
     recognised: Recognised | None,
     options: Options,
     analytic: Mapping[str, np.ndarray],
+    inputs_eps: float = FLOAT64_EPS,
 ) -> Setting:
     """Plan the check, measure the noise where it matters and take the planned finite differences.
 
@@ -86,6 +102,9 @@ def measure(
     options : Options
     analytic : mapping of str to ndarray
         The usable analytic gradients (any shape), keyed by parameter name.
+    inputs_eps : float, default float64's
+        Machine epsilon of the least precise input the gradients were computed from
+        (:attr:`Setting.inputs_eps`).
 
     Returns
     -------
@@ -102,7 +121,7 @@ def measure(
         if (
             options.step is None
             and not probe.noise_measured
-            and _disagrees(fd, recognised, options, analytic)
+            and _disagrees(fd, recognised, options, analytic, inputs_eps)
         ):
             before = probe.noise
             probe.measure_noise()  # a disagreement may only mean the cost is noisier than its dtype
@@ -117,6 +136,7 @@ def measure(
         fd=fd,
         method=fd.method if fd is not None else options.method,
         scale=_scale(fd, recognised, analytic),
+        inputs_eps=inputs_eps,
     )
 
 
@@ -160,6 +180,7 @@ def _disagrees(
     recognised: Recognised | None,
     options: Options,
     analytic: Mapping[str, np.ndarray],
+    inputs_eps: float,
 ) -> bool:
     """Does a finite analytic entry of the right shape lie beyond its tolerance from its difference?"""
     scale = _scale(fd, recognised, analytic)
@@ -168,7 +189,7 @@ def _disagrees(
         if checked is None or array.shape != checked.shape or not checked.any():
             continue
         a = array.astype(np.float64)[checked]
-        eps = float(np.finfo(array.dtype).eps)
+        eps = analytic_eps(array, inputs_eps)
         tau = tolerance(a, fd.error[name][checked], analytic_eps=eps, scale=scale, safety=options.safety)
         if np.any(np.isfinite(a) & ~(np.abs(a - fd.gradient[name][checked]) <= tau)):
             return True

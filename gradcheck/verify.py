@@ -36,6 +36,7 @@ from gradcheck.arguments import (
     failed_result,
     gather_gradients,
     inputs,
+    least_precision,
 )
 from gradcheck.diagnose import diagnose
 from gradcheck.errors import GradcheckError
@@ -52,6 +53,9 @@ from gradcheck.setting import measure
 __all__ = ["MODES", "verify_gradients"]
 
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
+#: A cost whose measured relative rounding exceeds this share of its inputs' ``ε`` computes in
+#: their precision (e.g. casts float32 parameters back to float32 inside).
+FLOAT32_INSIDE = 1e-3
 CostFn = Callable[[dict[str, np.ndarray]], Any]
 
 
@@ -171,7 +175,10 @@ def verify_gradients(
     options = Options(method, step, safety, mode, directions, samples, seed, max_wrong)
     chosen = check_options(options, activation, m)
     learner = None
-    if forward is not None or backward is not None or propagate is not None:
+    learner_form = forward is not None or backward is not None or propagate is not None
+    # what the gradients were computed from: the learner form hands X and Y over as float64
+    given_eps = least_precision(parameters) if learner_form else least_precision(parameters, X, Y)
+    if learner_form:
         if cost_fn is not None or gradients is not None:
             raise GradcheckError(
                 "pass either cost_fn and gradients (general form) or forward and backward (learner form), "
@@ -211,16 +218,16 @@ def verify_gradients(
     m = _examples(m, X)
     probe = CostProbe.at(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
-    recognised = _recognise(cost_fn, probe, X, Y, chosen, learner.dropout if learner else None)
+    recognised = _recognise(cost_fn, probe, X, Y, chosen, learner.dropout if learner else None, given_eps)
     unmatched = unmatched_note(probe.point, X, Y) if recognised is None and X is not None else None
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
-    setting = measure(probe, recognised, options, judged_arrays(analytic, probe.point))
+    setting = measure(probe, recognised, options, judged_arrays(analytic, probe.point), given_eps)
     hints = recognised.reference.hints if recognised is not None else hints_for(probe.point)
     judgement = judge(setting, analytic, hints)
     probe.check_untouched()
     results = {name: unusable.get(name) or judgement.results[name] for name in probe.point}
     eps = {name: FLOAT64_EPS for name in probe.point}  # missing gradients too
-    eps.update({name: float(np.finfo(array.dtype).eps) for name, (_, array) in analytic.items()})
+    eps.update({name: setting.analytic_eps(array) for name, (_, array) in analytic.items()})
     results, summary = diagnose(
         results, judgement.evidence, recognised, hints, probe.point, eps, m, options.safety
     )
@@ -279,12 +286,24 @@ def _recognise(
     Y: np.ndarray | None,
     activation: Activation | None,
     dropout: Dropout | None,
+    given_eps: float,
 ) -> Recognised | None:
-    """The reference model behind the cost (with X and Y only), matched to the cost's own precision."""
+    """The reference model behind the cost (with X and Y only), matched to the cost's own precision.
+
+    That is ``1e3 p`` relative (at least 1e-9), ``p`` the cost's relative rounding: its dtype's
+    ``ε``; or, when the parameters or data are less precise than that dtype (a float64 cost of
+    float32 parameters), ``σ / max(|J|, 1)`` with ``σ`` measured (:meth:`CostProbe.measure_noise`):
+    such a cost may compute in float64 or cast to float32 inside. The reference is computed in
+    float32 when the cost is, by its dtype or by that measure.
+    """
     if X is None or Y is None:
         return None
-    rtol = max(1e-9, 1e3 * probe.eps)  # a float32 cost can only match to its own precision
-    dtype = np.float32 if probe.eps > FLOAT64_EPS else np.float64
+    precision, in_float32 = probe.eps, probe.eps > FLOAT64_EPS
+    if given_eps > probe.eps:  # less precise inputs than the cost's dtype: how precise is it?
+        precision = max(precision, probe.measure_noise() / max(abs(probe.cost), 1.0))
+        in_float32 = precision > FLOAT32_INSIDE * given_eps
+    rtol = max(1e-9, 1e3 * precision)  # a float32 cost can only match to its own precision
+    dtype = np.float32 if in_float32 else np.float64
     return recognise(
         cost_fn,
         probe.point,

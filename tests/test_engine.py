@@ -188,10 +188,13 @@ def test_a_gradient_outside_the_one_sided_derivatives_still_fails(problem: Probl
 # -- float32 --------------------------------------------------------------------------------------
 
 
-def float32_learner(problem: Problem, cost_in_float32: bool):  # type: ignore[no-untyped-def]
-    """Course-style float32 code: float32 data and parameters, gradients computed in float32."""
+def float32_learner(  # type: ignore[no-untyped-def]
+    problem: Problem, cost_in_float32: bool, labels: type = np.float32
+):
+    """Course-style float32 code: float32 data and parameters, gradients computed in float32 (or
+    promoted to float64 by ``labels=np.float64``: ``A2 - Y`` with float64 labels)."""
     p32 = {k: v.astype(np.float32) for k, v in problem.parameters.items()}
-    X32, Y32 = problem.X.astype(np.float32), problem.Y.astype(np.float32)
+    X32, Y32 = problem.X.astype(np.float32), problem.Y.astype(labels)
     _, cache = forward(X32, p32, problem.activation)
     m = X32.shape[1]
     dZ2 = cache["A2"] - Y32
@@ -202,7 +205,7 @@ def float32_learner(problem: Problem, cost_in_float32: bool):  # type: ignore[no
         "dW2": dZ2 @ cache["A1"].T / m,
         "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
     }
-    assert all(g.dtype == np.float32 for g in grads.values())
+    assert all(g.dtype == np.result_type(np.float32, labels) for g in grads.values())
 
     def cost_fn(p):  # type: ignore[no-untyped-def]
         if cost_in_float32:  # the cost stays in float32 whatever gradcheck passes it
@@ -223,6 +226,46 @@ def test_correct_float32_code_passes_with_x_and_y(problem: Problem, cost_in_floa
     report = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y32, activation=problem.activation)
     note(str(report))
     assert report.passed
+
+
+@given(problems(scales=st.floats(0.05, 3.0)), st.booleans())
+def test_correct_code_on_float32_data_passes_with_float64_labels(
+    problem: Problem, cost_in_float32: bool
+) -> None:
+    """float32 ``X`` and ``W``, float64 ``Y``: ``A2 - Y`` makes the gradients float64, but they carry
+    float32's rounding, and are judged at the precision of what they were computed from."""
+    cost_fn, p32, grads, X32, Y64 = float32_learner(problem, cost_in_float32, labels=np.float64)
+    assert all(g.dtype == np.float64 for g in grads.values())
+    report = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y64, activation=problem.activation)
+    note(str(report))
+    assert report.passed
+
+
+@given(problems(scales=st.floats(0.05, 1.0)))
+def test_float64_gradients_of_float32_data_off_by_five_percent_still_fail(problem: Problem) -> None:
+    """Judged at float32's precision, not blind: as float32 gradients are (test below)."""
+    cost_fn, p32, grads, X32, Y64 = float32_learner(problem, cost_in_float32=False, labels=np.float64)
+    exact = exact_gradient(problem)["W2"]
+    if np.max(np.abs(exact)) < 1e-3:
+        return
+    report = verify_gradients(cost_fn, p32, {**grads, "dW2": grads["dW2"] * 1.05}, X=X32, Y=Y64)
+    assert not report["dW2"].passed
+
+
+@pytest.mark.parametrize("shape", [(2, 2), (3, 4)])  # the noise measured on disagreement, or up front
+def test_a_cost_computed_in_float32_and_returned_as_a_python_float_passes_with_the_right_gradient(
+    shape: tuple[int, int],
+) -> None:
+    """``float(np.sum(...))`` as the course writes it, on parameters cast to float32: the cost is
+    as noisy as float32 (its inputs are rounded to 6e-8 relative), though it returns a Python float.
+    The noise estimate's steps grow until the cost resolves them (it sees no noise otherwise)."""
+    w = np.random.default_rng(1).uniform(-1, 1, size=shape)
+
+    def cost(p: dict[str, np.ndarray]) -> float:
+        return float(np.sum(np.exp(p["w"].astype(np.float32)), dtype=np.float32))
+
+    report = verify_gradients(cost, {"w": w}, {"dw": np.exp(w)})
+    assert report.passed, str(report)
 
 
 @given(problems(scales=st.floats(0.05, 3.0)), st.booleans())
