@@ -137,10 +137,9 @@ class Call:
         return CourseNetwork(self.activation, self.alpha)
 
     def to_json(self) -> dict[str, Any]:
-        """The call as JSON: its arrays themselves up to :data:`INLINE_NUMBERS` numbers in all, else
-        their SHA-256 (:func:`digest`), and :func:`from_json` draws them again from kind, seed and index."""
-        planted = None if self.planted is None else list(self.planted)
-        data: dict[str, Any] = {
+        """The call as JSON: what draws it again (kind, seed, index), the options set on it, and the
+        SHA-256 of its arrays (:func:`digest`), which :meth:`from_json` checks."""
+        return {
             "kind": self.kind,
             "seed": self.seed,
             "index": self.index,
@@ -149,41 +148,21 @@ class Call:
             "form": self.form,
             "cost": self.cost,
             "with_data": self.with_data,
-            "planted": planted,
+            "planted": None if self.planted is None else list(self.planted),
+            "digest": digest(self.arrays),
         }
-        if sum(a.size for a in self.arrays.values()) > INLINE_NUMBERS:
-            return {**data, "digest": digest(self.arrays)}
-        arrays = {
-            name: {"dtype": str(a.dtype), "shape": list(a.shape), "values": a.astype(float).ravel().tolist()}
-            for name, a in self.arrays.items()
-        }
-        return {**data, "arrays": arrays}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Call:
-        """The call :meth:`to_json` wrote, exactly (float32 values go through float64 unchanged).
+        """The call :meth:`to_json` wrote, exactly: drawn again, with its options.
 
         Raises
         ------
         ValueError
-            When arrays drawn again do not match the digest: the generator changed since.
+            When the arrays drawn again do not match the digest: the generator changed since (replay
+            with the bench of the commit that wrote the cases).
         """
-        planted = data["planted"]
-        options = {
-            "activation": data["activation"],
-            "alpha": data["alpha"],
-            "form": data["form"],
-            "cost": data["cost"],
-            "with_data": data["with_data"],
-            "planted": None if planted is None else (planted[0], int(planted[1]), float(planted[2])),
-        }
-        if "arrays" in data:
-            arrays = {
-                name: np.array(a["values"], dtype=np.float64).astype(a["dtype"]).reshape(a["shape"])
-                for name, a in data["arrays"].items()
-            }
-            return cls(kind=data["kind"], seed=data["seed"], index=data["index"], arrays=arrays, **options)
-        kind, seed, index = data["kind"], data["seed"], data["index"]
+        kind, seed, index, planted = data["kind"], data["seed"], data["index"], data["planted"]
         drawn = (
             detection_problem(kind.removeprefix("detect_"), seed, index)
             if kind.startswith("detect_")
@@ -193,11 +172,15 @@ class Call:
             raise ValueError(
                 f"{kind} seed {seed} index {index} draws other arrays now: the generator changed"
             )
-        return replace(drawn, **options)
-
-
-#: Calls with at most this many numbers in their arrays carry them in the cases file.
-INLINE_NUMBERS = 400
+        return replace(
+            drawn,
+            activation=data["activation"],
+            alpha=data["alpha"],
+            form=data["form"],
+            cost=data["cost"],
+            with_data=data["with_data"],
+            planted=None if planted is None else (planted[0], int(planted[1]), float(planted[2])),
+        )
 
 
 def digest(arrays: dict[str, np.ndarray]) -> str:
@@ -750,12 +733,12 @@ def write_cases(path: Path, outcomes: list[Outcome], misses: list[Call], command
     """The reproducers of every false alarm (``"expect": "pass"``) and every recorded miss
     (``"expect": "wrong"``), as JSON; returns how many."""
     cases = [
-        {**o.call.to_json(), "expect": "pass", "message": o.message}
+        {**o.call.to_json(), "expect": "pass", "message": cell(o.message, 200)}
         for o in outcomes
         if o.documented is None and not o.passed
     ]
     cases += [{**call.to_json(), "expect": "wrong", "message": "passed"} for call in misses]
-    rows = ",\n".join(json.dumps(case) for case in cases)  # one case a line
+    rows = ",\n".join(json.dumps(case, ensure_ascii=False) for case in cases)  # one case a line
     path.write_text(f'{{"command": {json.dumps(command)}, "cases": [\n{rows}\n]}}\n', encoding="utf-8")
     return len(cases)
 

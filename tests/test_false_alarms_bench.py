@@ -209,7 +209,7 @@ def test_cases_round_trip_exactly_and_replay_says_which_still_go_wrong(tmp_path:
     original = bench.draw_call("float32_x_w_float64_y", 0, 0)
     large = replace(bench.detection_problem("directional", 0, 1), planted=("db1", 3, 1e-4))
     drawn_again = bench.Call.from_json(json.loads(json.dumps(large.to_json())))
-    assert "arrays" not in large.to_json() and drawn_again.planted == large.planted
+    assert drawn_again.planted == large.planted
     for call, rebuilt in ((original, again), (large, drawn_again)):
         for name, array in call.arrays.items():
             assert rebuilt.arrays[name].dtype == array.dtype
