@@ -12,8 +12,8 @@ hidden activation, sigmoid output, cross-entropy), held to autograd by
    false alarm is ``not report.passed`` (or a ``GradcheckError`` raised on the correct call). Calls
    that fall in a case the documentation declares out of reach (docs/judging.md: saturated outputs
    without ``X, Y``; several kinks meeting on one coordinate, where correct code returns a value
-   outside the one-sided derivatives, without ``X, Y``) are counted apart as "documented" and left
-   out of the rate.
+   outside the one-sided derivatives, without ``X, Y``, when every failing entry is such a value)
+   are counted apart as "documented" and left out of the rate.
 2. **Detection.** One entry of one gradient multiplied by ``1 + δ``, δ in 1e-1 … 1e-5, in each mode
    (exhaustive: at most 1,000 parameters; directional: more than 1,000, the course's ``randn *
    0.01`` initialisation). Checked by gradcheck without ``X, Y`` (finite differences alone), with
@@ -252,14 +252,14 @@ def message_of(report: Any) -> str:
 
 def run_call(call: Call) -> Outcome:
     """Run ``verify_gradients`` as the call says; a ``GradcheckError`` counts as not passed."""
-    documented = documented_case(call)
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
             report = check(call)
     except GradcheckError as error:
-        return Outcome(call, False, documented, f"raised GradcheckError: {str(error).splitlines()[0]}")
-    return Outcome(call, report.passed, documented, message_of(report))
+        message = f"raised GradcheckError: {str(error).splitlines()[0]}"
+        return Outcome(call, False, documented_case(call, None), message)
+    return Outcome(call, report.passed, documented_case(call, failing_entries(report)), message_of(report))
 
 
 def check(call: Call) -> Any:
@@ -295,14 +295,16 @@ def run_course_check(call: Call) -> bool:
 # --------------------------------------------------------------------------------------------------
 
 
-def documented_case(call: Call) -> str | None:
+def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | None:
     """Why the call is a case docs/judging.md declares out of reach, or None.
 
     * "saturated outputs without X, Y": a cost on ``A2`` (not the logits) where some ``A2`` rounds to
       exactly 0 or 1, checked without ``X, Y`` (judging.md, "Three opinions").
     * "kinks meeting, value outside the one-sided derivatives": ReLU-like units with several
       pre-activations exactly 0 on one coordinate's line, correct code's value outside
-      ``[min(D−, D+), max(D−, D+)]`` there, without ``X, Y`` (judging.md, "Kinks").
+      ``[min(D−, D+), max(D−, D+)]`` there, without ``X, Y`` (judging.md, "Kinks"): when some entry
+      is (:func:`outside_one_sided`) and every entry that failed is one of them. ``failing`` maps a
+      parameter's name to the mask of its entries beyond tolerance (None: a call that raised).
     """
     if call.form == "learner" or call.with_data:
         return None
@@ -310,14 +312,33 @@ def documented_case(call: Call) -> str | None:
         A2, cache = call.network.forward_propagation(call.arrays["X"], call.parameters)
     if call.cost != "logits" and bool(np.any((A2 == 0) | (A2 == 1))):
         return "saturated outputs without X, Y"
-    if call.activation in ("relu", "leaky_relu") and outside_one_sided(call, cache):
-        return "kinks meeting, value outside the one-sided derivatives"
-    return None
+    if call.activation not in ("relu", "leaky_relu"):
+        return None
+    outside = outside_one_sided(call, cache)
+    if not any(np.any(mask) for mask in outside.values()):
+        return None
+    explained = failing is not None and all(
+        not np.any(mask & ~outside.get(name, np.zeros_like(mask))) for name, mask in failing.items()
+    )
+    return "kinks meeting, value outside the one-sided derivatives" if explained else None
 
 
-def outside_one_sided(call: Call, cache: dict[str, np.ndarray]) -> bool:
-    """Whether correct code's ``dW1`` or ``db1`` lies outside the one-sided derivatives somewhere
-    along a coordinate whose line crosses two or more kinks at once.
+def failing_entries(report: Any) -> dict[str, np.ndarray]:
+    """Each failed gradient's entries beyond tolerance (``excess > 1``; every entry where the report
+    keeps no per-entry map), by parameter name, in the parameter's shape."""
+    masks = {}
+    for result in report.failed:
+        if result.excess is not None and result.excess.shape == result.expected_shape:
+            masks[result.name] = np.nan_to_num(result.excess, nan=0.0) > 1
+        else:
+            masks[result.name] = np.ones(result.expected_shape, dtype=bool)
+    return masks
+
+
+def outside_one_sided(call: Call, cache: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The entries of correct code's ``dW1`` and ``db1`` that lie outside the one-sided derivatives,
+    on the units whose lines cross two kinks or more at once: ``{"W1": (n_h, n_x), "b1": (n_h, 1)}``
+    boolean masks.
 
     Moving ``W1[i, j]`` by ``t`` moves ``Z1[i, k]`` by ``t v_k`` with ``v = X[j, :]`` (``v = 1`` for
     ``b1[i]``). With ``C = W2ᵀ (A2 − Y)`` (n_h, m) and ``s(u) = 1`` for ``u > 0``, ``α`` otherwise
@@ -336,8 +357,6 @@ def outside_one_sided(call: Call, cache: dict[str, np.ndarray]) -> bool:
     C = W2.T @ (A2 - Y)
     on_kink = Z1 == 0
     crowded = on_kink.sum(axis=1) >= 2  # (n_h,): units whose lines cross two kinks or more at once
-    if not np.any(crowded):
-        return False
     slope = np.where(Z1 > 0, 1.0, alpha)
     grads = course_gradients(call)
     values = np.hstack([grads["db1"].reshape(-1, 1), grads["dW1"]]).astype(float)  # (n_h, 1 + n_x)
@@ -352,8 +371,8 @@ def outside_one_sided(call: Call, cache: dict[str, np.ndarray]) -> bool:
     left = np.stack([derivative(v, -1.0) for v in velocities], axis=1)
     low, high = np.minimum(left, right), np.maximum(left, right)
     slack = 1e-12 * np.maximum(np.maximum(np.abs(low), np.abs(high)), 1e-300)
-    outside = (values < low - slack) | (values > high + slack)
-    return bool(np.any(outside[crowded]))
+    outside = ((values < low - slack) | (values > high + slack)) & crowded[:, None]
+    return {"W1": outside[:, 1:], "b1": outside[:, :1]}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -171,33 +171,50 @@ def one_sided(
     return (middle - at(-h)) / h, (at(h) - middle) / h
 
 
-def test_w1_zero_is_documented_exactly_where_a_value_lies_outside_the_one_sided_differences() -> None:
+def test_w1_zero_entries_outside_the_one_sided_derivatives_are_those_of_one_sided_differences() -> None:
     """docs/judging.md: where kinks meet, correct code may return a value outside the one-sided
-    derivatives, out of reach without X, Y. The bench's rule, against one-sided differences."""
+    derivatives, out of reach without X, Y. The bench's entries, against one-sided differences."""
     seen = set()
     for index in range(12):
         call = bench.draw_call("w1_zero", 0, index)
         cost = bench.cost_function(replace(call, cost="logits"))  # the same J, smooth where A2 nears 0 or 1
         grads = bench.course_gradients(call)
-        outside = False
+        with np.errstate(all="ignore"):
+            cache = call.network.forward_propagation(call.arrays["X"], call.parameters)[1]
+        outside = bench.outside_one_sided(call, cache)
         for name in ("W1", "b1"):
             for flat, value in enumerate(grads[f"d{name}"].ravel()):
                 left, right = one_sided(cost, call.parameters, name, flat, 1e-7)
                 margin = 1e-5 * max(abs(left), abs(right), 1e-3)
-                outside |= bool(value < min(left, right) - margin or value > max(left, right) + margin)
-        documented = bench.documented_case(call) is not None
-        assert documented == outside, (index, documented)
-        seen.add(documented)
+                beyond = bool(value < min(left, right) - margin or value > max(left, right) + margin)
+                assert outside[name].flat[flat] == beyond, (index, name, flat)
+                seen.add(beyond)
     assert seen == {True, False}
+
+
+def test_kinks_meeting_are_documented_only_when_every_failing_entry_lies_outside() -> None:
+    for index in range(40):  # a draw with W1 entries both outside and inside their interval
+        call = bench.draw_call("w1_zero", 0, index)
+        with np.errstate(all="ignore"):
+            cache = call.network.forward_propagation(call.arrays["X"], call.parameters)[1]
+        outside = bench.outside_one_sided(call, cache)
+        if outside["W1"].any() and not outside["W1"].all():
+            break
+    reason = "kinks meeting, value outside the one-sided derivatives"
+    assert bench.documented_case(call, {"W1": outside["W1"]}) == reason
+    inside = {"W1": outside["W1"] | ~outside["W1"]}  # every entry failing, some inside their interval
+    assert bench.documented_case(call, inside) is None
+    assert bench.documented_case(call, {"W2": np.ones((1, call.arrays["W2"].size), bool)}) is None
+    assert bench.documented_case(call, None) is None  # a call that raised
 
 
 def test_saturated_outputs_are_documented_only_without_x_and_y_and_on_a2() -> None:
     call = bench.draw_call("float64_tanh", 0, 0)
     saturated = bench.logits_up_to(call.arrays, 60.0, call.network)
     on_a2 = replace(call, arrays=saturated, with_data=False)
-    assert bench.documented_case(on_a2) == "saturated outputs without X, Y"
-    assert bench.documented_case(replace(on_a2, with_data=True)) is None
-    assert bench.documented_case(replace(on_a2, cost="logits")) is None
+    assert bench.documented_case(on_a2, None) == "saturated outputs without X, Y"
+    assert bench.documented_case(replace(on_a2, with_data=True), None) is None
+    assert bench.documented_case(replace(on_a2, cost="logits"), None) is None
 
 
 def test_cases_round_trip_exactly_and_replay_says_which_still_go_wrong(tmp_path: Path) -> None:
