@@ -1,19 +1,27 @@
 """One entry looked at closely: its finite difference, and whether a kink explains a miss.
 
 A ReLU-like network has kinks, points where the cost has no derivative; there any value between the
-one-sided derivatives is right, and a central difference whose step crosses a kink averages the
-two sides. So before an entry that disagrees with finite differences is called wrong,
+one-sided derivatives is right, and a difference whose step crosses a kink mixes the slopes on its
+two sides. An entry *off* its kinks has one derivative, which only a step that crosses none of them
+shows: a difference that straddles a kink is no evidence against it, a smaller one that does not
+straddle it is. So before an entry that disagrees with finite differences is called wrong,
 :func:`kink_explains` looks for a kink at the point or within the step:
 
 1. the gate: the central difference's one-sided gap ``|D₊ − D₋|`` (free) beyond ``KINK_GATE`` times
-   its smooth size ``4σ/h + hG`` (a kink at the point), or as large as the miss (central
+   its smooth size ``4σ/h + hG`` (:func:`shows_kink`), or as large as the miss (central
    differences average the sides); failing both, the difference at ``h / RESTEP`` (2 evaluations)
    must have moved (a kink within the step);
-2. the one-sided derivatives at the steps ``h / d`` for ``d`` in :data:`ONE_SIDED_DIVISORS`
-   (4 evaluations each, smallest step first): the first that shows a kink decides whether the
-   analytic value lies between them (a larger step may take in a second kink nearby);
-3. where none shows one, a central difference at a smaller step (``h / d``, ``d`` in
-   :data:`CENTRAL_DIVISORS`) may still agree on its own, if it moved (near kinks, not on one).
+2. the step ladder: one-sided pairs at ``h / d`` for ``d`` in :data:`ONE_SIDED_DIVISORS`, smallest
+   step first (4 evaluations each). The smallest step resolves kinks closest to the point; a larger
+   pair speaks only while its sides agree with the last one's (:data:`AGREEMENT`), and the first
+   that disagrees straddles a kink off the point and ends the climb;
+3. of the pairs climbed, the one with the smallest error estimate decides: if it shows a kink, the
+   analytic value must lie between its one-sided derivatives; if not, the entry is off its kinks
+   and the value must agree with that pair's central difference, which must have moved away from
+   the one that missed (on a smooth cost it stays, and its larger noise proves nothing).
+
+A kink closer to the point than the smallest step, ``h / max(ONE_SIDED_DIVISORS)``, cannot be told
+from one at the point.
 """
 
 from __future__ import annotations
@@ -27,23 +35,25 @@ from gradcheck.numerical import derivative, fd_error, one_sided
 from gradcheck.setting import Setting
 
 __all__ = [
-    "CENTRAL_DIVISORS",
+    "AGREEMENT",
     "KINK_GATE",
     "ONE_SIDED_DIVISORS",
     "RESTEP",
     "entry_difference",
     "kink_explains",
+    "shows_kink",
 ]
 
 #: A central difference's one-sided gap beyond this many times its smooth size (4σ/h + hG) shows a
-#: kink at the point.
+#: kink within the step.
 KINK_GATE = 2.0
 #: The gate's smaller step: ``h / RESTEP``.
 RESTEP = 16.0
-#: One-sided derivatives are taken at ``h / d`` for these ``d``, in this order.
-ONE_SIDED_DIVISORS = (256.0, 16.0, 1.0)
-#: Central differences at ``h / d`` for these ``d`` may agree on their own near kinks.
-CENTRAL_DIVISORS = (16.0, 256.0)
+#: One-sided pairs are taken at ``h / d`` for these ``d``, in this order (smallest step first).
+ONE_SIDED_DIVISORS = (4096.0, 256.0, 16.0, 1.0)
+#: Two one-sided pairs agree when each side of one is within this many times the two error
+#: estimates of the other's (the estimates hold with a margin of 2 or more on smooth costs).
+AGREEMENT = 2.0
 
 
 def entry_difference(
@@ -68,8 +78,7 @@ def entry_difference(
 def kink_explains(
     setting: Setting, name: str, flat: int, a: float, miss: tuple[float, float, float, float], eps: float
 ) -> bool:
-    """True when a kink explains why ``a`` missed its finite difference: ``a`` lies between the
-    one-sided derivatives (see the module docs for the steps).
+    """True when a kink explains why ``a`` missed its finite difference (see the module docs).
 
     ``miss`` is ``(n, tau, gap, h0)``: the difference ``a`` missed, its tolerance, its one-sided
     gap and its step (NaN where unknown).
@@ -77,39 +86,73 @@ def kink_explains(
     n, tau, gap, h0 = miss
     index = _index(setting, name, flat)
     h = setting.probe.step(name, index, "central", setting.options.step)
-    smaller: dict[float, tuple[float, float]] = {}
     if _gate_closed(setting, a, n, tau, gap, h0):
-        smaller[RESTEP] = _central(setting, name, index, h / RESTEP)
-        if not _moved(setting, *smaller[RESTEP], n, tau):
+        value, error = _central(setting, name, index, h / RESTEP)
+        if not _moved(setting, value, error, n, tau):
             return False
-    for divisor in ONE_SIDED_DIVISORS:  # the smallest step that shows the kink decides
-        left, right, left_error, right_error = one_sided(setting.probe, name, index, h / divisor)
-        kink, within = kink_verdict(
-            a,
-            left,
-            right,
-            left_error,
-            right_error,
-            analytic_eps=eps,
-            scale=setting.scale,
-            safety=setting.options.safety,
-        )
-        if kink:
-            return within
-    for divisor in CENTRAL_DIVISORS:
-        value, error = smaller.get(divisor) or _central(setting, name, index, h / divisor)
-        tolerance = float(setting.tolerance(np.asarray(a), np.asarray(error), eps))
-        if _moved(setting, value, error, n, tau) and abs(a - value) <= tolerance:
-            return True
-    return False
+    (left, left_error), (right, right_error), straddled = _climb(setting, name, index, h)
+    kink, within = kink_verdict(
+        a,
+        left,
+        right,
+        left_error,
+        right_error,
+        analytic_eps=eps,
+        scale=setting.scale,
+        safety=setting.options.safety,
+    )
+    if kink:
+        return within
+    value, error = (left, left_error) if left_error <= right_error else (right, right_error)
+    tolerance = float(setting.tolerance(np.asarray(a), np.asarray(error), eps))
+    return (straddled or _moved(setting, value, error, n, tau)) and abs(a - value) <= tolerance
+
+
+def shows_kink(setting: Setting, gap: float, h0: float) -> bool:
+    """Does a central difference's one-sided gap ``|D₊ − D₋|`` at step ``h0`` show a kink within the
+    step? Beyond ``KINK_GATE · (4σ/h0 + h0·G)``, its size on a smooth cost (free: no evaluation)."""
+    if not (math.isfinite(gap) and math.isfinite(h0)):
+        return False
+    return gap > KINK_GATE * (4.0 * setting.probe.noise / h0 + h0 * setting.scale)
+
+
+def _climb(
+    setting: Setting, name: str, index: tuple[int, ...], h: float
+) -> tuple[tuple[float, float], tuple[float, float], bool]:
+    """Each side's derivative and error estimate, from the one-sided pairs climbed from the smallest
+    step up while both sides of each pair agree with the one below (:data:`AGREEMENT`), and
+    whether a pair disagreed.
+
+    A pair that disagrees straddles a kink off the point, and so do all larger ones (the entry's
+    own difference among them): the climb ends there. Of the estimates climbed, each side takes the
+    one with the smallest error (noise grows as the step shrinks, truncation as it grows).
+    """
+    climbed: list[tuple[float, float, float, float]] = []
+    for divisor in ONE_SIDED_DIVISORS:
+        sides = one_sided(setting.probe, name, index, h / divisor)
+        straddled = bool(climbed) and not _agree(climbed[-1], sides)
+        if straddled:
+            break
+        climbed.append(sides)
+    left = min(((left, e_left) for left, _, e_left, _ in climbed), key=lambda side: side[1])
+    right = min(((right, e_right) for _, right, _, e_right in climbed), key=lambda side: side[1])
+    return left, right, straddled
+
+
+def _agree(smaller: tuple[float, float, float, float], larger: tuple[float, float, float, float]) -> bool:
+    """Do two one-sided pairs ``(L, R, e_L, e_R)`` see the same sides, within :data:`AGREEMENT` times
+    their summed error estimates?"""
+    left, right, left_error, right_error = smaller
+    return abs(larger[0] - left) <= AGREEMENT * (larger[2] + left_error) and abs(
+        larger[1] - right
+    ) <= AGREEMENT * (larger[3] + right_error)
 
 
 def _gate_closed(setting: Setting, a: float, n: float, tau: float, gap: float, h0: float) -> bool:
     """Nothing free shows a kink: the one-sided gap is of smooth size and smaller than the miss."""
     if not (math.isfinite(gap) and math.isfinite(n) and math.isfinite(h0)):
         return False
-    smooth = KINK_GATE * (4.0 * setting.probe.noise / h0 + h0 * setting.scale)
-    return not (gap > smooth or abs(a - n) <= gap + tau)
+    return not (shows_kink(setting, gap, h0) or abs(a - n) <= gap + tau)
 
 
 def _central(setting: Setting, name: str, index: tuple[int, ...], h: float) -> tuple[float, float]:

@@ -10,7 +10,7 @@ and ``s/2`` (4).
 from __future__ import annotations
 
 from gradcheck.judge import MAX_INVESTIGATED
-from gradcheck.kinks import CENTRAL_DIVISORS, ONE_SIDED_DIVISORS, RESTEP
+from gradcheck.kinks import ONE_SIDED_DIVISORS, RESTEP
 from gradcheck.setting import NOISE_POINTS
 
 __all__ = [
@@ -23,13 +23,11 @@ __all__ = [
     "central_offsets",
     "central_step",
     "exhaustive",
-    "first_pair_decides",
-    "full_investigation",
-    "kink_inside_the_step_agrees",
     "kink_investigation",
     "off_kink_look",
     "one_sided_offsets",
     "pairs",
+    "whole_climb",
 ]
 
 #: The cost at the point, twice (the second call checks that it is deterministic).
@@ -65,44 +63,31 @@ def one_sided_offsets(h: float, divisor: float) -> list[float]:
     return pairs(h / divisor, h / divisor / 2.0)
 
 
-def kink_investigation(h: float, *, gate: bool, one_sided: int, centrals: int) -> list[float]:
+def kink_investigation(h: float, *, gate: bool, pairs: int) -> list[float]:
     """The offsets a kink investigation of an entry with central step ``h`` adds, in order of the docs:
 
     ``gate``: the gate's central difference at ``h / RESTEP`` (taken when nothing free shows a
-    kink); ``one_sided``: how many one-sided pairs, from the smallest step; ``centrals``: how many of
-    the smaller central differences then, the gate's reused when its step is one of them.
+    kink); ``pairs``: how many one-sided pairs of the climb, from the smallest step (the climb
+    stops after the first pair that disagrees with the one below it).
     """
     offsets = central_offsets(h, RESTEP) if gate else []
-    for divisor in ONE_SIDED_DIVISORS[:one_sided]:
+    for divisor in ONE_SIDED_DIVISORS[:pairs]:
         offsets += one_sided_offsets(h, divisor)
-    for divisor in CENTRAL_DIVISORS[:centrals]:
-        if not (gate and divisor == RESTEP):
-            offsets += central_offsets(h, divisor)
     return sorted(offsets)
 
 
 def off_kink_look(h: float) -> list[float]:
     """Nothing free shows a kink, and the gate's smaller step does not move the difference: stop."""
-    return kink_investigation(h, gate=True, one_sided=0, centrals=0)
+    return kink_investigation(h, gate=True, pairs=0)
 
 
-def first_pair_decides(h: float) -> list[float]:
-    """A kink at the point: the first one-sided pair shows it and decides."""
-    return kink_investigation(h, gate=False, one_sided=1, centrals=0)
-
-
-def full_investigation(h: float, *, gate: bool) -> list[float]:
-    """No pair shows a kink and no smaller central difference agrees: every step is taken."""
-    return kink_investigation(h, gate=gate, one_sided=len(ONE_SIDED_DIVISORS), centrals=len(CENTRAL_DIVISORS))
+def whole_climb(h: float, *, gate: bool) -> list[float]:
+    """Every one-sided pair agrees with the one below it (a kink at the point, or none): every step
+    is taken."""
+    return kink_investigation(h, gate=gate, pairs=len(ONE_SIDED_DIVISORS))
 
 
 def central_step(offsets: list[float]) -> float:
-    """The central step ``h`` of a full investigation, from its offsets: the largest is ``h`` over
-    the smallest divisor."""
-    return max(offsets) * min((*ONE_SIDED_DIVISORS, *CENTRAL_DIVISORS))
-
-
-def kink_inside_the_step_agrees(h: float) -> list[float]:
-    """The gate's difference moved, no pair shows a kink at the point, and the first smaller
-    central difference agrees."""
-    return kink_investigation(h, gate=True, one_sided=len(ONE_SIDED_DIVISORS), centrals=1)
+    """The central step ``h`` of a whole climb, from its offsets: the largest is ``h`` over the
+    smallest divisor."""
+    return max(offsets) * min(ONE_SIDED_DIVISORS)

@@ -1,8 +1,9 @@
 """The kink investigation: where it evaluates the cost, what it costs, and what it decides.
 
 An entry that misses its finite difference is looked at again before it is called wrong: a kink at
-the point or within the step explains a miss when the value lies between the one-sided
-derivatives (gradcheck.kinks' module docs give the steps). A recording cost shows where the
+the point explains a miss when the value lies between the one-sided derivatives, a kink within the
+step when a smaller step that does not cross it agrees (gradcheck.kinks' module docs give the
+steps). A recording cost shows where the
 investigation evaluates; the expected offsets and counts come from ``tests/budgets.py``, derived
 from the documented divisors, so these tests pin the order and the logic of the steps, not their
 sizes. Verdicts are held to values worked out here from the cost.
@@ -13,25 +14,26 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import autograd
+import autograd.numpy as anp
 import numpy as np
 import pytest
 
 from gradcheck import verify_gradients
-from gradcheck.kinks import CENTRAL_DIVISORS, KINK_GATE, RESTEP
+from gradcheck.kinks import KINK_GATE, ONE_SIDED_DIVISORS, RESTEP
 from gradcheck.numerical import Method
 from tests.budgets import (
     MAX_INVESTIGATED,
     central_step,
-    first_pair_decides,
-    full_investigation,
-    kink_inside_the_step_agrees,
+    kink_investigation,
     off_kink_look,
     pairs,
+    whole_climb,
 )
 from tests.cases import EPS, Cost, Recorder, central, kink_message
 
-#: The smallest divisor of a step the investigation takes on a central difference.
-SMALLEST_CENTRAL = min(RESTEP, *CENTRAL_DIVISORS)
+#: The smallest step the investigation takes is ``h / SMALLEST``.
+SMALLEST = max(RESTEP, *ONE_SIDED_DIVISORS)
 
 
 def smooth_case() -> tuple[Cost, np.ndarray, np.ndarray]:
@@ -70,10 +72,9 @@ def investigation(
     [
         # the gap shows no kink: one central difference at the gate's smaller step; it does not move
         ("central", len(off_kink_look(1.0))),
-        # no gap without central differences: every one-sided pair, none shows a kink, then every
-        # smaller central difference
-        ("forward", len(full_investigation(1.0, gate=False))),
-        ("richardson", len(full_investigation(1.0, gate=False))),
+        # no gap without central differences: every one-sided pair, each agreeing with the one below
+        ("forward", len(whole_climb(1.0, gate=False))),
+        ("richardson", len(whole_climb(1.0, gate=False))),
     ],
 )
 def test_a_wrong_entry_off_kinks_costs_what_the_investigation_documents(method: Method, extra: int) -> None:
@@ -90,11 +91,9 @@ def test_a_wrong_entry_off_kinks_costs_what_the_investigation_documents(method: 
 @pytest.mark.parametrize(
     ("value", "passes"), [(0.0, True), (1.0, True), (0.25, True), (2.0, False), (-0.5, False)]
 )
-def test_on_a_kink_the_first_one_sided_pair_decides_at_the_cost_of_that_pair(
-    value: float, passes: bool
-) -> None:
+def test_on_a_kink_the_whole_climb_decides_at_the_cost_of_its_pairs(value: float, passes: bool) -> None:
     """The central difference is 0.5 (the sides' mean); any other value fails it and is
-    investigated: its gap |1 − 0| is beyond the gate, and the first one-sided pair shows the kink."""
+    investigated: its gap |1 − 0| is beyond the gate, and every one-sided pair shows the same kink."""
     cost_fn, w = relu_case()
     g = (w > 0).astype(float)
     g[0, 1] = 0.5
@@ -105,7 +104,7 @@ def test_on_a_kink_the_first_one_sided_pair_decides_at_the_cost_of_that_pair(
     assert report.passed is passes
     assert report["w"].n_kinks == (1 if passes else 0)
     assert report["w"].n_failed == (0 if passes else 1)
-    assert report.evaluations - fd_accepts.evaluations == len(first_pair_decides(1.0))
+    assert report.evaluations - fd_accepts.evaluations == len(whole_climb(1.0, gate=False))
     if passes:
         assert report["w"].diagnosis is not None and report["w"].diagnosis.code == "kink"
         assert report["w"].diagnosis.message == kink_message("1 entry of dw")
@@ -156,19 +155,19 @@ def test_off_kinks_central_differences_look_again_only_at_the_gates_smaller_step
     assert extra == pytest.approx(off_kink_look(h), rel=1e-6)
 
 
-def test_without_a_gap_every_one_sided_pair_then_every_smaller_central_difference_is_taken() -> None:
+def test_without_a_gap_every_one_sided_pair_is_taken() -> None:
     """Forward differences give no gap: the one-sided pairs at every divisor (h the central step),
-    none shows a kink, then the central differences at every smaller step."""
+    each agreeing with the one below, none showing a kink."""
     cost_fn, w, g = smooth_case()
     bad = g.copy()
     bad[1, 2] += 0.1
     extra, _ = investigation(cost_fn, w, g, bad, (1, 2), method="forward")
     h = central_step(extra)
-    assert extra == pytest.approx(full_investigation(h, gate=False), rel=1e-6)
+    assert extra == pytest.approx(whole_climb(h, gate=False), rel=1e-6)
 
 
 @pytest.mark.parametrize("step", [None, 1e-3])
-def test_on_a_kink_only_the_first_one_sided_pair_is_taken(step: float | None) -> None:
+def test_on_a_kink_every_one_sided_pair_is_taken(step: float | None) -> None:
     """h is the entry's step: the default, or the caller's ``step``."""
     cost_fn, w = relu_case()
     g = (w > 0).astype(float)
@@ -180,7 +179,7 @@ def test_on_a_kink_only_the_first_one_sided_pair_is_taken(step: float | None) ->
     assert sorted(first) == pairs(h)
     if step is not None:
         assert h == step
-    assert extra == pytest.approx(first_pair_decides(h), rel=1e-6)
+    assert extra == pytest.approx(whole_climb(h, gate=False), rel=1e-6)
 
 
 def test_with_a_step_so_small_that_rounding_shows_the_gate_weighs_the_gap_against_the_noise() -> None:
@@ -224,7 +223,7 @@ def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
     bad = g.copy()
     bad[index] = n + gap
     extra, _ = investigation(cost_fn, w, g, bad, index)
-    assert extra == pytest.approx(full_investigation(h, gate=False), rel=1e-6)
+    assert extra == pytest.approx(whole_climb(h, gate=False), rel=1e-6)
     assert not verify_gradients(cost_fn, {"w": w}, {"dw": bad}).passed
 
 
@@ -237,14 +236,16 @@ def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_dec
 ) -> None:
     """``J = Σ max(w, 0)``, ``w[0, 1] = 0.999e-3``, ``step=1e-3``: θ − h crosses the kink by 1e-6,
     so the central difference is 1 − 5e-4 (beyond its tolerance 100·h²G = 1e-4) and the one-sided
-    gap only 1e-3 (below the gate ``KINK_GATE·hG``). At the gate's smaller step, which does not
-    cross the kink, the difference is 1 (it moved), which the right value 1 matches: a pass at a
-    kink. The wrong value 2 is first caught by the gate's check (the difference moved), then the
-    one-sided pairs show no kink at the point, and no smaller central difference matches it."""
+    gap only 1e-3 (below the gate ``KINK_GATE·hG``). The right value's miss (5e-4) is within the
+    gap, so the climb starts at once; the wrong value's is not, and the gate's smaller step, which
+    does not cross the kink, gives 1 first: it moved. Every one-sided pair agrees with the one below
+    (the largest one's left side crosses the kink at ``h`` but not at ``h/2``, and its error
+    estimate says so) and none shows a kink; the right side gives 1 most precisely, which the
+    right value matches (a pass at a kink) and the wrong value 2 does not."""
     cost_fn, w = relu_case()
     w[0, 1] = 0.999e-3
     h = 1e-3
-    assert w[0, 1] > h / SMALLEST_CENTRAL  # the smaller central differences stay off the kink
+    assert w[0, 1] > h / SMALLEST  # the smaller steps stay off the kink
     g = np.ones_like(w)
     n = central(cost_fn, {"w": w}, "w", (0, 1), h)
     assert n == pytest.approx(1 - 5e-4, rel=1e-9)
@@ -262,27 +263,30 @@ def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_dec
     report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, step=h)
     assert report.passed is passes
     assert report["w"].n_kinks == (1 if passes else 0)
-    if passes:  # the gate lets it through; the one-sided pairs, then the first smaller central agrees
-        expected = kink_inside_the_step_agrees(h)
-    else:  # the gate's central, the one-sided pairs, then every smaller central (the gate's reused)
-        expected = full_investigation(h, gate=True)
-    assert extra == pytest.approx(expected, rel=1e-6)
+    assert extra == pytest.approx(whole_climb(h, gate=not passes), rel=1e-6)
 
 
-def test_near_a_kink_the_smaller_central_difference_is_judged_with_its_own_truncation_error() -> None:
-    """``J = Σ max(w, 0) + w³/3`` (w in [0.1, 0.2], so G ≈ 1.04), ``w[0, 1] = 0.015``, ``step=0.04``:
-    θ − h crosses the kink, so the central difference is 0.6875 + θ² + h²/3, 0.31 below the true
-    1 + θ², beyond its tolerance 100·h²G ≈ 0.17. No one-sided pair shows a kink at the point; the
-    central difference at a smaller step ``s`` does not cross it and gives 1 + θ² + s²/3: off by
-    s²/3, which its error estimate's s²G term covers. A pass, at a kink."""
+def cubic_relu_case(theta: float) -> tuple[Cost, np.ndarray]:
+    """``J = Σ max(w, 0) + w³/3`` (w in [0.1, 0.2], so G ≈ 1.04) with ``w[0, 1] = theta``: a kink
+    at ``w[0, 1] = 0``, and a derivative ``1 + θ²`` on its right."""
     w = np.random.default_rng(4).uniform(0.1, 0.2, size=(2, 3))
-    w[0, 1] = 0.015
+    w[0, 1] = theta
 
     def cost_fn(p):  # type: ignore[no-untyped-def]
         return np.sum(np.maximum(p["w"], 0.0) + p["w"] ** 3 / 3.0)
 
+    return cost_fn, w
+
+
+def test_near_a_kink_the_smaller_steps_are_judged_with_their_own_truncation_error() -> None:
+    """``w[0, 1] = 0.015``, ``step=0.04``: θ − h crosses the kink, so the central difference is
+    0.6875 + θ² + h²/3, 0.31 below the true 1 + θ², beyond its tolerance 100·h²G ≈ 0.17. The pairs at
+    ``h/d`` for the larger divisors do not cross it; the one at ``h`` does, at ``h`` and ``h/2``,
+    and disagrees with them. Those below it say 1 + θ² to within their truncation error, which their
+    error estimates cover: a pass, at a kink, after every pair."""
+    cost_fn, w = cubic_relu_case(0.015)
     h = 0.04
-    assert w[0, 1] > h / SMALLEST_CENTRAL  # the smaller central differences stay off the kink
+    assert h / 2 > w[0, 1] > h / min(d for d in ONE_SIDED_DIVISORS if d > 1)  # only the pair at h crosses
     right = 1.0 + w**2
     assert central(cost_fn, {"w": w}, "w", (0, 1), h) == pytest.approx(
         0.6875 + w[0, 1] ** 2 + h**2 / 3, rel=1e-9
@@ -290,6 +294,65 @@ def test_near_a_kink_the_smaller_central_difference_is_judged_with_its_own_trunc
     report = verify_gradients(cost_fn, {"w": w}, {"dw": right}, step=h)
     assert report.passed, str(report)
     assert report["w"].n_kinks == 1
+
+
+@pytest.mark.parametrize(("error", "passes"), [(0.0, True), (0.01, False)])
+def test_the_climb_stops_at_the_first_pair_that_straddles_a_kink_off_the_point(
+    error: float, passes: bool
+) -> None:
+    """``w[0, 1] = 5e-4``, ``step=0.04``: the pairs at ``h/4096`` and ``h/256`` stay off the kink, the
+    one at ``h/16`` crosses it at both its steps and disagrees with them: the climb stops there, and
+    the pair at ``h`` is not taken. The smaller pairs give 1 + θ²; off by 0.01 fails."""
+    cost_fn, w = cubic_relu_case(5e-4)
+    h = 0.04
+    divisors = sorted(ONE_SIDED_DIVISORS, reverse=True)
+    assert h / divisors[1] < w[0, 1] < h / divisors[2] / 2  # the third pair crosses at s and s/2
+    right = 1.0 + w**2
+    bad = right.copy()
+    bad[0, 1] += error
+    g_fd = right.copy()
+    g_fd[0, 1] = central(cost_fn, {"w": w}, "w", (0, 1), h)  # what finite differences accept
+    extra, _ = investigation(cost_fn, w, g_fd, bad, (0, 1), step=h)
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, step=h)
+    assert report.passed is passes, str(report)
+    assert report["w"].n_kinks == (1 if passes else 0)
+    assert extra == pytest.approx(kink_investigation(h, gate=False, pairs=3), rel=1e-6)
+
+
+def test_a_value_past_a_small_kinks_right_derivative_fails() -> None:
+    """Found by hypothesis (tests/test_engine.py, ``problems_on_kinks``): two examples with X = 0 put
+    Z1 exactly on ReLU's kink; db1 is moved past the right-hand derivative by the jump (9e-6). At the
+    smallest step the one-sided derivatives' slack (about 1e-5) is larger than the jump; the pair
+    with the smallest error decides, and there it is not (issue 17)."""
+    X = np.array(
+        [
+            [0.0, 0.0, 0.64042265, 0.10490012, -0.53566937],
+            [0.0, 0.0, 0.94708096, -0.70373524, -1.26542147],
+            [0.0, 0.0, -2.32503077, -0.21879166, -1.24591095],
+        ]
+    )
+    Y = np.array([[1.0, 0.0, 0.0, 1.0, 1.0]])
+    parameters = {
+        "W1": np.array([[-0.11791495, -0.0432273, -0.03990845]]),
+        "b1": np.array([[0.0]]),
+        "W2": np.array([[-0.00453829]]),
+        "b2": np.array([[-0.02078733]]),
+    }
+    m = X.shape[1]
+
+    def cost(p: dict[str, np.ndarray]) -> np.ndarray:
+        Z = anp.dot(p["W1"], X) + p["b1"]
+        Z2 = anp.dot(p["W2"], anp.where(Z > 0, Z, 0.0)) + p["b2"]  # slope 0 at the kink: D-
+        return anp.mean(anp.logaddexp(0.0, Z2) - Y * Z2)
+
+    Z1 = parameters["W1"] @ X + parameters["b1"]
+    A2 = 1 / (1 + np.exp(-(parameters["W2"] @ np.maximum(Z1, 0) + parameters["b2"])))
+    C = parameters["W2"].T @ (A2 - Y)
+    jump = float(np.sum(np.where(Z1 == 0, C, 0.0)) / m)  # D+ - D- along b1
+    right = {f"d{k}": v for k, v in autograd.grad(cost)(dict(parameters)).items()}  # takes D-
+    right["db1"] = right["db1"] + 2 * jump  # past D+
+    report = verify_gradients(cost, parameters, right)
+    assert not report["db1"].passed, str(report)
 
 
 # -- how the kinks found are reported --------------------------------------------------------------
