@@ -14,8 +14,9 @@ judged in named steps over one record of its entries (:class:`Entries`):
 5. :func:`_verdict`: wrong entries and the block's verdict; with a reference an entry is wrong only
    when every opinion that looked at it and can resolve it rejects it.
 
-Evaluation budgets: at most :data:`MAX_INVESTIGATED` entries per block are investigated for a kink,
-and as many reference rejections are confirmed by finite differences.
+Evaluation budgets: per block, suspects whose own difference shows a kink are investigated until
+:data:`MAX_INVESTIGATED` of them are left unexplained, the others only when there are at most
+:data:`MAX_INVESTIGATED` of them; as many reference rejections are confirmed by finite differences.
 """
 
 from __future__ import annotations
@@ -29,14 +30,15 @@ import numpy as np
 from gradcheck.compare import block_relative_error, element_relative_errors
 from gradcheck.diagnose import Evidence, harmless_shape, shape_diagnosis, shape_note
 from gradcheck.directional import DirectionCheck, check_direction, localise
-from gradcheck.kinks import entry_difference, kink_explains
+from gradcheck.kinks import entry_difference, kink_explains, shows_kink
 from gradcheck.network.interface import Hints
 from gradcheck.report import EXCESS_MAP_SIZE, GradientResult
 from gradcheck.setting import Setting
 
 __all__ = ["MAX_INVESTIGATED", "Entries", "Judgement", "judge", "judged_arrays"]
 
-#: Entries investigated for a kink per block, and reference rejections confirmed by finite differences.
+#: Per block: suspects left unexplained by a kink before the search stops (others: investigated only
+#: up to this many), and reference rejections confirmed by finite differences.
 MAX_INVESTIGATED = 32
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
@@ -306,12 +308,22 @@ def _investigate_kinks(setting: Setting, name: str, entries: Entries) -> None:
     """Entries FD rejects (and the reference, if any, accepts): does a kink explain the miss?
 
     With the reference, its exact interval decides at kinks; FD's verdict only informs
-    ``fd_agrees``. Blocks with more suspects than :data:`MAX_INVESTIGATED` are not investigated.
+    ``fd_agrees``. Suspects whose own difference shows a kink within its step (:func:`shows_kink`)
+    are investigated until :data:`MAX_INVESTIGATED` of them are left unexplained (a block on many
+    kinks, ``W1 = 0``, has one on every entry); the others only when there are at most
+    :data:`MAX_INVESTIGATED` of them.
     """
     accepted = True if entries.reference_wrong is None else ~entries.reference_wrong
     suspects = np.flatnonzero(entries.fd_wrong & entries.finite & accepted)
-    if suspects.size <= MAX_INVESTIGATED:
-        for i in suspects:
+    kinked = np.array([shows_kink(setting, entries.gap[i], entries.step[i]) for i in suspects], dtype=bool)
+    unexplained = 0
+    for i in suspects[kinked]:
+        if unexplained >= MAX_INVESTIGATED:
+            break
+        unexplained += not entries.explained_by_kink(setting, name, int(i))
+    others = suspects[~kinked]
+    if others.size <= MAX_INVESTIGATED:
+        for i in others:
             entries.explained_by_kink(setting, name, int(i))
 
 

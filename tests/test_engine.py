@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
 
 from gradcheck import verify_gradients
 from gradcheck.kinks import ONE_SIDED_DIVISORS
@@ -250,6 +251,88 @@ def test_correct_relu_code_with_kinks_within_the_step_passes_without_x_and_y(pro
     report = verify_gradients(problem.cost, problem.parameters, gradients)
     note(str(report))
     assert report.passed
+
+
+@st.composite
+def problems_at_zero_weights(draw) -> tuple[Problem, np.ndarray]:  # type: ignore[no-untyped-def]
+    """A ReLU or leaky-ReLU problem with ``W1 = 0`` and ``b1 = 0``: every unit of every example on its
+    kink at once; blocks large enough to hold more entries than ``MAX_INVESTIGATED``. With the
+    fraction ``λ`` in (0, 1) of the way from each entry's lower one-sided derivative to its upper
+    one, drawn per entry."""
+    shape = draw(network_shapes(max_n_x=24, max_n_h=8, max_m=16))
+    act = draw(activations(("relu", "leaky_relu")))
+    problem = reference_problem(
+        shape, act, seed=draw(st.integers(0, 2**32 - 1)), scale=draw(st.floats(0.05, 2.0))
+    )
+    parameters = {name: value.copy() for name, value in problem.parameters.items()}
+    parameters["W1"][:] = 0.0
+    parameters["b1"][:] = 0.0
+    size = sum(value.size for value in parameters.values())
+    fractions = draw(
+        arrays(np.float64, size, elements=st.floats(0.0, 1.0, exclude_min=True, exclude_max=True))
+    )
+    return Problem(problem.X, problem.Y, parameters, act, problem.seed, problem.scale), fractions
+
+
+def one_sided_by_autograd(problem: Problem) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each entry's lower and upper one-sided derivative at ``W1 = 0, b1 = 0``, by autograd just
+    beside the point: at ``W1[:, k] = ±t`` (unit j's pre-activations ``±t X[k, :]`` change sign with
+    t, and only there) and at ``b1 = ±t``, ``t = 1e-12``; ``W2`` and ``b2`` are smooth there."""
+    grad = autograd.grad(problem.cost)
+    point = problem.parameters
+    at_point = grad({k: v.copy() for k, v in point.items()})
+    sides = []
+    for t in (-1e-12, 1e-12):
+        side = {name: value.copy() for name, value in at_point.items()}
+        for k in range(point["W1"].shape[1]):
+            moved = {name: value.copy() for name, value in point.items()}
+            moved["W1"][:, k] = t
+            side["W1"][:, k] = grad(moved)["W1"][:, k]
+        side["b1"] = grad({**point, "b1": point["b1"] + t})["b1"]
+        sides.append(side)
+    left, right = sides
+    return {name: (np.fmin(left[name], right[name]), np.fmax(left[name], right[name])) for name in point}
+
+
+def between(problem: Problem, fractions: np.ndarray) -> dict[str, np.ndarray]:
+    """Gradients the fractions of the way from each entry's lower one-sided derivative to its upper."""
+    sides, out, start = one_sided_by_autograd(problem), {}, 0
+    for name, (lower, upper) in sides.items():
+        part = fractions[start : start + lower.size].reshape(lower.shape)
+        out[f"d{name}"], start = lower + part * (upper - lower), start + lower.size
+    return out
+
+
+@given(problems_at_zero_weights())
+def test_at_zero_weights_any_value_between_the_one_sided_derivatives_passes_without_x_and_y(
+    drawn: tuple[Problem, np.ndarray],
+) -> None:
+    """The documented kink rule at ``W1 = 0``, where every entry of ``dW1`` and ``db1`` may sit on a
+    kink: values strictly between each entry's one-sided derivatives pass (issue 17)."""
+    problem, fractions = drawn
+    report = verify_gradients(problem.cost, problem.parameters, between(problem, fractions))
+    note(str(report))
+    assert report.passed
+
+
+@given(problems_at_zero_weights(), st.sampled_from(["W1", "b1"]))
+def test_at_zero_weights_a_value_beyond_the_one_sided_derivatives_fails_without_x_and_y(
+    drawn: tuple[Problem, np.ndarray], name: str
+) -> None:
+    """One entry of ``dW1`` or ``db1`` past its upper one-sided derivative by the jump between the
+    two, and by at least 1e-4 of the gradient's scale (far beyond any tolerance at these steps),
+    the others between: that entry fails."""
+    problem, fractions = drawn
+    sides = one_sided_by_autograd(problem)
+    gradients = between(problem, fractions)
+    lower, upper = sides[name]
+    index = np.unravel_index(int(np.argmax(upper - lower)), lower.shape)
+    scale = max(float(np.max(np.abs(side))) for pair in sides.values() for side in pair)
+    gradients[f"d{name}"][index] = upper[index] + max(upper[index] - lower[index], 1e-4 * max(scale, 1.0))
+    report = verify_gradients(problem.cost, problem.parameters, gradients)
+    note(str(report))
+    assert not report[name].passed
+    assert report[name].worst_index == tuple(int(i) for i in index)
 
 
 # -- float32 --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from gradcheck import verify_gradients
 from gradcheck.kinks import KINK_GATE, ONE_SIDED_DIVISORS, RESTEP
 from gradcheck.numerical import Method
 from tests.budgets import (
+    BEYOND_INVESTIGATED,
     MAX_INVESTIGATED,
     central_step,
     kink_investigation,
@@ -131,6 +132,36 @@ def test_no_more_failing_entries_than_the_budget_are_investigated_for_kinks(
     report = verify_gradients(cost_fn, {"w": w}, {"dw": bad})
     assert right.passed and report["w"].n_failed == wrong
     assert report.evaluations - right.evaluations == investigated * len(off_kink_look(1.0))
+
+
+def test_every_entry_on_a_kink_is_investigated_however_many_and_passes_between_the_sides() -> None:
+    """``J = Σ max(w, 0)`` at ``w = 0``: every entry on its kink, one-sided derivatives 0 and 1, more
+    entries than ``MAX_INVESTIGATED``. Each entry's gap shows the kink, so each is investigated
+    (its whole climb) and 0.25 passes everywhere, counted."""
+    w = np.zeros((6, math.ceil(BEYOND_INVESTIGATED / 6)))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(np.maximum(p["w"], 0.0))
+
+    half = verify_gradients(cost_fn, {"w": w}, {"dw": np.full(w.shape, 0.5)})  # the central differences
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": np.full(w.shape, 0.25)})
+    assert half.passed and half["w"].n_kinks == 0
+    assert report.passed and report["w"].n_kinks == w.size
+    assert report.evaluations - half.evaluations == w.size * len(whole_climb(1.0, gate=False))
+
+
+def test_on_many_kinks_the_search_stops_once_the_budget_is_left_unexplained() -> None:
+    """The same block with 2 everywhere, past every upper side: ``MAX_INVESTIGATED`` entries are
+    investigated (each its whole climb) and left unexplained; the rest are not looked at."""
+    w = np.zeros((6, math.ceil(BEYOND_INVESTIGATED / 6)))
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return np.sum(np.maximum(p["w"], 0.0))
+
+    half = verify_gradients(cost_fn, {"w": w}, {"dw": np.full(w.shape, 0.5)})
+    report = verify_gradients(cost_fn, {"w": w}, {"dw": np.full(w.shape, 2.0)})
+    assert not report.passed and report["w"].n_failed == w.size and report["w"].n_kinks == 0
+    assert report.evaluations - half.evaluations == MAX_INVESTIGATED * len(whole_climb(1.0, gate=False))
 
 
 # -- where it evaluates ----------------------------------------------------------------------------
