@@ -9,6 +9,12 @@ matches to rounding everywhere is the one: autograd differentiates its
 exact form: a gradient for every entry, independent of both the learner's formulas and finite
 differences, with the reference's rounding magnitude and, at kinks, the interval correct code may
 return. The engine knows no network: a new model is an entry of the registry.
+
+Recognition names a reference only when the evidence tells it apart (:func:`recognition`). A cost
+that takes the same value at the three points, within the tolerance of a match, is flat there (a
+constant would match it: outputs that round to 0 or 1 make a cost computed from them flat), and
+candidates that match about as well as the best one and give another gradient are not told apart
+from it. Then no reference is named (:class:`Refusal` says why) and finite differences decide alone.
 """
 
 from __future__ import annotations
@@ -26,11 +32,15 @@ from gradcheck.network.interface import Dropout, Reference
 from gradcheck.network.models import references
 from gradcheck.numerical import call_cost
 
-__all__ = ["SATURATED_NOTE", "Recognised", "recognise", "unmatched_note"]
+__all__ = ["SATURATED_NOTE", "Recognised", "Refusal", "recognise", "recognition", "unmatched_note"]
 
 #: A candidate whose cost agrees with the user's to this many machine epsilons (relative) at
 #: every point matches as exactly as rounding allows: the search stops there.
 EXACT = 64.0
+
+#: A candidate whose deviation from the cost is within this factor of the best one's (or within
+#: rounding, :data:`EXACT`) matches about as well: the evidence does not tell the two apart.
+APART = 16.0
 
 #: Seed and size of the two nearby points: every entry moved by ``NEARBY · (1 + |θ|)`` at random.
 NEARBY = 1e-3
@@ -83,6 +93,49 @@ class Recognised:
         return (SATURATED_NOTE,) if self.saturated else ()
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """References fit the cost, but the evidence does not single one out: none is named.
+
+    Attributes
+    ----------
+    flat : bool
+        The cost is the same at the point and near it, within the tolerance of a match: a
+        constant would match it (outputs that round to 0 or 1 make a cost computed from them flat).
+    references : tuple of str
+        The best match first, then the rivals that give other gradients (their descriptions).
+    rtol : float
+        The tolerance of a match.
+    """
+
+    flat: bool
+    references: tuple[str, ...]
+    rtol: float
+
+    @property
+    def note(self) -> str:
+        """What the report says about the refusal."""
+        first, second = (name.removeprefix("reference ") for name in self.references[:2])
+        if self.flat:
+            why = (
+                f"the cost takes the same value, to {self.rtol:.0e} relative, at the given parameters "
+                "and near them (every entry moved by about 0.1%): it is flat there, as a cost computed "
+                "from outputs A2 that round to 0 or 1 is, and a flat cost cannot tell the reference "
+                f"networks apart (e.g. {first}, {second})"
+            )
+        else:
+            why = (
+                f"the cost matches {len(self.references)} reference networks that give different "
+                f"gradients about equally well (e.g. {first}, {second}), and cannot tell them apart"
+            )
+        return (
+            f"{why}, so none is taken and the gradients are checked by finite differences alone, "
+            "which see only the slope of the cost as computed. To check this point against the "
+            "reference, name the hidden activation (activation=...), use smaller weights, or compute "
+            "the cost from Z2: mean(logaddexp(0, Z2) - Y * Z2)"
+        )
+
+
 def recognise(
     cost_fn: Callable[[dict[str, np.ndarray]], Any],
     parameters: Mapping[str, np.ndarray],
@@ -97,6 +150,8 @@ def recognise(
     dropout: Dropout | None = None,
 ) -> Recognised | None:
     """Recognise ``cost_fn`` as a registered reference model, or return None.
+
+    :func:`recognition`, without the reason when no reference is named.
 
     Parameters
     ----------
@@ -128,6 +183,56 @@ def recognise(
     -------
     Recognised or None
     """
+    found = recognition(
+        cost_fn,
+        parameters,
+        X,
+        Y,
+        activation=activation,
+        seed=seed,
+        rtol=rtol,
+        dtype=dtype,
+        cost=cost,
+        dropout=dropout,
+    )
+    return found if isinstance(found, Recognised) else None
+
+
+def recognition(
+    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    parameters: Mapping[str, np.ndarray],
+    X: np.ndarray,
+    Y: np.ndarray,
+    *,
+    activation: Any = None,
+    seed: int = 0,
+    rtol: float = 1e-9,
+    dtype: type[np.floating[Any]] | np.dtype[Any] = np.float64,
+    cost: float | None = None,
+    dropout: Dropout | None = None,
+) -> Recognised | Refusal | None:
+    """The reference model behind ``cost_fn``; why none is named when the evidence cannot tell; or None.
+
+    The best match (:func:`_best_match`) is named only when no rival gives another gradient at the
+    point. Its rivals are the candidates the evidence does not tell apart from it:
+
+    - where the cost is flat, ``|J(θ_k) − J(θ)| ≤ rtol · max(1, |J(θ)|)`` at both nearby points θ_k
+      (a constant would match it), every candidate the cost does not exclude: those that match it,
+      and those whose free options it cannot fit (a flat cost does not determine them);
+    - elsewhere, the candidates that match about as well as the best one: a deviation within
+      ``max(EXACT ε, APART · d_best)``.
+
+    Two gradients agree when every entry differs by at most ``EXACT · ε · (M_a + M_b)``, with ``M``
+    each reference's rounding magnitude (a network written twice, as the one-hidden-layer model
+    and as the L-layer model at L = 2, is one opinion).
+
+    Parameters are those of :func:`recognise`.
+
+    Returns
+    -------
+    Recognised, Refusal or None
+        None when no candidate fits the shapes or matches the cost.
+    """
     X = np.asarray(X, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     candidates = references(parameters, X, Y, activation=activation, dropout=dropout)
@@ -136,22 +241,30 @@ def recognise(
     points = _points(parameters, seed)
     targets = _Costs(cost_fn, points, cost)
     try:
-        match = _best_match(candidates, points, targets, rtol, np.dtype(dtype))
+        search = _best_match(candidates, points, targets, rtol, np.dtype(dtype))
     except _NotANumberError:  # not one number away from the point: not a reference
         return None
-    if match is None:
+    if search.best is None:
         return None
-    reference, exact_form = match
     point = dict(parameters)
-    gradient = autograd.grad(reference.cost)(point)
-    kinked = reference.kinked(point)
+    best = search.best.reference
+    rivals = [
+        candidate
+        for candidate, fitted in search.rivals(np.dtype(dtype))
+        if not _same_gradient(best, fitted, point)
+    ]
+    if rivals:
+        names = (best.description, *(candidate.description for candidate in rivals))
+        return Refusal(flat=search.flat, references=names, rtol=rtol)
+    gradient = autograd.grad(best.cost)(point)
+    kinked = best.kinked(point)
     return Recognised(
-        reference=reference,
+        reference=best,
         gradient={k: np.asarray(v, dtype=np.float64) for k, v in gradient.items()},
-        magnitude=reference.rounding_magnitude(point),
+        magnitude=best.rounding_magnitude(point),
         kinked=kinked,
-        interval=reference.kink_interval(point) if kinked else None,
-        saturated=not exact_form,
+        interval=best.kink_interval(point) if kinked else None,
+        saturated=not search.best.exact,
     )
 
 
@@ -211,38 +324,129 @@ class _Costs(Sequence[float]):
         return self._known[index]
 
 
+@dataclass(frozen=True)
+class _Match:
+    """A candidate, its free options fitted, whose cost matches the user's at every point."""
+
+    reference: Reference
+    deviation: float
+    exact: bool  # the closer form is the exact one (else the form on probabilities)
+    both: bool  # both forms match: no output rounds to where a cost on probabilities is flat
+
+
+@dataclass(frozen=True)
+class _Search:
+    """What the search found, per candidate: whether its free options could be fitted, and its
+    match (None: no form matched, or it was not tried after an exact match). A candidate whose
+    options could not be fitted is tried as offered (e.g. a leaky ReLU's α = 0.01): its match is
+    evidence against the best one, never the best itself."""
+
+    fitted: list[bool]
+    matches: list[_Match | None]
+    candidates: list[Reference]
+    best: _Match | None
+    flat: bool
+
+    def rivals(self, dtype: np.dtype[Any]) -> list[tuple[Reference, Reference | None]]:
+        """The candidates the evidence does not tell apart from the best one, each with the
+        reference that matched (None: a flat cost left its free options undetermined)."""
+        assert self.best is not None
+        close = max(EXACT * float(np.finfo(dtype).eps), APART * self.best.deviation)
+        out: list[tuple[Reference, Reference | None]] = []
+        for candidate, fitted, match in zip(self.candidates, self.fitted, self.matches, strict=False):
+            if match is self.best:
+                continue
+            if match is not None and (self.flat or match.deviation <= close):
+                out.append((candidate, match.reference))
+            elif self.flat and not fitted:
+                out.append((candidate, None))
+        return out
+
+
 def _best_match(
     candidates: list[Reference],
     points: list[dict[str, np.ndarray]],
     targets: Sequence[float],
     rtol: float,
     dtype: np.dtype[Any],
-) -> tuple[Reference, bool] | None:
-    """The candidate (its free options fitted) whose cost is closest to the user's at every point,
-    and whether its exact form matched (else only the form on probabilities did).
+) -> _Search:
+    """Every candidate's match (its free options fitted), and the closest one at every point.
 
     Each form is tried at the point first, and at the two nearby points only if it matches there.
-    A match to the cost's own rounding (:data:`EXACT`) ends the search: the course's ReLU network,
-    tried first, is usually found with one evaluation. Otherwise the closest match wins, so a
-    network whose units all sit near 0 is not taken for another activation that agrees with it
-    there to within ``rtol`` only (tanh(z) ≈ z).
+    A match to the cost's own rounding (:data:`EXACT`) by a candidate both of whose forms match
+    ends the search, unless the cost is flat: the course's ReLU network is then found without
+    fitting the candidates after it. Where only the form on probabilities matches, the rounding of
+    a cost inflated by floored logs (708 for each output that rounds to the wrong label) may hide
+    another hidden layer, and every candidate is tried. The closest match is the best, so a network
+    whose units all sit near 0 is not taken for another activation that agrees with it there to
+    within ``rtol`` only (tanh(z) ≈ z).
     """
-    best: tuple[float, Reference, bool] | None = None
     exact_enough = EXACT * float(np.finfo(dtype).eps)
+    fitted_all: list[bool] = []
+    matches: list[_Match | None] = []
+    best: _Match | None = None
     for candidate in candidates:
         fitted = candidate.fit(points, targets, rtol)
-        if fitted is None:
+        match = _match(fitted or candidate, points, targets, rtol, dtype)
+        fitted_all.append(fitted is not None)
+        matches.append(match)
+        if fitted is None or match is None or (best is not None and match.deviation >= best.deviation):
             continue
-        for exact, form in ((True, fitted.cost), (False, partial(fitted.written_cost, dtype=dtype))):
-            here = _deviation(form, points[:1], targets[:1])
-            if here > rtol or (best is not None and here >= best[0]):
-                continue
-            deviation = max(here, _deviation(form, points[1:], targets[1:]))
-            if deviation <= rtol and (best is None or deviation < best[0]):
-                best = (deviation, fitted, exact)
-                if deviation <= exact_enough:
-                    return fitted, exact
-    return None if best is None else (best[1], best[2])
+        best = match
+        if best.deviation <= exact_enough and best.both and not _flat(targets, rtol):
+            break
+    return _Search(fitted_all, matches, candidates, best, best is not None and _flat(targets, rtol))
+
+
+def _match(
+    fitted: Reference,
+    points: list[dict[str, np.ndarray]],
+    targets: Sequence[float],
+    rtol: float,
+    dtype: np.dtype[Any],
+) -> _Match | None:
+    """The closer of the reference's two forms, if one matches the cost within ``rtol`` everywhere
+    (the form on probabilities is not tried when the exact one matches to rounding)."""
+    exact = _full_deviation(fitted.cost, points, targets, rtol)
+    if exact <= EXACT * float(np.finfo(dtype).eps):
+        return _Match(fitted, exact, exact=True, both=True)
+    written = _full_deviation(partial(fitted.written_cost, dtype=dtype), points, targets, rtol)
+    closer = min(exact, written)
+    if closer > rtol:
+        return None
+    return _Match(fitted, closer, exact=exact == closer, both=max(exact, written) <= rtol)
+
+
+def _full_deviation(
+    form: Callable[[dict[str, np.ndarray]], Any],
+    points: list[dict[str, np.ndarray]],
+    targets: Sequence[float],
+    rtol: float,
+) -> float:
+    """:func:`_deviation` at every point, or at the point alone when it is beyond ``rtol`` there."""
+    here = _deviation(form, points[:1], targets[:1])
+    return here if here > rtol else max(here, _deviation(form, points[1:], targets[1:]))
+
+
+def _flat(targets: Sequence[float], rtol: float) -> bool:
+    """Whether the cost is the same at the nearby points as at the point, within the tolerance of
+    a match: ``|J(θ_k) − J(θ)| ≤ rtol · max(1, |J(θ)|)``, so a constant would match it."""
+    first = targets[0]
+    return all(abs(value - first) <= rtol * max(1.0, abs(first)) for value in targets[1:])
+
+
+def _same_gradient(reference: Reference, rival: Reference | None, point: dict[str, np.ndarray]) -> bool:
+    """Whether two references give the same gradient at the point, to rounding:
+    ``|g_a − g_b| ≤ EXACT · ε · (M_a + M_b)`` entry by entry (False for an unfitted rival)."""
+    if rival is None:
+        return False
+    eps = float(np.finfo(np.float64).eps)
+    ga, gb = autograd.grad(reference.cost)(dict(point)), autograd.grad(rival.cost)(dict(point))
+    ma, mb = reference.rounding_magnitude(point), rival.rounding_magnitude(point)
+    return all(
+        bool(np.all(np.abs(np.asarray(ga[k]) - np.asarray(gb[k])) <= EXACT * eps * (ma[k] + mb[k])))
+        for k in point
+    )
 
 
 def _points(parameters: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:

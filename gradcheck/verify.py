@@ -46,7 +46,7 @@ from gradcheck.network.activations import Activation
 from gradcheck.network.interface import Dropout
 from gradcheck.network.models import hints_for
 from gradcheck.numerical import CostProbe, Method
-from gradcheck.recognise import Recognised, recognise, unmatched_note
+from gradcheck.recognise import Recognised, Refusal, recognition, unmatched_note
 from gradcheck.report import Diagnosis, GradientReport
 from gradcheck.setting import measure
 
@@ -218,8 +218,9 @@ def verify_gradients(
     m = _examples(m, X)
     probe = CostProbe.at(cost_fn, parameters if parameters is not None else {}, label=label)
     check_step(step, probe.point)
-    recognised = _recognise(cost_fn, probe, X, Y, chosen, learner.dropout if learner else None, given_eps)
-    unmatched = unmatched_note(probe.point, X, Y) if recognised is None and X is not None else None
+    found = _recognise(cost_fn, probe, X, Y, chosen, learner.dropout if learner else None, given_eps)
+    recognised = found if isinstance(found, Recognised) else None
+    unmatched = _unrecognised_note(found, probe.point, X, Y)
     analytic, unusable, ignored = gather_gradients(gradients, probe.point)
     setting = measure(probe, recognised, options, judged_arrays(analytic, probe.point), given_eps)
     hints = recognised.reference.hints if recognised is not None else hints_for(probe.point)
@@ -287,8 +288,9 @@ def _recognise(
     activation: Activation | None,
     dropout: Dropout | None,
     given_eps: float,
-) -> Recognised | None:
-    """The reference model behind the cost (with X and Y only), matched to the cost's own precision.
+) -> Recognised | Refusal | None:
+    """The reference model behind the cost (with X and Y only), matched to the cost's own precision,
+    or why none is named though some fit.
 
     That is ``1e3 p`` relative (at least 1e-9), ``p`` the cost's relative rounding: its dtype's
     ``ε``; or, when the parameters or data are less precise than that dtype (a float64 cost of
@@ -304,7 +306,7 @@ def _recognise(
         in_float32 = precision > FLOAT32_INSIDE * given_eps
     rtol = max(1e-9, 1e3 * precision)  # a float32 cost can only match to its own precision
     dtype = np.float32 if in_float32 else np.float64
-    return recognise(
+    return recognition(
         cost_fn,
         probe.point,
         X,
@@ -315,6 +317,21 @@ def _recognise(
         cost=probe.cost,
         dropout=dropout,
     )
+
+
+def _unrecognised_note(
+    found: Recognised | Refusal | None,
+    point: Mapping[str, np.ndarray],
+    X: np.ndarray | None,
+    Y: np.ndarray | None,
+) -> str | None:
+    """Why no reference judges the gradients, when X and Y were given: a refusal's reason, or that
+    the references fitting the shapes all differ from the cost."""
+    if isinstance(found, Refusal):
+        return found.note
+    if found is not None or X is None or Y is None:
+        return None
+    return unmatched_note(point, X, Y)
 
 
 def _raised_report(

@@ -11,16 +11,20 @@ planted change.
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
-from gradcheck.network.activations import get_activation
-from gradcheck.strategies import Problem, reference_problem
+from gradcheck.network.activations import Activation, get_activation
+from gradcheck.network.two_layer import cost as course_cost
+from gradcheck.strategies import NetworkPoint, Problem, networks, reference_problem
 from tests.budgets import BEYOND_INVESTIGATED, MAX_INVESTIGATED, pairs
 from tests.cases import EPS, SAFETY, Recorder, central, exact, exact_keys, kink_message, tanh_problem
 
@@ -271,3 +275,131 @@ def test_a_relu_network_in_its_linear_regime_passes_with_the_right_gradient() ->
     right = {f"d{k}": v for k, v in autograd.grad(cost)(dict(parameters)).items()}
     report = verify_gradients(cost, parameters, right, X=X, Y=Y)
     assert report.passed, str(report)
+
+
+# -- a flat cost names no reference it cannot tell apart ----------------------------------------
+
+
+def course_code(g: Activation):  # type: ignore[no-untyped-def]
+    """The course's forward and backward passes with hidden activation ``g``, as learners write them
+    (``A2 = 1 / (1 + np.exp(-Z2))``, ``dZ2 = A2 - Y``)."""
+
+    def forward_propagation(X, parameters):  # type: ignore[no-untyped-def]
+        Z1 = np.dot(parameters["W1"], X) + parameters["b1"]
+        A1 = g.forward(Z1)
+        Z2 = np.dot(parameters["W2"], A1) + parameters["b2"]
+        with np.errstate(over="ignore"):  # exp(-Z2) = inf: A2 = 0, as in the course's code
+            A2 = 1 / (1 + np.exp(-Z2))
+        return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+    def backward_propagation(parameters, cache, X, Y):  # type: ignore[no-untyped-def]
+        m = X.shape[1]
+        dZ2 = cache["A2"] - Y
+        dZ1 = np.dot(parameters["W2"].T, dZ2) * g.derivative(cache["Z1"])
+        return {
+            "dW1": np.dot(dZ1, X.T) / m,
+            "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+            "dW2": np.dot(dZ2, cache["A1"].T) / m,
+            "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+        }
+
+    return forward_propagation, backward_propagation
+
+
+@st.composite
+def saturated_points(draw: st.DrawFn) -> NetworkPoint:
+    """One hidden layer (tanh, ReLU or leaky ReLU) with weights up to 60: some outputs A2 round to
+    exactly 0 or 1 in float64 (|Z2| above about 37), where a cost computed from A2 is flat."""
+    point = draw(networks(hidden=st.sampled_from(SATURATING), min_layers=2, max_layers=2, weight_bound=60.0))
+    forward_propagation, _ = course_code(point.network.hidden[0])
+    A2, _ = forward_propagation(point.X, point.parameters)
+    assume(bool(np.any((A2 == 0.0) | (A2 == 1.0))))
+    return point
+
+
+SATURATING = [get_activation(name) for name in ("tanh", "relu", "leaky_relu")]
+
+
+def named_activation(report: Any) -> str | None:
+    """The hidden activation of the reference the report names (None when it names none)."""
+    if report.reference is None:
+        return None
+    found = re.search(r"(\w+)(?: \(alpha=[^)]*\))? hidden layer", report.reference)
+    assert found is not None, report.reference
+    return found.group(1)
+
+
+def exact_gradient(point: NetworkPoint, g: Activation) -> dict[str, np.ndarray]:
+    """Autograd's gradient of the one-hidden-layer network with hidden activation ``g``, from Z2."""
+
+    def cost(p):  # type: ignore[no-untyped-def]
+        Z2 = anp.dot(p["W2"], g.forward(anp.dot(p["W1"], point.X) + p["b1"])) + p["b2"]
+        return anp.mean(anp.logaddexp(0.0, Z2) - point.Y * Z2)
+
+    gradient: dict[str, np.ndarray] = autograd.grad(cost)(dict(point.parameters))
+    return gradient
+
+
+def assert_named_right(report: Any, point: NetworkPoint) -> None:
+    """The reference named, if any, is the network's activation, or one that gives the same gradient
+    here to rounding (a leaky ReLU whose negative units nothing depends on is a ReLU network here)."""
+    name = named_activation(report)
+    truth = point.network.hidden[0]
+    if name is None or name == truth.name:
+        return
+    named = exact_gradient(point, get_activation(name))
+    right = exact_gradient(point, truth)
+    for key, value in right.items():
+        scale = 64 * EPS * (1.0 + np.abs(value))
+        assert np.all(np.abs(named[key] - value) <= scale), (name, truth.name, key, named[key], value)
+
+
+@given(saturated_points())
+def test_a_reference_is_named_on_saturated_outputs_only_when_the_cost_tells_it_apart(
+    point: NetworkPoint,
+) -> None:
+    """The general form, with the course's cost on probabilities: where it is flat, several networks
+    fit it and the one named must not be a guess."""
+    g = point.network.hidden[0]
+    forward_propagation, backward_propagation = course_code(g)
+    _, cache = forward_propagation(point.X, point.parameters)
+    gradients = backward_propagation(point.parameters, cache, point.X, point.Y)
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        return course_cost(forward_propagation(point.X, p)[0], point.Y)
+
+    report = verify_gradients(cost_fn, point.parameters, gradients, X=point.X, Y=point.Y)
+    note(f"{g.name}: Z2 = {cache['Z2']}, Y = {point.Y}\n{report}")
+    assert_named_right(report, point)
+
+
+def test_a_flat_cost_names_no_reference_and_the_report_says_why() -> None:
+    """Every output rounds to 0 (Z2 from -8784 to -1361): the course's cost is the same constant
+    (3 · 708.4 / 5, the floored logs of the three examples with Y = 1) at the point and near it,
+    whatever the hidden layer; no reference is named and the note says so."""
+    X = np.array([[-1.7, 0.3, 2.1, -0.4, 1.2], [0.6, -1.1, 0.2, 1.5, -0.8]])
+    Y = np.array([[0.0, 0.0, 1.0, 1.0, 1.0]])
+    parameters = {
+        "W1": np.array([[40.0, -25.0], [-30.0, 45.0], [20.0, 35.0]]),
+        "b1": np.array([[1.0], [-2.0], [0.5]]),
+        "W2": np.array([[-30.0, -50.0, -40.0]]),
+        "b2": np.array([[-1000.0]]),
+    }
+    g = get_activation("leaky_relu")
+    forward_propagation, backward_propagation = course_code(g)
+    A2, cache = forward_propagation(X, parameters)
+    assert np.all(A2 == 0.0)
+    report = verify_gradients(
+        lambda p: course_cost(forward_propagation(X, p)[0], Y),
+        parameters,
+        backward_propagation(parameters, cache, X, Y),
+        X=X,
+        Y=Y,
+    )
+    assert report.reference is None
+    flat = [n for n in report.notes if n.startswith("the cost takes the same value, to 1e-09 relative")]
+    assert (
+        len(flat) == 1
+        and "so none is taken and the gradients are checked by finite differences alone" in flat[0]
+    )
+    assert not any("matches none of them" in n for n in report.notes)
