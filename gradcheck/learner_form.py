@@ -17,7 +17,8 @@ from the functions' parameter names (``../shared/DESIGN.md``, "Course convention
 - Course 2, dropout: ``forward_propagation_with_dropout(X, parameters, keep_prob)``,
   ``backward_propagation_with_dropout(X, Y, cache, keep_prob)``.
 
-Without ``compute_cost`` the cost is the cross-entropy (plus the L2 term when ``lambd`` is given).
+Without ``compute_cost`` the cost is the cross-entropy (plus the L2 term when ``lambd`` is given),
+computed from the output's logits found in the cache (:func:`cross_entropy`).
 Every call of the learner's forward pass starts from the same numpy random state, restored after
 it: dropout masks drawn with ``np.random`` are then the same at every point, and the masks found in
 the cache go to the reference model. ``X`` and ``Y`` are handed over read-only (no copy per call);
@@ -44,6 +45,7 @@ from gradcheck.errors import GradcheckError, learner_frames, located
 from gradcheck.network.deep import l2_penalty, layer_count
 from gradcheck.network.interface import Dropout
 from gradcheck.network.two_layer import cost as reference_cost
+from gradcheck.network.two_layer import cost_from_logits
 from gradcheck.numerical import check_parameters
 from gradcheck.report import Diagnosis
 
@@ -53,6 +55,7 @@ __all__ = [
     "FORWARD_FORMS",
     "LearnerCall",
     "Roles",
+    "cross_entropy",
     "learner_call",
     "roles_of",
 ]
@@ -380,6 +383,29 @@ def _same(state: Any, other: Any) -> bool:
     return bool(state == other)
 
 
+def cross_entropy(A: np.ndarray, cache: Any, Y: np.ndarray) -> Any:
+    """The cross-entropy of the output ``A`` (n_y, m) against ``Y``, from its logits when the cache
+    holds them: gradcheck's cost when the learner gives no ``compute_cost``.
+
+    ``(1/m) Σ softplus(Z) − Y Z`` (:func:`gradcheck.network.two_layer.cost_from_logits`) with ``Z``
+    the last array of the cache (a dict, list or tuple, nested) of ``A``'s shape with ``σ(Z) = A``
+    to rounding: Week 3's ``Z2``, Week 4's ``ZL``, Course 2's ``Z3``. Computed from ``A`` alone, the
+    cost is flat where an output rounds to 0 or 1 (:func:`~gradcheck.network.two_layer.cost` floors
+    its logarithms), and finite differences could not follow the learner's right gradient there.
+    Without such an array, the same cross-entropy from ``A``.
+    """
+    logits = [z for z in _arrays(cache) if z.shape == A.shape and z.dtype.kind == "f" and _sigmoid_of(z, A)]
+    return cost_from_logits(logits[-1], Y) if logits else reference_cost(A, Y)
+
+
+def _sigmoid_of(Z: np.ndarray, A: np.ndarray) -> bool:
+    """Whether ``A = σ(Z)`` to a few units of rounding (any way of writing σ)."""
+    with np.errstate(over="ignore"):
+        sigma = 1.0 / (1.0 + np.exp(-Z.astype(np.float64)))
+    eps = float(np.finfo(np.result_type(Z.dtype, A.dtype)).eps)
+    return bool(np.all(np.abs(sigma - A) <= 16 * eps * np.maximum(np.abs(A), np.finfo(np.float64).tiny)))
+
+
 def _pair(out: Any, function: Callable[..., Any], role: str, first: str) -> tuple[Any, Any]:
     if not (isinstance(out, tuple) and len(out) == 2):
         raise GradcheckError(
@@ -444,11 +470,11 @@ class _Passes:
         return _pair(out, self.forward, "forward", "cost" if "Y" in self.forward_roles else "A2")
 
     def cost(self, point: dict[str, np.ndarray]) -> Any:
-        first, _ = self.run_forward(point)
+        first, cache = self.run_forward(point)
         if "Y" in self.forward_roles:
             return first
         if self.compute_cost is None:
-            J = reference_cost(np.asarray(first), self.Y)
+            J = cross_entropy(np.asarray(first), cache, self.Y)
             lambd, L = self.options["lambd"], layer_count(point)
             return J + l2_penalty(point, lambd, self.X.shape[1], L) if lambd and L else J
         values = {"A": first, "Y": self.Y, "parameters": point, **self.options}

@@ -373,6 +373,25 @@ def test_a_reference_is_named_on_saturated_outputs_only_when_the_cost_tells_it_a
     assert_named_right(report, point)
 
 
+@given(saturated_points())
+def test_correct_code_in_the_learner_form_with_saturated_outputs_is_right(point: NetworkPoint) -> None:
+    """The learner form without ``compute_cost``: gradcheck's own cross-entropy is taken from the
+    logits in the learner's cache (``Z2``), not from ``A2``, so it is not flat where outputs round
+    to 0 or 1, and finite differences follow the learner's right ``dZ2 = A2 - Y`` there."""
+    g = point.network.hidden[0]
+    forward_propagation, backward_propagation = course_code(g)
+    report = verify_gradients(
+        forward=forward_propagation,
+        backward=backward_propagation,
+        parameters=point.parameters,
+        X=point.X,
+        Y=point.Y,
+    )
+    note(f"{g.name}: Z2 = {forward_propagation(point.X, point.parameters)[1]['Z2']}, Y = {point.Y}\n{report}")
+    assert report.passed
+    assert_named_right(report, point)
+
+
 def test_a_flat_cost_names_no_reference_and_the_report_says_why() -> None:
     """Every output rounds to 0 (Z2 from -8784 to -1361): the course's cost is the same constant
     (3 · 708.4 / 5, the floored logs of the three examples with Y = 1) at the point and near it,
