@@ -433,7 +433,10 @@ def _locate(evidence: Evidence) -> str:
     wrong, a, t, name = evidence.wrong, evidence.analytic, evidence.truth, evidence.name
     count = int(np.count_nonzero(wrong))
     if not count:
-        return "no single entry could be singled out: many entries are slightly off"
+        return (
+            "no single entry could be singled out: the gradient is wrong along random directions, by an "
+            "error too small or too spread out to show entry by entry"
+        )
     known = np.isfinite(t)
     parts = [
         f"{count} of {wrong.size} entries are off" if known.all() else f"at least {count} entries are off"

@@ -58,7 +58,7 @@ def _cells(report: GradientReport, result: GradientResult) -> list[str]:
     if report.reference is not None:
         cells.append(_format_error(result.reference_error))
     # no entry compared (a wrong shape, a missing gradient): no count of entries off to show
-    off = "-" if result.mode == "none" else f"{result.n_failed}/{result.size}"
+    off = "-" if result.mode == "none" else f"{'?' if result.unlocated else result.n_failed}/{result.size}"
     return [*cells, off, result.coverage, result.opinions, _verdict(result)]
 
 
@@ -177,10 +177,7 @@ def _failed_item(report: GradientReport, result: GradientResult) -> dict[str, An
         shape = f"shape {result.shape}, expected {result.expected_shape}"
     facts = [shape]
     if result.shape is not None and result.mode != "none":
-        some = "" if result.checked >= result.size else "at least "
-        facts.append(
-            f"{some}{result.n_failed} of {result.size} entries beyond tolerance (checked: {result.coverage})"
-        )
+        facts.append(f"{result.entries_off} (checked: {result.coverage})")
     if result.n_kinks:
         facts.append(f"{result.n_kinks} entries at a kink, between the one-sided derivatives")
     worst = None

@@ -178,6 +178,24 @@ class GradientResult:
         return " + ".join(parts) or "no entries"
 
     @property
+    def unlocated(self) -> bool:
+        """Failed along random directions with no entry found wrong on its own."""
+        return not self.passed and self.mode != "none" and self.n_failed == 0
+
+    @property
+    def entries_off(self) -> str:
+        """How many entries are off, as far as known: ``"3 of 1200 entries beyond tolerance"``
+        (``"at least 3 ..."`` when not every entry was looked at), or, for a block wrong along
+        random directions where no entry was found wrong on its own, that none was located."""
+        if self.unlocated:
+            return (
+                f"wrong along random directions, no single entry of {self.size} located (the error is too "
+                "small or too spread out for any entry to show on its own)"
+            )
+        some = "" if self.checked >= self.size or self.passed else "at least "
+        return f"{some}{self.n_failed} of {self.size} entries beyond tolerance"
+
+    @property
     def opinions(self) -> str:
         """Which opinions accept the analytic gradient, e.g. ``"FD ✓ autograd ✓"``."""
         marks = {True: "✓", False: "✗"}
@@ -201,10 +219,7 @@ class GradientResult:
         head = f"{self.label}: {verdict}, shape {shape} (expected {self.expected_shape})"
         parts = [head]
         if self.shape is not None and self.mode != "none":  # judged on its values
-            some = "" if self.checked >= self.size or self.passed else "at least "
-            parts.append(
-                f"{some}{self.n_failed} of {self.size} entries beyond tolerance (checked: {self.coverage})"
-            )
+            parts.append(f"{self.entries_off} (checked: {self.coverage})")
         if self.n_kinks:
             parts.append(f"{self.n_kinks} entries at a kink, between the one-sided derivatives")
         if self.worst_index is not None and self.worst_numeric is not None and self.n_failed:

@@ -51,7 +51,10 @@ def failure_message(report: GradientReport, safety: float = 100.0) -> str:
         if result.shape is not None and result.mode != "none":  # judged on its values
             share = 100.0 * result.n_failed / result.size if result.size else 0.0
             some = "" if result.checked >= result.size else "at least "
-            lines.append(f" Mismatched elements: {some}{result.n_failed} / {result.size} ({share:.3g}%)")
+            mismatched = f"{some}{result.n_failed} / {result.size} ({share:.3g}%)"
+            if result.unlocated:
+                mismatched = f"none located of {result.size}; wrong along random directions"
+            lines.append(f" Mismatched elements: {mismatched}")
         if result.worst_index is not None and result.worst_analytic is not None and result.n_failed:
             index = "[" + ", ".join(map(str, result.worst_index)) + "]"
             difference = abs(result.worst_analytic - (result.worst_numeric or 0.0))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
 from tests.cases import EPS, SAFETY, Cost
@@ -85,3 +87,21 @@ def test_a_diffuse_error_no_entry_shows_alone_fails_on_a_fresh_direction() -> No
     result = report["w"]
     assert not result.passed and result.n_failed == 0 and result.checked == 0
     assert result.directions == joint + 1 + 1
+
+
+@given(st.floats(1e-9, 1e-6), st.integers(0, 2**32 - 1))
+def test_a_wrong_block_says_how_many_entries_were_found_wrong_or_that_none_was(
+    relative: float, seed: int
+) -> None:
+    """Issue 17: "at least 0 of 27 entries beyond tolerance" beside WRONG. A block wrong along
+    directions either names the entries found wrong or says that none was located."""
+    w = np.random.default_rng(seed).uniform(0.5, 1.5, size=(6, 8))
+    report = verify_gradients(
+        lambda p: np.sum(p["w"] ** 3) / 3.0, {"w": w}, {"dw": w**2 * (1 + relative)}, mode="directional"
+    )
+    result = report["w"]
+    if result.passed:
+        return
+    for text in (result.summary(), str(report)):
+        assert " 0 of 48 entries beyond tolerance" not in text, text
+    assert (result.n_failed == 0) == ("no single entry of 48 located" in result.summary()), result.summary()
