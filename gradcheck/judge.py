@@ -29,7 +29,7 @@ import numpy as np
 
 from gradcheck.compare import block_relative_error, element_relative_errors
 from gradcheck.diagnose import Evidence, harmless_shape, shape_diagnosis, shape_note
-from gradcheck.directional import DirectionCheck, check_direction, localise
+from gradcheck.directional import BlockDirections, DirectionCheck, check_blocks, check_direction, localise
 from gradcheck.kinks import entry_difference, kink_explains, shows_kink
 from gradcheck.network.interface import Hints
 from gradcheck.report import EXCESS_MAP_SIZE, GradientResult
@@ -99,9 +99,10 @@ class Entries:
         finite: np.ndarray = np.isfinite(self.a)
         return finite
 
-    def measure(self, setting: Setting, name: str, i: int) -> None:
-        """Take entry ``i``'s finite difference now and judge it with it."""
-        measured = entry_difference(setting, name, i, float(self.a[i]), self.eps)
+    def measure(self, setting: Setting, name: str, i: int, method: str | None = None) -> None:
+        """Take entry ``i``'s finite difference now (by the check's method, or ``method``) and judge
+        it with it."""
+        measured = entry_difference(setting, name, i, float(self.a[i]), self.eps, method)
         self.numeric[i], self.tau[i], self.fd_wrong[i], self.gap[i], self.step[i] = measured
         self.judged[i] = True
 
@@ -167,17 +168,15 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
         and bool(np.all(np.isfinite(array)))
     }
     eps = {name: setting.analytic_eps(array) for name, (_, array) in analytic.items()}
-    joint = [
-        check_direction(
-            setting.probe,
-            joint_blocks,
-            setting.rng,
-            analytic_eps=eps,
-            scale=setting.scale,
-            safety=setting.options.safety,
-        )
-        for _ in range(setting.options.directions if joint_blocks else 0)
-    ]
+    along = check_blocks(
+        setting.probe,
+        joint_blocks,
+        setting.rng,
+        directions=setting.options.directions,
+        analytic_eps=eps,
+        scale=setting.scale,
+        safety=setting.options.safety,
+    )
     results: dict[str, GradientResult] = {}
     evidence: dict[str, Evidence] = {}
     notes: list[str] = []
@@ -186,8 +185,8 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
         if array.shape != point[name].shape:
             results[name] = _wrong_shape(setting, name, key, array, hints)
             continue
-        along = joint if name in joint_blocks else []
-        results[name], found, said = _judge_block(setting, name, key, array, along, formula)
+        checks = along.get(name, BlockDirections([], []))
+        results[name], found, said = _judge_block(setting, name, key, array, checks, formula)
         if given.shape != array.shape:  # a harmless shape, judged reshaped
             note = shape_note(name, key, given.shape, array.shape, formula)
             results[name] = replace(results[name], shape=given.shape, note=note)
@@ -198,7 +197,7 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
 
 
 def _judge_block(
-    setting: Setting, name: str, key: str, array: np.ndarray, joint: list[DirectionCheck], formula: str | None
+    setting: Setting, name: str, key: str, array: np.ndarray, checks: BlockDirections, formula: str | None
 ) -> tuple[GradientResult, Evidence | None, tuple[str, ...]]:
     """One block of the parameter's shape, through the steps of the module docs."""
     gap, step = np.full(array.size, np.nan), np.full(array.size, np.nan)
@@ -208,8 +207,9 @@ def _judge_block(
     _fd_opinion(setting, name, entries)
     notes = _reference_opinion(setting, name, key, entries)
     _investigate_kinks(setting, name, entries)
-    own, unexplained = _directional_opinion(setting, name, array.shape, entries, joint)
+    own, unexplained = _directional_opinion(setting, name, array.shape, entries, checks.own)
     verdict = _verdict(setting, entries, own, unexplained)
+    joint = checks.joint
     result = _result(setting, name, key, array.shape, entries, verdict, own or joint, len(joint) + len(own))
     found = None
     if verdict.failed:
@@ -328,55 +328,86 @@ def _investigate_kinks(setting: Setting, name: str, entries: Entries) -> None:
 
 
 def _directional_opinion(
-    setting: Setting, name: str, shape: tuple[int, ...], entries: Entries, joint: list[DirectionCheck]
+    setting: Setting, name: str, shape: tuple[int, ...], entries: Entries, own: list[DirectionCheck]
 ) -> tuple[list[DirectionCheck], bool]:
     """A block checked along directions: ``(its own checks, unexplained)``.
 
-    When a joint direction failed, the block's own part of it is measured alone. If that fails and
-    no reference decides, group testing locates the wrong entries, each confirmed by its finite
-    difference; a block wrong nearly everywhere is sampled instead. When nothing is located, one
-    fresh direction tells a fluke from an error spread too thin to pin (``unexplained``).
+    ``own`` holds the block's parts of the failed joint checks, measured alone
+    (:func:`gradcheck.directional.check_blocks`). If one fails and no reference decides, group
+    testing along it locates the wrong entries (:func:`_locate`). When nothing is located, one
+    fresh sensitive direction (Richardson's) tells a fluke from an error too small or too spread
+    out to pin: if it fails, the search is run along it too, and a block where that locates
+    nothing either is wrong with no entry named (``unexplained``).
     """
     if setting.plan[name] is not None:
         return [], False
-    options = setting.options
-    block = entries.a.reshape(shape)
-    own: list[DirectionCheck] = []
-    failed_joint = [j for j in joint if not j.passed]
-    if failed_joint:
-        own.append(_alone(setting, name, block, entries.eps, failed_joint[0].directions[name]))
-    if not [c for c in own if not c.passed] or setting.recognised is not None:
+    failing = next((check for check in own if not check.passed), None)
+    if failing is None or setting.recognised is not None:
         return own, False
+    gave_up = _locate(setting, name, shape, entries, failing)
+    if entries.fd_wrong.any() or gave_up:
+        return own, gave_up
+    again = _alone(setting, name, entries.a.reshape(shape), entries.eps, stencil="richardson")
+    own = [*own, again]
+    if again.passed:
+        return own, False
+    if failing.stencil != again.stencil:
+        gave_up = _locate(setting, name, shape, entries, again)
+    return own, gave_up or not entries.fd_wrong.any()
+
+
+def _locate(
+    setting: Setting, name: str, shape: tuple[int, ...], entries: Entries, failing: DirectionCheck
+) -> bool:
+    """Group testing along ``failing``; each entry found confirmed on its own (:func:`_confirm`).
+    Past ``max_wrong`` wrong places, a sample of ``samples`` entries is measured by the check's
+    method too. Returns ``gave_up``."""
+    options = setting.options
     found, gave_up = localise(
         setting.probe,
         name,
-        block,
-        own[0],
+        entries.a.reshape(shape),
+        failing,
         analytic_eps=entries.eps,
         scale=setting.scale,
         safety=options.safety,
         max_wrong=options.max_wrong,
     )
-    if gave_up:  # wrong nearly everywhere: look at a sample entry by entry
+    for i in found:
+        _confirm(setting, name, entries, i, failing.stencil)
+    if gave_up:  # wrong nearly everywhere: look at a sample entry by entry, by the check's method
         size = entries.a.size
-        found += [int(i) for i in setting.rng.choice(size, min(options.samples, size), replace=False)]
-    for i in dict.fromkeys(found):
-        if not entries.judged[i]:
-            entries.measure(setting, name, i)
-            if entries.fd_wrong[i]:
-                entries.explained_by_kink(setting, name, i)
-    unexplained = gave_up
-    if not entries.fd_wrong.any() and not gave_up:
-        again = _alone(setting, name, block, entries.eps)
-        own.append(again)
-        unexplained = not again.passed
-    return own, unexplained
+        for i in setting.rng.choice(size, min(options.samples, size), replace=False):
+            _confirm(setting, name, entries, int(i), "central")
+    return gave_up
+
+
+def _confirm(setting: Setting, name: str, entries: Entries, i: int, stencil: str) -> None:
+    """Entry ``i``, found by group testing along a ``stencil`` direction, measured on its own.
+
+    By the check's method; an entry found along a Richardson direction that the check's central
+    or forward difference cannot resolve is measured by Richardson extrapolation too (6
+    evaluations): at most ``max_wrong`` per block. A rejection is then investigated for a kink.
+    """
+    if entries.judged[i]:
+        return
+    entries.measure(setting, name, i)
+    if not entries.fd_wrong[i] and stencil == "richardson" and setting.method in ("central", "forward"):
+        entries.measure(setting, name, i, method="richardson")
+    if entries.fd_wrong[i]:
+        entries.explained_by_kink(setting, name, i)
 
 
 def _alone(
-    setting: Setting, name: str, block: np.ndarray, eps: float, direction: np.ndarray | None = None
+    setting: Setting,
+    name: str,
+    block: np.ndarray,
+    eps: float,
+    direction: np.ndarray | None = None,
+    stencil: str = "central",
 ) -> DirectionCheck:
-    """Block ``name`` checked alone along ``direction`` (default: a fresh random one); 3 evaluations."""
+    """Block ``name`` checked alone along ``direction`` (default: a fresh random one); 3 evaluations
+    (6 for the ``"richardson"`` stencil)."""
     return check_direction(
         setting.probe,
         {name: block},
@@ -385,6 +416,7 @@ def _alone(
         scale=setting.scale,
         safety=setting.options.safety,
         directions=None if direction is None else {name: direction},
+        stencil=stencil,
     )
 
 

@@ -57,20 +57,20 @@ AGREEMENT = 2.0
 
 
 def entry_difference(
-    setting: Setting, name: str, flat: int, a: float, eps: float
+    setting: Setting, name: str, flat: int, a: float, eps: float, method: str | None = None
 ) -> tuple[float, float, bool, float, float]:
     """The finite-difference opinion on one entry not yet measured.
 
-    Takes the entry's derivative with the check's method and step and judges ``a`` with the pass
-    rule: ``(numeric, tolerance, wrong, gap, h)``, with the one-sided gap and the step that
-    :func:`kink_explains` needs.
+    Takes the entry's derivative with the check's method and step (or with ``method`` and its
+    default step) and judges ``a`` with the pass rule: ``(numeric, tolerance, wrong, gap, h)``,
+    with the one-sided gap and the step that :func:`kink_explains` needs.
     """
     probe = setting.probe
     index = _index(setting, name, flat)
-    value, h, measured, gap = derivative(probe, name, index, setting.method, setting.options.step)
-    error = fd_error(
-        setting.method, np.asarray(value), np.asarray(h), np.asarray(measured), probe.eps, setting.scale
-    )
+    step = setting.options.step if method is None else None
+    method = setting.method if method is None else method
+    value, h, measured, gap = derivative(probe, name, index, method, step)
+    error = fd_error(method, np.asarray(value), np.asarray(h), np.asarray(measured), probe.eps, setting.scale)
     tau = float(setting.tolerance(np.asarray(a), error, eps))
     return value, tau, not abs(a - value) <= tau, gap, h
 

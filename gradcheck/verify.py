@@ -132,7 +132,8 @@ def verify_gradients(
         the registry's activations with their default parameters.
     method : {"central", "forward", "richardson", "complex"}, default "central"
         Finite-difference method for the entries checked one by one (see
-        :mod:`gradcheck.numerical`); random directions always use central differences.
+        :mod:`gradcheck.numerical`); Gaussian random directions use central differences, the
+        sensitive direction Richardson extrapolation.
     step : float, optional
         Absolute finite-difference step; default chosen per entry from the cost's noise.
     safety : float, default 100
@@ -140,13 +141,16 @@ def verify_gradients(
     mode : {"auto", "exhaustive", "sampled", "directional"}, default "auto"
         How finite differences cover each block. ``"exhaustive"``: every entry (2 evaluations
         each with central differences). ``"sampled"``: ``samples`` random entries per block.
-        ``"directional"``: ``directions`` random directions per block (3 evaluations each),
-        and group testing to locate the wrong entries of a failing block (about
-        ``2 log₂ P`` evaluations per wrong entry; see :mod:`gradcheck.directional`).
+        ``"directional"``: ``directions`` Gaussian random directions per block (3 evaluations
+        each) and one sensitive direction of random signs (6 evaluations,
+        :data:`gradcheck.directional.SENSITIVE_DIRECTIONS`), and group testing to locate the
+        wrong entries of a failing block (about ``2 log₂ P`` evaluations per wrong entry; see
+        :mod:`gradcheck.directional`).
         ``"auto"``: exhaustive when the parameters have at most 1000 entries in all, else
         directional, with blocks smaller than their directional check taken entry by entry.
     directions : int, default 2
-        Random directions per block in directional mode.
+        Gaussian random directions per block in directional mode (the sensitive one comes on
+        top).
     samples : int, default 16
         Entries per block in sampled mode (and looked at when a block is wrong nearly everywhere).
     seed : int, default 0

@@ -9,19 +9,27 @@ and ``s/2`` (4).
 
 from __future__ import annotations
 
+from gradcheck.arguments import Options
+from gradcheck.directional import SENSITIVE_DIRECTIONS
 from gradcheck.judge import MAX_INVESTIGATED
 from gradcheck.kinks import ONE_SIDED_DIVISORS, RESTEP
+from gradcheck.numerical import DIRECTION_EVALUATIONS
 from gradcheck.setting import NOISE_POINTS
 
 __all__ = [
     "BEYOND_INVESTIGATED",
     "CENTRAL",
+    "DIRECTION",
+    "DIRECTIONS",
     "MAX_INVESTIGATED",
     "NOISE",
     "ONE_SIDED_PAIR",
+    "SENSITIVE",
     "START",
     "central_offsets",
     "central_step",
+    "directional",
+    "directions_taken",
     "exhaustive",
     "kink_investigation",
     "off_kink_look",
@@ -40,6 +48,23 @@ CENTRAL = 2
 ONE_SIDED_PAIR = 4
 #: A number of rejections or suspects beyond the per-block budget, with some to spare.
 BEYOND_INVESTIGATED = MAX_INVESTIGATED + 8
+#: A Gaussian direction: a central difference (``θ ± hv``) and the third difference's ``θ + 2hv``.
+DIRECTION = DIRECTION_EVALUATIONS["central"]
+#: A sensitive direction: central differences at ``±hv``, ``±hv/2`` and ``±hv/4``, extrapolated.
+SENSITIVE = DIRECTION_EVALUATIONS["richardson"]
+#: Gaussian directions by default (``verify_gradients(directions=...)``).
+DIRECTIONS = Options().directions
+
+
+def directions_taken(directions: int = DIRECTIONS) -> int:
+    """Directions a block right along every one is checked along: the Gaussian and the sensitive ones."""
+    return directions + SENSITIVE_DIRECTIONS
+
+
+def directional(directions: int = DIRECTIONS) -> int:
+    """Evaluations of a check along directions of gradients right everywhere: the start, then every
+    block moved at once along each direction."""
+    return START + DIRECTION * directions + SENSITIVE * SENSITIVE_DIRECTIONS
 
 
 def exhaustive(entries: int) -> int:

@@ -15,6 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
+from tests.budgets import directions_taken
 from tests.cases import EPS, SAFETY, Cost
 
 #: Where the planted block is wrong (flat indices).
@@ -71,10 +72,11 @@ def test_a_wrong_entry_located_by_directions_is_confirmed_with_the_complex_step(
 
 
 def test_a_diffuse_error_no_entry_shows_alone_fails_on_a_fresh_direction() -> None:
-    """Every entry 8.4e-8 too large (relative): the block's own direction fails, group testing
-    locates no entry (each half stays within its tolerance), and one fresh direction decides
-    between a fluke and a diffuse error: it fails too, so the block fails with no entry named,
-    after the joint directions, the block's own and one fresh."""
+    """Every entry 3e-9 too large (relative): the sensitive direction fails (the Gaussian ones
+    cannot resolve so small an error), group testing along it locates no entry (each half stays
+    within its tolerance), and one fresh sensitive direction decides between a fluke and a diffuse
+    error: it fails too, so the block fails with no entry named, after the joint directions, the
+    block's own and one fresh; the report says that no entry was located."""
     w = np.random.default_rng(0).uniform(0.5, 1.5, size=(6, 8))
 
     def cost_fn(p):  # type: ignore[no-untyped-def]
@@ -82,11 +84,13 @@ def test_a_diffuse_error_no_entry_shows_alone_fails_on_a_fresh_direction() -> No
 
     joint = 2
     report = verify_gradients(
-        cost_fn, {"w": w}, {"dw": w**2 * (1 + 8.4e-8)}, mode="directional", directions=joint
+        cost_fn, {"w": w}, {"dw": w**2 * (1 + 3e-9)}, mode="directional", directions=joint
     )
     result = report["w"]
     assert not result.passed and result.n_failed == 0 and result.checked == 0
-    assert result.directions == joint + 1 + 1
+    assert result.directions == directions_taken(joint) + 1 + 1
+    assert "no single entry of 48 located" in result.summary()
+    assert "at least 0" not in result.summary() and "at least 0" not in str(report)
 
 
 @given(st.floats(1e-9, 1e-6), st.integers(0, 2**32 - 1))
