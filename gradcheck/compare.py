@@ -31,16 +31,20 @@ widened by the same rule.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "Comparison",
     "block_relative_error",
     "compare",
     "element_relative_errors",
+    "excess_over",
     "kink_verdict",
+    "outside",
     "tolerance",
 ]
 
@@ -118,6 +122,9 @@ def tolerance(
     return result
 
 
+#: A value or an array of them, elementwise.
+ArrayOrFloat = float | npt.NDArray[np.floating]
+
 #: How far beyond their error estimates one-sided derivatives must disagree to show a kink.
 KINK_EVIDENCE = 10.0
 
@@ -132,28 +139,47 @@ def kink_verdict(
     analytic_eps: float,
     scale: float,
     safety: float,
-) -> tuple[bool, bool]:
-    """Is there a kink, and does the analytic value lie between the one-sided derivatives?
+) -> tuple[bool, float]:
+    """Is there a kink, and how far does the analytic value lie outside the one-sided derivatives?
 
     A kink is detected when ``|R − L| > KINK_EVIDENCE · (e_L + e_R)``: the one-sided derivatives
     disagree well beyond their error estimates (which hold with a margin of 2 or more on smooth
     costs, docs/benchmarks.md). Not the pass rule's ``safety``: at a kink whose slopes differ
     little (a unit whose outgoing weight is tiny) that would hide the kink and fail correct code.
     The analytic value then passes when it lies in ``[min(L, R) − τ, max(L, R) + τ]`` with
-    ``τ = safety · (max(e_L, e_R) + ε_a (|a| + max(G, 1)))``.
+    ``τ = safety · (max(e_L, e_R) + ε_a (|a| + max(G, 1)))``: its excess ::
+
+        excess = max(min(L, R) − a, a − max(L, R), 0) / τ
+
+    is at most 1 (0 between the two; ``inf`` outside when ``τ = 0``).
 
     Returns
     -------
     kink : bool
-    within : bool
-        Only meaningful when ``kink`` is True.
+    excess : float
+        Only meaningful when ``kink`` is True; ``inf`` for non-finite inputs.
     """
     if not all(map(np.isfinite, (analytic, left, right, left_error, right_error))):
-        return False, False
+        return False, math.inf
     kink = abs(right - left) > KINK_EVIDENCE * (left_error + right_error)
     slack = safety * (max(left_error, right_error) + analytic_eps * (abs(analytic) + max(scale, 1.0)))
-    within = min(left, right) - slack <= analytic <= max(left, right) + slack
-    return bool(kink), bool(within)
+    excess = excess_over(outside(analytic, min(left, right), max(left, right)), slack)
+    return bool(kink), float(excess)
+
+
+def outside(value: ArrayOrFloat, low: ArrayOrFloat, high: ArrayOrFloat) -> np.ndarray:
+    """How far ``value`` lies outside ``[low, high]``: ``max(low − value, value − high, 0)``, elementwise."""
+    return np.maximum(np.maximum(np.subtract(low, value), np.subtract(value, high)), 0.0)
+
+
+def excess_over(distance: ArrayOrFloat, tolerance: ArrayOrFloat) -> np.ndarray:
+    """``distance / tolerance`` elementwise, a miss in units of its tolerance (above 1: beyond it):
+    0 for no distance, ``inf`` for a positive one over a zero tolerance, or a non-finite one."""
+    distance, tolerance = np.asarray(distance, dtype=float), np.asarray(tolerance, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = distance / tolerance
+    usable = np.isfinite(distance) & (tolerance > 0.0)
+    return np.where(distance == 0.0, 0.0, np.where(usable, ratio, np.inf))
 
 
 @dataclass(frozen=True)

@@ -27,10 +27,10 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from gradcheck.compare import block_relative_error, element_relative_errors
+from gradcheck.compare import block_relative_error, element_relative_errors, excess_over, outside
 from gradcheck.diagnose import Evidence, harmless_shape, shape_diagnosis, shape_note
 from gradcheck.directional import BlockDirections, DirectionCheck, check_blocks, check_direction, localise
-from gradcheck.kinks import entry_difference, kink_explains, shows_kink
+from gradcheck.kinks import entry_difference, kink_excess, shows_kink
 from gradcheck.network.interface import Hints
 from gradcheck.report import EXCESS_MAP_SIZE, GradientResult
 from gradcheck.setting import Setting
@@ -71,8 +71,10 @@ class Entries:
     ``numeric`` and ``tau`` hold the opinion each entry is finally judged against and its tolerance
     (NaN: none); ``judged`` marks entries with an element-wise verdict; ``fd_wrong`` the ones finite
     differences reject, ``reference_wrong`` the ones the reference rejects (None: no reference);
-    ``kinks`` the ones a kink explains; ``blind`` those the reference alone can resolve. ``gap`` and
-    ``step`` hold each measured entry's one-sided gap ``|D₊ − D₋|`` and step (NaN until measured).
+    ``kinks`` the ones a kink explains, and ``kink_excess`` their miss in units of the tolerance at the
+    kink (at most 1; NaN elsewhere): a difference that straddles a kink is not what judged them;
+    ``blind`` those the reference alone can resolve. ``gap`` and ``step`` hold each measured entry's
+    one-sided gap ``|D₊ − D₋|`` and step (NaN until measured).
     """
 
     a: np.ndarray
@@ -84,12 +86,14 @@ class Entries:
     judged: np.ndarray = field(init=False)
     fd_wrong: np.ndarray = field(init=False)
     kinks: np.ndarray = field(init=False)
+    kink_excess: np.ndarray = field(init=False)
     blind: np.ndarray = field(init=False)
     reference_wrong: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.numeric = np.full(self.a.size, np.nan)
         self.tau = np.full(self.a.size, np.nan)
+        self.kink_excess = np.full(self.a.size, np.nan)
         self.judged, self.fd_wrong, self.kinks, self.blind = (
             np.zeros(self.a.size, dtype=bool) for _ in range(4)
         )
@@ -109,8 +113,9 @@ class Entries:
     def explained_by_kink(self, setting: Setting, name: str, i: int) -> bool:
         """Does a kink explain why entry ``i`` misses its finite difference? Then it passes, counted."""
         miss = (self.numeric[i], self.tau[i], self.gap[i], self.step[i])
-        if kink_explains(setting, name, i, float(self.a[i]), miss, self.eps):
-            self.fd_wrong[i], self.kinks[i] = False, True
+        excess = kink_excess(setting, name, i, float(self.a[i]), miss, self.eps)
+        if excess <= 1.0:
+            self.fd_wrong[i], self.kinks[i], self.kink_excess[i] = False, True, excess
             return True
         return False
 
@@ -248,6 +253,7 @@ def _reference_opinion(setting: Setting, name: str, key: str, entries: Entries) 
         at_kink = hi - lo > t_ref
         inside = (lo - t_ref <= a) & (a <= hi + t_ref)
         entries.kinks |= at_kink & inside
+        entries.kink_excess = np.where(at_kink & inside, excess_over(outside(a, lo, hi), t_ref), np.nan)
         rejected = np.where(at_kink, ~inside, rejected)
     entries.reference_wrong = rejected
     _confirm_rejections(setting, name, entries, r, t_ref)
@@ -445,7 +451,7 @@ def _result(
     directions: int,
 ) -> GradientResult:
     """The block's result: verdict, worst entry, relative errors, coverage, opinions, error map."""
-    a, numeric, tau = entries.a, entries.numeric, entries.tau
+    a, numeric = entries.a, entries.numeric
     plan = setting.plan[name]
     mode = "directional" if plan is None else ("exhaustive" if plan.size == a.size else "sampled")
     worst, worst_values = _worst(entries, verdict.wrong, shape)
@@ -453,7 +459,7 @@ def _result(
     checked = (
         int(np.count_nonzero(entries.judged & np.isfinite(numeric))) if plan is not None or directions else 0
     )
-    excess = _excess(a, numeric, tau, shape) if verdict.failed and a.size <= EXCESS_MAP_SIZE else None
+    excess = _excess(entries, shape) if verdict.failed and a.size <= EXCESS_MAP_SIZE else None
     return GradientResult(
         name=name,
         gradient_key=key,
@@ -532,10 +538,13 @@ def _reference_errors(setting: Setting, name: str, a: np.ndarray) -> tuple[float
     return block_relative_error(a, exact), numeric_reference_error
 
 
-def _excess(a: np.ndarray, numeric: np.ndarray, tau: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-    """``|a − n| / τ`` per entry (NaN where not compared; inf for a non-finite ``a``)."""
+def _excess(entries: Entries, shape: tuple[int, ...]) -> np.ndarray:
+    """``|a − n| / τ`` per entry (NaN where not compared; inf for a non-finite ``a``); at an entry a
+    kink explains, its excess over the kink's evidence instead (at most 1: it passed)."""
+    a = entries.a
     with np.errstate(divide="ignore", invalid="ignore"):
-        excess: np.ndarray = np.abs(a - numeric) / tau
+        excess: np.ndarray = np.abs(a - entries.numeric) / entries.tau
+    excess[entries.kinks] = entries.kink_excess[entries.kinks]
     excess[~np.isfinite(a)] = np.inf
     return excess.reshape(shape)
 

@@ -5,7 +5,7 @@ one-sided derivatives is right, and a difference whose step crosses a kink mixes
 two sides. An entry *off* its kinks has one derivative, which only a step that crosses none of them
 shows: a difference that straddles a kink is no evidence against it, a smaller one that does not
 straddle it is. So before an entry that disagrees with finite differences is called wrong,
-:func:`kink_explains` looks for a kink at the point or within the step:
+:func:`kink_excess` looks for a kink at the point or within the step:
 
 1. the gate: the central difference's one-sided gap ``|D₊ − D₋|`` (free) beyond ``KINK_GATE`` times
    its smooth size ``4σ/h + hG`` (:func:`shows_kink`), or as large as the miss (central
@@ -30,7 +30,7 @@ import math
 
 import numpy as np
 
-from gradcheck.compare import kink_verdict
+from gradcheck.compare import excess_over, kink_verdict
 from gradcheck.numerical import derivative, fd_error, one_sided
 from gradcheck.setting import Setting
 
@@ -40,7 +40,7 @@ __all__ = [
     "ONE_SIDED_DIVISORS",
     "RESTEP",
     "entry_difference",
-    "kink_explains",
+    "kink_excess",
     "shows_kink",
 ]
 
@@ -63,7 +63,7 @@ def entry_difference(
 
     Takes the entry's derivative with the check's method and step (or with ``method`` and its
     default step) and judges ``a`` with the pass rule: ``(numeric, tolerance, wrong, gap, h)``,
-    with the one-sided gap and the step that :func:`kink_explains` needs.
+    with the one-sided gap and the step that :func:`kink_excess` needs.
     """
     probe = setting.probe
     index = _index(setting, name, flat)
@@ -75,10 +75,16 @@ def entry_difference(
     return value, tau, not abs(a - value) <= tau, gap, h
 
 
-def kink_explains(
+def kink_excess(
     setting: Setting, name: str, flat: int, a: float, miss: tuple[float, float, float, float], eps: float
-) -> bool:
-    """True when a kink explains why ``a`` missed its finite difference (see the module docs).
+) -> float:
+    """How far ``a`` lies beyond what the kink evidence allows, in units of the tolerance there: at
+    most 1 when a kink explains why ``a`` missed its finite difference (see the module docs),
+    ``inf`` when nothing shows one.
+
+    At a kink at the point, ``a``'s distance outside the one-sided derivatives over their slack
+    (:func:`gradcheck.compare.kink_verdict`); off the point, ``|a − D| / τ`` with ``D`` the side
+    that decides and ``τ`` the pass rule's tolerance at its step.
 
     ``miss`` is ``(n, tau, gap, h0)``: the difference ``a`` missed, its tolerance, its one-sided
     gap and its step (NaN where unknown).
@@ -89,9 +95,9 @@ def kink_explains(
     if _gate_closed(setting, a, n, tau, gap, h0):
         value, error = _central(setting, name, index, h / RESTEP)
         if not _moved(setting, value, error, n, tau):
-            return False
+            return math.inf
     (left, left_error), (right, right_error), straddled = _climb(setting, name, index, h)
-    kink, within = kink_verdict(
+    kink, excess = kink_verdict(
         a,
         left,
         right,
@@ -102,10 +108,12 @@ def kink_explains(
         safety=setting.options.safety,
     )
     if kink:
-        return within
+        return excess
     value, error = (left, left_error) if left_error <= right_error else (right, right_error)
+    if not (straddled or _moved(setting, value, error, n, tau)):
+        return math.inf
     tolerance = float(setting.tolerance(np.asarray(a), np.asarray(error), eps))
-    return (straddled or _moved(setting, value, error, n, tau)) and abs(a - value) <= tolerance
+    return float(excess_over(abs(a - value), tolerance))
 
 
 def shows_kink(setting: Setting, gap: float, h0: float) -> bool:

@@ -135,7 +135,9 @@ class GradientResult:
     excess : ndarray or None
         For a failed gradient of the right (or a harmless) shape and at most :data:`EXCESS_MAP_SIZE` entries,
         ``|a − n| / τ`` per entry (above 1: beyond tolerance; NaN: not compared), the
-        parameter's shape: the element error map of the notebook view.
+        parameter's shape: the element error map of the notebook view. At an entry a kink
+        explains, its distance outside the one-sided derivatives (or the reference's interval)
+        over the tolerance there: at most 1, as it passed.
     """
 
     name: str
