@@ -208,6 +208,28 @@ def test_kinks_meeting_are_documented_only_when_every_failing_entry_lies_outside
     assert bench.documented_case(call, None) is None  # a call that raised
 
 
+def test_correct_code_at_w1_zero_failing_only_outside_its_one_sided_derivatives_is_documented(
+    tmp_path: Path,
+) -> None:
+    """End to end: gradcheck passes the entries between their one-sided derivatives (at their kinks)
+    and fails those outside; the bench must read only the latter as failing, and replay must not
+    count such a call as a false alarm (issue 17: 73 such calls were counted)."""
+    for index in range(40):  # correct code's dW1 with entries both outside and inside their interval
+        call = bench.draw_call("w1_zero", 0, index)
+        with np.errstate(all="ignore"):
+            cache = call.network.forward_propagation(call.arrays["X"], call.parameters)[1]
+        outside = bench.outside_one_sided(call, cache)
+        if outside["W1"].any() and not outside["W1"].all():
+            break
+    outcome = bench.run_call(call)
+    assert not outcome.passed
+    assert outcome.documented == "kinks meeting, value outside the one-sided derivatives"
+    path = tmp_path / "cases.json"
+    case = {**call.to_json(), "expect": "pass"}
+    path.write_text(json.dumps({"command": "test", "cases": [case]}), encoding="utf-8")
+    assert bench.replay(path) == 0
+
+
 def test_saturated_outputs_are_documented_only_without_x_and_y_and_on_a2() -> None:
     call = bench.draw_call("float64_tanh", 0, 0)
     saturated = bench.logits_up_to(call.arrays, 60.0, call.network)
