@@ -43,6 +43,8 @@ from gradcheck.errors import GradcheckError, GradcheckWarning, located, warn
 __all__ = [
     "DIRECTION_EVALUATIONS",
     "METHODS",
+    "NOISE_LINES",
+    "NOISE_LINE_POINTS",
     "CostProbe",
     "FiniteDifferences",
     "GradcheckWarning",
@@ -76,6 +78,15 @@ NOISE_STEP = 1e-8
 #: How much larger the noise estimate's step gets when the cost does not resolve it, and how far.
 NOISE_STEP_GROWTH = 100.0
 NOISE_STEP_MAX = 1e-4
+#: The noise estimate's points lie at ``t_k = k + u_k`` steps from the point, ``|u_k| ≤ NOISE_JITTER``:
+#: unequal spacing, so that a rounding sawtooth cannot advance by the same amount at every point.
+NOISE_JITTER = 0.35
+#: A cost is noisier than its dtype's rounding when its measured noise exceeds that many times it.
+NOISIER = 10.0
+#: Independent directions the noise is estimated along; the largest estimate is kept.
+NOISE_LINES = 2
+#: Evaluations per line of the noise estimate (its default ``points``).
+NOISE_LINE_POINTS = 8
 #: Rounding bound of the Richardson value, in units of σ/h (see the module docs).
 RICHARDSON_ROUNDING = 99.0 / 15.0
 
@@ -201,28 +212,44 @@ def evaluate_cost(
 
 
 def estimate_noise(
-    cost_fn: CostFn, work: dict[str, np.ndarray], cost: float, eps: float, *, points: int = 8, seed: int = 0
+    cost_fn: CostFn,
+    work: dict[str, np.ndarray],
+    cost: float,
+    eps: float,
+    *,
+    points: int = NOISE_LINE_POINTS,
+    seed: int = 0,
 ) -> tuple[float, int]:
     """Estimate the rounding noise of the cost near the point from its high-order differences.
 
-    The cost is evaluated at ``θ + k δ v`` (k = 0 … ``points``) along a random direction ``v``
-    with ``δ = 1e-8`` relative to each entry's size. Over so short a distance the smooth part of
-    ``J`` has negligible k-th differences, so what remains is noise: with independent noise of
-    standard deviation σ, the k-th difference has variance ``C(2k, k) σ²``. The estimate is the
-    largest of the orders 4, 5 and 6 (the method of Moré and Wild, "Estimating computational
-    noise", 2011), and never less than ``eps · max(|J|, 1)``: a small cost is usually a
-    difference of terms of unit size (``softplus(z) - y z`` for a confident right output), whose
-    rounding is that of the terms, and rounding that varies smoothly along the sampled
-    direction is invisible to the differences.
+    The cost is evaluated at ``θ + t_k δ v`` (k = 1 … ``points``) along a random direction ``v``
+    with ``δ = 1e-8`` relative to each entry's size, and ``t_k = k + u_k``, ``u_k`` drawn once in
+    ``±NOISE_JITTER``; ``t_0 = 0`` is the point. Over so short a distance the smooth part of ``J``
+    has negligible divided differences of order 4 to 6, so what remains is noise: with independent
+    noise of standard deviation σ, the divided difference ``J[t_i … t_{i+k}] = Σ_j w_j J(t_j)``,
+    ``w_j = 1 / Π_{l≠j} (t_j − t_l)``, has variance ``σ² Σ_j w_j²``, and
+    ``σ_k² = mean_i (J[t_i … t_{i+k}]² / Σ_j w_j²)`` estimates ``σ²`` (on equally spaced points
+    this is the method of Moré and Wild, "Estimating computational noise", 2011: ``Σ_j w_j²`` is
+    ``C(2k, k) / (k! δᵏ)²``). The estimate of one line is the largest of the orders 4, 5 and 6.
 
-    When fewer than half the values differ from one another, the cost is coarser than the steps
-    (it rounds its parameters or its result to a lower precision than it returns, such as float32
-    inside and a Python float out) and the differences would see no noise at all: the sampling
-    is repeated with ``δ`` :data:`NOISE_STEP_GROWTH` times larger, up to :data:`NOISE_STEP_MAX`.
+    Why the points are not equally spaced: rounding is a function of the point, not a random draw.
+    Where one operation dominates the noise (``1 − A2`` with ``A2`` near 1), its rounding error is
+    a sawtooth of its input; on equally spaced points whose input moves by nearly a whole number
+    of its units per point the sawtooth advances by a nearly constant amount, a linear function
+    that every difference of order 2 or more cancels (one direction in eight at ``δ = 1e-8`` on the
+    course's cost with ``m = 1``). Unequal spacing samples the sawtooth at unrelated phases.
 
-    This matters for costs computed from saturated probabilities: ``log(1 - A2)`` with ``A2``
-    near 1 has a relative error far above ``eps``, and a step chosen for ``eps`` would be
-    swamped by it.
+    Why :data:`NOISE_LINES` lines, in independent directions, the largest kept: a direction along
+    which that operation's input barely moves sees none of its noise (about one direction in five
+    hundred on the same cost); two such directions at once are as rare as its square. The estimate
+    is never less than ``eps · max(|J|, 1)``: a small cost is usually a difference of terms of unit
+    size (``softplus(z) - y z`` for a confident right output), whose rounding is that of the terms.
+
+    When fewer than half the values of a line differ from one another, the cost is coarser than
+    the steps (it rounds its parameters or its result to a lower precision than it returns, such
+    as float32 inside and a Python float out) and the differences would see no noise at all: that
+    line is sampled again with ``δ`` :data:`NOISE_STEP_GROWTH` times larger, up to
+    :data:`NOISE_STEP_MAX`.
 
     Parameters
     ----------
@@ -234,9 +261,10 @@ def estimate_noise(
     eps : float
         Machine epsilon of the cost's dtype.
     points : int, default 8
-        Extra evaluations per sampling.
+        Extra evaluations per line and sampling (``NOISE_LINES · points`` in all, more when a line
+        is sampled again).
     seed : int, default 0
-        Seed of the random direction.
+        Seed of the random directions and offsets.
 
     Returns
     -------
@@ -246,21 +274,49 @@ def estimate_noise(
         Cost evaluations spent.
     """
     rng = np.random.default_rng(seed)
-    direction = {name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()}
-    step, spent = NOISE_STEP, 0
-    while True:
-        values = _along(cost_fn, work, direction, cost, step, points)
-        spent += points
-        if len(set(values)) > points // 2 or step * NOISE_STEP_GROWTH > NOISE_STEP_MAX:
-            break
-        step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
-    differences = np.asarray(values)
+    estimates, spent = [eps * max(abs(cost), 1.0)], 0
+    for _ in range(NOISE_LINES):
+        direction = {
+            name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()
+        }
+        offsets = np.arange(points + 1, dtype=np.float64)
+        offsets[1:] += rng.uniform(-NOISE_JITTER, NOISE_JITTER, points)
+        step = NOISE_STEP
+        while True:
+            values = _along(cost_fn, work, direction, cost, step * offsets[1:])
+            spent += points
+            if len(set(values)) > points // 2 or step * NOISE_STEP_GROWTH > NOISE_STEP_MAX:
+                break
+            step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
+        estimates.append(_line_noise(offsets, np.asarray(values)))
+    return max(estimates), spent
+
+
+def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
+    """Noise of ``values`` (``J`` at ``θ + t δ v``, ``t = offsets``, increasing) from their divided
+    differences of order 4, 5 and 6: the largest ``σ_k`` (see :func:`estimate_noise`).
+
+    Parameters
+    ----------
+    offsets : ndarray, shape (n,)
+        Distinct, increasing positions ``t``; n ≥ 7. Any unit: ``σ_k`` does not depend on it.
+    values : ndarray, shape (n,)
+        The cost there.
+
+    Returns
+    -------
+    float
+        ``max_k sqrt(mean_i (J[t_i … t_{i+k}]² / Σ_j w_j²))``, ``k`` = 4, 5, 6.
+    """
     estimates = []
-    for order in range(1, 7):
-        differences = np.diff(differences)
-        if order >= 4:
-            estimates.append(float(np.sqrt(np.mean(differences**2) / math.comb(2 * order, order))))
-    return max([eps * max(abs(cost), 1.0), *estimates]), spent
+    for order in (4, 5, 6):
+        ratios = []
+        for start in range(len(offsets) - order):
+            t = offsets[start : start + order + 1]
+            weights = np.array([1.0 / np.prod(np.delete(t[j] - t, j)) for j in range(order + 1)])
+            ratios.append(float(weights @ values[start : start + order + 1]) ** 2 / float(weights @ weights))
+        estimates.append(math.sqrt(float(np.mean(ratios))))
+    return max(estimates)
 
 
 def _along(
@@ -268,16 +324,15 @@ def _along(
     work: dict[str, np.ndarray],
     direction: dict[str, np.ndarray],
     cost: float,
-    step: float,
-    points: int,
+    distances: np.ndarray,
 ) -> list[float]:
-    """``[J(θ), J(θ + δ v), …, J(θ + points δ v)]``; ``work`` restored exactly afterwards."""
+    """``[J(θ), J(θ + d v) for d in distances]``; ``work`` restored exactly afterwards."""
     originals = {name: theta.copy() for name, theta in work.items()}
     values = [cost]
     try:
-        for k in range(1, points + 1):
+        for distance in distances:
             for name, theta in work.items():
-                theta[...] = originals[name] + (k * step) * direction[name]
+                theta[...] = originals[name] + float(distance) * direction[name]
             values.append(evaluate_cost(cost_fn, work, "near the given parameters (estimating its noise)")[0])
     finally:
         for name, theta in work.items():
@@ -482,10 +537,16 @@ class CostProbe:
         return self.noise
 
     @property
+    def noisy(self) -> bool:
+        """Is the measured noise more than :data:`NOISIER` times the dtype's rounding ``ε max(|J|, 1)``?
+        (Within that, the estimate's own scatter: steps and errors of the rounding serve.)"""
+        return self._estimate is not None and self._estimate > NOISIER * self.eps * max(abs(self.cost), 1.0)
+
+    @property
     def notes(self) -> tuple[str, ...]:
         """What the user should know about the cost: that it is noisier than its dtype's rounding."""
         rounding = self.eps * max(abs(self.cost), 1.0)
-        if self._estimate is None or not self._estimate > 10.0 * rounding:
+        if not self.noisy or self._estimate is None:
             return ()
         return (
             f"the cost is noisier than rounding alone ({self._estimate:.2g} against {rounding:.2g} for its "

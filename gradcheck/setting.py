@@ -2,9 +2,9 @@
 
 :func:`measure` is the step between recognising a reference and judging the blocks: it plans which
 entries finite differences look at one by one (:data:`EXHAUSTIVE_UP_TO`), measures the cost's noise
-where it matters (:data:`NOISE_POINTS`), takes the finite differences, and fixes the gradient's
-scale ``G``. Nothing after it changes the noise, the steps or the scale, so each block is judged
-once.
+where it matters (:data:`NOISE_UP_FRONT`, :data:`NOISE_POINTS`), takes the finite differences, and
+fixes the gradient's scale ``G``. Nothing after it changes the noise, the steps or the scale, so
+each block is judged once.
 """
 
 from __future__ import annotations
@@ -17,17 +17,28 @@ import numpy as np
 
 from gradcheck.arguments import Options
 from gradcheck.compare import tolerance
-from gradcheck.numerical import FLOAT64_EPS, CostProbe, FiniteDifferences, Method, finite_differences
+from gradcheck.numerical import (
+    FLOAT64_EPS,
+    NOISE_LINE_POINTS,
+    NOISE_LINES,
+    CostProbe,
+    FiniteDifferences,
+    Method,
+    finite_differences,
+)
 from gradcheck.recognise import Recognised
 
-__all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "Setting", "measure"]
+__all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "NOISE_UP_FRONT", "Setting", "measure"]
 
 #: The default ("auto") mode checks every entry when the whole problem has at most this many, and
 #: otherwise random directions (with entries of blocks too small for them).
 EXHAUSTIVE_UP_TO = 1000
-#: Evaluations :meth:`CostProbe.measure_noise` costs: measured up front only when at least as many
-#: entries are checked one by one; with fewer, only once an entry disagrees.
-NOISE_POINTS = 8
+#: Evaluations :meth:`CostProbe.measure_noise` costs: ``NOISE_LINES`` lines of ``NOISE_LINE_POINTS``.
+NOISE_POINTS = NOISE_LINES * NOISE_LINE_POINTS
+#: The noise is measured up front when at least this many entries are checked one by one, whose
+#: central differences (2 evaluations each) cost as much as the estimate; with fewer, only once an
+#: entry disagrees.
+NOISE_UP_FRONT = NOISE_POINTS // 2
 
 
 @dataclass(frozen=True)
@@ -115,7 +126,7 @@ def measure(
     entries = {name: flat for name, flat in plan.items() if flat is not None and flat.size}
     fd = None
     if entries:
-        if options.step is None and sum(flat.size for flat in entries.values()) >= NOISE_POINTS:
+        if options.step is None and sum(flat.size for flat in entries.values()) >= NOISE_UP_FRONT:
             probe.measure_noise()  # cheap next to the entries; directions estimate their own error
         fd = _differences(probe, options, entries)
         if (
@@ -123,9 +134,8 @@ def measure(
             and not probe.noise_measured
             and _disagrees(fd, recognised, options, analytic, inputs_eps)
         ):
-            before = probe.noise
             probe.measure_noise()  # a disagreement may only mean the cost is noisier than its dtype
-            if probe.noise > before:
+            if probe.noisy:
                 fd = _differences(probe, options, entries)  # the steps and errors of the measured noise
     return Setting(
         probe=probe,

@@ -14,7 +14,7 @@ from gradcheck.directional import SENSITIVE_DIRECTIONS
 from gradcheck.judge import MAX_INVESTIGATED
 from gradcheck.kinks import ONE_SIDED_DIVISORS, RESTEP
 from gradcheck.numerical import DIRECTION_EVALUATIONS
-from gradcheck.setting import NOISE_POINTS
+from gradcheck.setting import NOISE_POINTS, NOISE_UP_FRONT
 
 __all__ = [
     "BEYOND_INVESTIGATED",
@@ -40,7 +40,8 @@ __all__ = [
 
 #: The cost at the point, twice (the second call checks that it is deterministic).
 START = 2
-#: The noise estimate, measured once (up front when at least this many entries are checked one by one).
+#: The noise estimate, measured once (up front when at least ``NOISE_UP_FRONT`` entries are checked one
+#: by one).
 NOISE = NOISE_POINTS
 #: A central difference: ``θ ± s``.
 CENTRAL = 2
@@ -69,7 +70,7 @@ def directional(directions: int = DIRECTIONS) -> int:
 
 def exhaustive(entries: int) -> int:
     """Evaluations of a check of ``entries`` entries one by one by central differences (noise up front)."""
-    assert entries >= NOISE_POINTS, "fewer entries measure the noise only when one disagrees"
+    assert entries >= NOISE_UP_FRONT, "fewer entries measure the noise only when one disagrees"
     return START + NOISE + CENTRAL * entries
 
 

@@ -1,8 +1,9 @@
 """What a check measures before any verdict: the noise, the planned finite differences, the scale G.
 
 The noise estimate is paid for up front only when enough entries are checked one by one (at least
-``NOISE_POINTS``, what it costs) and no step is given; with fewer, only once an entry disagrees,
-and the differences are taken again when the measured noise is larger than the dtype's rounding.
+``NOISE_UP_FRONT``, whose differences cost what it does) and no step is given; with fewer, only once
+an entry disagrees, and the differences are taken again when the measured noise is larger than the
+dtype's rounding.
 The scale ``G`` of every tolerance comes from the finite differences (or the reference), never
 from the gradient under test. Expected evaluation counts come from ``tests/budgets.py``.
 """
@@ -12,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import my_course_code
 import numpy as np
 import pytest
+from hypothesis import assume, given, note
+from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
-from gradcheck.setting import EXHAUSTIVE_UP_TO, NOISE_POINTS
+from gradcheck.setting import EXHAUSTIVE_UP_TO, NOISE_UP_FRONT
 from tests.budgets import CENTRAL, NOISE, START, off_kink_look
 
 
@@ -43,7 +47,7 @@ def point(size: int, seed: int = 1) -> np.ndarray:
 # -- when the noise is measured -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("size", [1, NOISE_POINTS - 1])
+@pytest.mark.parametrize("size", [1, NOISE_UP_FRONT - 1])
 def test_fewer_entries_than_the_noise_estimate_costs_skip_it_when_every_entry_agrees(size: int) -> None:
     w = point(size)
     report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
@@ -52,17 +56,17 @@ def test_fewer_entries_than_the_noise_estimate_costs_skip_it_when_every_entry_ag
 
 
 def test_as_many_entries_as_the_noise_estimate_costs_measure_it_up_front() -> None:
-    w = point(NOISE_POINTS)
+    w = point(NOISE_UP_FRONT)
     report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
     assert report.passed
-    assert report.evaluations == START + NOISE + CENTRAL * NOISE_POINTS
+    assert report.evaluations == START + NOISE + CENTRAL * NOISE_UP_FRONT
 
 
 def test_a_callers_step_needs_no_noise_estimate() -> None:
-    w = point(NOISE_POINTS)
+    w = point(NOISE_UP_FRONT)
     right = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)}, step=1e-5)
-    assert right.passed and right.evaluations == START + CENTRAL * NOISE_POINTS
-    few = point(NOISE_POINTS - 1)
+    assert right.passed and right.evaluations == START + CENTRAL * NOISE_UP_FRONT
+    few = point(NOISE_UP_FRONT - 1)
     bad = np.exp(few)
     bad[2] += 0.1
     wrong = verify_gradients(exp_cost, {"w": few}, {"dw": bad}, step=1e-5)
@@ -123,7 +127,7 @@ def test_sampled_mode_takes_the_differences_of_distinct_sampled_entries_only() -
     report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)}, mode="sampled", samples=samples)
     result = report["w"]
     assert report.passed and result.mode == "sampled" and result.checked == samples
-    assert report.evaluations == START + CENTRAL * samples  # fewer than NOISE_POINTS: no estimate
+    assert report.evaluations == START + CENTRAL * samples  # fewer than NOISE_UP_FRONT: no estimate
 
 
 @pytest.mark.parametrize(
@@ -160,3 +164,41 @@ def test_a_check_along_directions_without_a_usable_gradient_still_reports() -> N
     nan = verify_gradients(exp_cost, {"w": w}, {"dw": np.full(w.shape, np.nan)}, mode="directional")
     assert not nan.passed and nan["w"].n_failed == w.size
     assert nan["w"].diagnosis is not None and nan["w"].diagnosis.code == "non_finite"
+
+
+# -- where the error estimate must be measured, not assumed ---------------------------------------
+
+
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    logit=st.floats(14.0, 18.0),
+    n_x=st.integers(1, 4),
+    n_h=st.integers(1, 5),
+)
+def test_the_course_cost_of_one_confident_wrong_output_is_measured_as_noisy_as_it_is(
+    seed: int, logit: float, n_x: int, n_h: int
+) -> None:
+    """The course's ``compute_cost`` with ``m = 1``, ``Y = 0`` and ``Z2`` of 14 to 18: ``log(1 − A2)``
+    with ``A2`` within 1e-6 of 1 carries a rounding of ``ε / (1 − A2)``, 1e-10 to 1e-9, one
+    operation's sawtooth. Correct code (the notebook's own backward pass) passes without ``X, Y``."""
+    rng = np.random.default_rng(seed)
+    X, Y = rng.standard_normal((n_x, 1)), np.zeros((1, 1))
+    parameters = {
+        "W1": rng.standard_normal((n_h, n_x)),
+        "b1": 0.5 * rng.standard_normal((n_h, 1)),
+        "W2": rng.standard_normal((1, n_h)),
+        "b2": 0.5 * rng.standard_normal((1, 1)),
+    }
+    _, cache = my_course_code.forward_propagation(X, parameters)
+    z2 = float(cache["Z2"][0, 0])
+    assume(abs(z2) > 1e-3)
+    parameters["W2"], parameters["b2"] = parameters["W2"] * (logit / z2), parameters["b2"] * (logit / z2)
+    _, cache = my_course_code.forward_propagation(X, parameters)
+    gradients = my_course_code.backward_propagation(parameters, cache, X, Y)
+
+    def cost_fn(p: dict[str, np.ndarray]) -> float:
+        return float(my_course_code.compute_cost(my_course_code.forward_propagation(X, p)[0], Y))
+
+    report = verify_gradients(cost_fn, parameters, gradients)
+    note(str(report))
+    assert report.passed
