@@ -8,7 +8,8 @@ judged in named steps over one record of its entries (:class:`Entries`):
 2. :func:`_reference_opinion`: every entry against the reference (any value between the one-sided
    derivatives at kinks); the worst rejections confirmed by finite differences, entries finer than
    finite differences resolve left to the reference ("blind");
-3. :func:`_investigate_kinks`: an entry finite differences reject, that a kink may explain;
+3. :func:`_investigate_kinks`: an entry finite differences reject, that a kink, or the truncation
+   of its difference where the curvature is large, may explain;
 4. :func:`_directional_opinion`: a block checked along directions, measured alone when a joint
    direction failed; without a reference, group testing locates its wrong entries;
 5. :func:`_verdict`: wrong entries and the block's verdict; with a reference an entry is wrong only
@@ -111,13 +112,21 @@ class Entries:
         self.judged[i] = True
 
     def explained_by_kink(self, setting: Setting, name: str, i: int) -> bool:
-        """Does a kink explain why entry ``i`` misses its finite difference? Then it passes, counted."""
+        """Does a kink, or the truncation of its difference, explain why entry ``i`` misses it?
+
+        Then it passes (a kink counted). A measured truncation replaces the entry's difference and
+        tolerance with the corrected ones (:func:`gradcheck.kinks.kink_excess`), which the
+        report shows, passing or not.
+        """
         miss = (self.numeric[i], self.tau[i], self.gap[i], self.step[i])
-        excess = kink_excess(setting, name, i, float(self.a[i]), miss, self.eps)
-        if excess <= 1.0:
-            self.fd_wrong[i], self.kinks[i], self.kink_excess[i] = False, True, excess
+        finding = kink_excess(setting, name, i, float(self.a[i]), miss, self.eps)
+        if finding.excess <= 1.0:
+            self.fd_wrong[i], self.kinks[i], self.kink_excess[i] = False, True, finding.excess
             return True
-        return False
+        if finding.corrected is not None:
+            self.numeric[i], self.tau[i] = finding.corrected
+            self.fd_wrong[i] = not abs(self.a[i] - self.numeric[i]) <= self.tau[i]
+        return not self.fd_wrong[i]
 
 
 @dataclass(frozen=True)

@@ -22,16 +22,25 @@ straddle it is. So before an entry that disagrees with finite differences is cal
 
 A kink closer to the point than the smallest step, ``h / max(ONE_SIDED_DIVISORS)``, cannot be told
 from one at the point.
+
+An entry the climb finds off its kinks, with one derivative that does not explain the miss, may
+still only have been missed by its difference's truncation, which the error estimate ``h²G``
+assumes small next to the gradient's scale: where the curvature is large (logits of 100 and more,
+large weights) it is not, and the one-sided estimates are too coarse to show it.
+:func:`truncation_corrected` measures it before the entry is called wrong: the differences at
+``h/2`` and ``h/4`` must shrink as a truncation does, and the value extrapolated from them, with
+its own error, is what the entry is judged against (4 evaluations, central differences).
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from gradcheck.compare import excess_over, kink_verdict
-from gradcheck.numerical import derivative, fd_error, one_sided
+from gradcheck.numerical import derivative, fd_error, halved, one_sided
 from gradcheck.setting import Setting
 
 __all__ = [
@@ -39,9 +48,11 @@ __all__ = [
     "KINK_GATE",
     "ONE_SIDED_DIVISORS",
     "RESTEP",
+    "Finding",
     "entry_difference",
     "kink_excess",
     "shows_kink",
+    "truncation_corrected",
 ]
 
 #: A central difference's one-sided gap beyond this many times its smooth size (4σ/h + hG) shows a
@@ -75,19 +86,32 @@ def entry_difference(
     return value, tau, not abs(a - value) <= tau, gap, h
 
 
+class Finding(NamedTuple):
+    """What an investigation found: ``excess``, how far ``a`` lies beyond what the kink evidence
+    allows, in units of the tolerance there (at most 1: a kink explains the miss; ``inf``: nothing
+    shows one); ``corrected``, the entry's difference and tolerance corrected for its measured
+    truncation (None: not measured)."""
+
+    excess: float
+    corrected: tuple[float, float] | None = None
+
+
 def kink_excess(
     setting: Setting, name: str, flat: int, a: float, miss: tuple[float, float, float, float], eps: float
-) -> float:
-    """How far ``a`` lies beyond what the kink evidence allows, in units of the tolerance there: at
-    most 1 when a kink explains why ``a`` missed its finite difference (see the module docs),
-    ``inf`` when nothing shows one.
+) -> Finding:
+    """How far ``a`` lies beyond what the kink evidence allows, and the difference's measured
+    truncation where no kink explains the miss (see the module docs).
 
     At a kink at the point, ``a``'s distance outside the one-sided derivatives over their slack
     (:func:`gradcheck.compare.kink_verdict`); off the point, ``|a − D| / τ`` with ``D`` the side
     that decides and ``τ`` the pass rule's tolerance at its step.
 
     ``miss`` is ``(n, tau, gap, h0)``: the difference ``a`` missed, its tolerance, its one-sided
-    gap and its step (NaN where unknown).
+    gap and its step (NaN where unknown). The truncation is measured (:func:`truncation_corrected`)
+    only where the climb found one derivative that does not explain the miss, and no pair
+    straddled a kink: the entry is off its kinks, and ``h²G`` may have underestimated the
+    truncation of its difference (the one-sided estimates, extrapolated from one step each, are
+    too coarse to show it).
     """
     n, tau, gap, h0 = miss
     index = _index(setting, name, flat)
@@ -95,7 +119,7 @@ def kink_excess(
     if _gate_closed(setting, a, n, tau, gap, h0):
         value, error = _central(setting, name, index, h / RESTEP)
         if not _moved(setting, value, error, n, tau):
-            return math.inf
+            return Finding(math.inf)  # nor does a truncation: a 16 times smaller step stays
     (left, left_error), (right, right_error), straddled = _climb(setting, name, index, h)
     kink, excess = kink_verdict(
         a,
@@ -108,12 +132,34 @@ def kink_excess(
         safety=setting.options.safety,
     )
     if kink:
-        return excess
+        return Finding(excess)
     value, error = (left, left_error) if left_error <= right_error else (right, right_error)
-    if not (straddled or _moved(setting, value, error, n, tau)):
-        return math.inf
+    moved = straddled or _moved(setting, value, error, n, tau)
     tolerance = float(setting.tolerance(np.asarray(a), np.asarray(error), eps))
-    return float(excess_over(abs(a - value), tolerance))
+    excess = float(excess_over(abs(a - value), tolerance)) if moved else math.inf
+    if excess <= 1.0 or straddled:
+        return Finding(excess)
+    return Finding(excess, truncation_corrected(setting, name, flat, a, n, h0, eps))
+
+
+def truncation_corrected(
+    setting: Setting, name: str, flat: int, a: float, value: float, h: float, eps: float
+) -> tuple[float, float] | None:
+    """The entry's difference corrected for its measured truncation, and the pass rule's tolerance.
+
+    ``value`` is the difference ``a`` missed, at step ``h``. Returns ``(R, τ)``: the value
+    extrapolated from the differences at ``h/2`` and ``h/4`` (:func:`gradcheck.numerical.halved`)
+    and the tolerance of the pass rule with its error estimate; None when they do not shrink as a
+    truncation does, for a method without an assumed truncation term (Richardson, complex step), or
+    without a step. Central differences: 4 evaluations.
+    """
+    if setting.method not in ("central", "forward") or not (math.isfinite(h) and math.isfinite(value)):
+        return None
+    measured = halved(setting.probe, name, _index(setting, name, flat), setting.method, h, value)
+    if measured is None:
+        return None
+    extrapolated, error = measured
+    return extrapolated, float(setting.tolerance(np.asarray(a), np.asarray(error), eps))
 
 
 def shows_kink(setting: Setting, gap: float, h0: float) -> bool:

@@ -42,6 +42,7 @@ from gradcheck.errors import GradcheckError, GradcheckWarning, located, warn
 
 __all__ = [
     "DIRECTION_EVALUATIONS",
+    "HALVINGS",
     "METHODS",
     "NOISE_LINES",
     "NOISE_LINE_POINTS",
@@ -87,6 +88,9 @@ NOISIER = 10.0
 NOISE_LINES = 2
 #: Evaluations per line of the noise estimate (its default ``points``).
 NOISE_LINE_POINTS = 8
+#: Halvings of the step with which a failing entry's truncation is measured (:func:`halved`): the
+#: differences at ``h/2`` and ``h/4``.
+HALVINGS = 2
 #: Rounding bound of the Richardson value, in units of σ/h (see the module docs).
 RICHARDSON_ROUNDING = 99.0 / 15.0
 
@@ -692,6 +696,58 @@ def fd_error(
     elif method == "complex":
         result = result + 4.0 * eps * (np.abs(values) + max(scale, 1.0))
     return result
+
+
+def halved(
+    probe: CostProbe, name: str, index: tuple[int, ...], method: str, h: float, value: float
+) -> tuple[float, float] | None:
+    """A failing entry's difference ``value = D(h)`` measured against its own truncation.
+
+    The differences at ``h/2`` and ``h/4`` are taken (:data:`HALVINGS` halvings, 2 evaluations each
+    for central differences, 1 for forward ones). A difference of order ``p`` (2 central, 1
+    forward) has truncation ``T(s) = c sᵖ + O(sᵖ⁺¹)``, so ``Δ₁ = D(h) − D(h/2)`` and
+    ``Δ₂ = D(h/2) − D(h/4)`` are ``(1 − 2⁻ᵖ) T(h)`` and ``(1 − 2⁻ᵖ) T(h/2)``: ``Δ₁ = 2ᵖ Δ₂``. When
+    they shrink so, within half of ``Δ₁`` and the rounding ``q`` of ``Δ₁ − 2ᵖ Δ₂``, the
+    Richardson value from ``h/2`` and ``h/4`` and its error are::
+
+        R = (2ᵖ D(h/4) − D(h/2)) / (2ᵖ − 1)
+        e = |Δ₁ − 2ᵖ Δ₂| / (2ᵖ − 1)  +  r (2ᵖ · 4 + 2) / (2ᵖ − 1)
+        q = r (1 + 2 (1 + 2ᵖ) + 4 · 2ᵖ)
+
+    The first term of ``e`` is ``|R₁ − R|``, ``R₁`` the same extrapolation from ``h`` and ``h/2``:
+    the error of ``R₁``, which bounds ``R``'s (smaller by ``2ᵖ⁺²`` or so, central); ``r = σ/h``
+    (central) or ``2σ/h`` (forward) is the rounding of a difference at ``h``, and the second term
+    bounds ``R``'s. Differences that do not shrink as ``hᵖ`` are no evidence of truncation (a kink
+    within the step makes them shrink as ``1/h``): None.
+
+    Parameters
+    ----------
+    probe : CostProbe
+    name : str
+    index : tuple of int
+    method : {"central", "forward"}
+    h : float
+        The step of ``value``.
+    value : float
+        ``D(h)``, the entry's difference.
+
+    Returns
+    -------
+    (float, float) or None
+        ``(R, e)``, or None when the differences do not shrink as a truncation does.
+    """
+    factor = 4.0 if method == "central" else 2.0  # 2ᵖ
+    rounding = (1.0 if method == "central" else 2.0) * probe.noise / h
+    differences = [value]
+    for halving in range(1, HALVINGS + 1):
+        differences.append(derivative(probe, name, index, method, h / 2.0**halving)[0])
+    first, second = differences[0] - differences[1], differences[1] - differences[2]
+    mismatch = abs(first - factor * second)
+    if not mismatch <= abs(first) / 2.0 + rounding * (1.0 + 2.0 * (1.0 + factor) + 4.0 * factor):
+        return None
+    extrapolated = (factor * differences[2] - differences[1]) / (factor - 1.0)
+    error = (mismatch + rounding * (4.0 * factor + 2.0)) / (factor - 1.0)
+    return extrapolated, error
 
 
 def one_sided(

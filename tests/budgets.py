@@ -13,7 +13,7 @@ from gradcheck.arguments import Options
 from gradcheck.directional import SENSITIVE_DIRECTIONS
 from gradcheck.judge import MAX_INVESTIGATED
 from gradcheck.kinks import ONE_SIDED_DIVISORS, RESTEP
-from gradcheck.numerical import DIRECTION_EVALUATIONS
+from gradcheck.numerical import DIRECTION_EVALUATIONS, HALVINGS
 from gradcheck.setting import NOISE_POINTS, NOISE_UP_FRONT
 
 __all__ = [
@@ -26,6 +26,8 @@ __all__ = [
     "ONE_SIDED_PAIR",
     "SENSITIVE",
     "START",
+    "TRUNCATION",
+    "TRUNCATION_FORWARD",
     "central_offsets",
     "central_step",
     "directional",
@@ -35,6 +37,7 @@ __all__ = [
     "off_kink_look",
     "one_sided_offsets",
     "pairs",
+    "truncation_offsets",
     "whole_climb",
 ]
 
@@ -47,6 +50,10 @@ NOISE = NOISE_POINTS
 CENTRAL = 2
 #: A pair of one-sided derivatives, each side extrapolated from ``s`` and ``s/2``.
 ONE_SIDED_PAIR = 4
+#: A failing entry's truncation measured before it is called wrong: central differences at ``h/2`` and
+#: ``h/4`` (forward differences: one evaluation each).
+TRUNCATION = CENTRAL * HALVINGS
+TRUNCATION_FORWARD = HALVINGS
 #: A number of rejections or suspects beyond the per-block budget, with some to spare.
 BEYOND_INVESTIGATED = MAX_INVESTIGATED + 8
 #: A Gaussian direction: a central difference (``θ ± hv``) and the third difference's ``θ + 2hv``.
@@ -87,6 +94,13 @@ def central_offsets(h: float, divisor: float) -> list[float]:
 def one_sided_offsets(h: float, divisor: float) -> list[float]:
     """A one-sided pair at ``s = h / divisor``: ``±s`` and ``±s/2``."""
     return pairs(h / divisor, h / divisor / 2.0)
+
+
+def truncation_offsets(h: float, *, central: bool = True) -> list[float]:
+    """A failing entry's truncation measured, its difference at step ``h``: the differences at ``h/2``
+    and ``h/4`` (``±``, central; ``+``, forward)."""
+    steps = [h / 2.0**halving for halving in range(1, HALVINGS + 1)]
+    return pairs(*steps) if central else sorted(steps)
 
 
 def kink_investigation(h: float, *, gate: bool, pairs: int) -> list[float]:

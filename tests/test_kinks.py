@@ -25,10 +25,12 @@ from gradcheck.numerical import Method
 from tests.budgets import (
     BEYOND_INVESTIGATED,
     MAX_INVESTIGATED,
+    TRUNCATION_FORWARD,
     central_step,
     kink_investigation,
     off_kink_look,
     pairs,
+    truncation_offsets,
     whole_climb,
 )
 from tests.cases import EPS, Cost, Recorder, central, kink_message
@@ -73,8 +75,9 @@ def investigation(
     [
         # the gap shows no kink: one central difference at the gate's smaller step; it does not move
         ("central", len(off_kink_look(1.0))),
-        # no gap without central differences: every one-sided pair, each agreeing with the one below
-        ("forward", len(whole_climb(1.0, gate=False))),
+        # no gap without central differences: every one-sided pair, each agreeing with the one below;
+        # none shows a kink, and the difference's truncation is measured (it is small)
+        ("forward", len(whole_climb(1.0, gate=False)) + TRUNCATION_FORWARD),
         ("richardson", len(whole_climb(1.0, gate=False))),
     ],
 )
@@ -188,13 +191,15 @@ def test_off_kinks_central_differences_look_again_only_at_the_gates_smaller_step
 
 def test_without_a_gap_every_one_sided_pair_is_taken() -> None:
     """Forward differences give no gap: the one-sided pairs at every divisor (h the central step),
-    each agreeing with the one below, none showing a kink."""
+    each agreeing with the one below, none showing a kink; then the forward difference's truncation
+    at half and a quarter of its own step."""
     cost_fn, w, g = smooth_case()
     bad = g.copy()
     bad[1, 2] += 0.1
-    extra, _ = investigation(cost_fn, w, g, bad, (1, 2), method="forward")
+    extra, first = investigation(cost_fn, w, g, bad, (1, 2), method="forward")
     h = central_step(extra)
-    assert extra == pytest.approx(whole_climb(h, gate=False), rel=1e-6)
+    expected = sorted(whole_climb(h, gate=False) + truncation_offsets(max(first), central=False))
+    assert extra == pytest.approx(expected, rel=1e-6)
 
 
 @pytest.mark.parametrize("step", [None, 1e-3])
@@ -254,7 +259,8 @@ def test_a_miss_as_large_as_the_gap_is_investigated_in_full() -> None:
     bad = g.copy()
     bad[index] = n + gap
     extra, _ = investigation(cost_fn, w, g, bad, index)
-    assert extra == pytest.approx(whole_climb(h, gate=False), rel=1e-6)
+    expected = sorted(whole_climb(h, gate=False) + truncation_offsets(h))  # no kink: truncation measured
+    assert extra == pytest.approx(expected, rel=1e-6)
     assert not verify_gradients(cost_fn, {"w": w}, {"dw": bad}).passed
 
 
@@ -272,7 +278,9 @@ def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_dec
     does not cross the kink, gives 1 first: it moved. Every one-sided pair agrees with the one below
     (the largest one's left side crosses the kink at ``h`` but not at ``h/2``, and its error
     estimate says so) and none shows a kink; the right side gives 1 most precisely, which the
-    right value matches (a pass at a kink) and the wrong value 2 does not."""
+    right value matches (a pass at a kink) and the wrong value 2 does not. The wrong value's
+    difference is then measured for truncation at h/2 and h/4: they do not cross the kink, give 1
+    both, and a difference that stops shrinking is no truncation (it still fails)."""
     cost_fn, w = relu_case()
     w[0, 1] = 0.999e-3
     h = 1e-3
@@ -294,7 +302,8 @@ def test_a_kink_just_inside_the_step_moves_the_difference_and_a_smaller_step_dec
     report = verify_gradients(cost_fn, {"w": w}, {"dw": bad}, step=h)
     assert report.passed is passes
     assert report["w"].n_kinks == (1 if passes else 0)
-    assert extra == pytest.approx(whole_climb(h, gate=not passes), rel=1e-6)
+    truncation = [] if passes else truncation_offsets(h)
+    assert extra == pytest.approx(sorted(whole_climb(h, gate=not passes) + truncation), rel=1e-6)
 
 
 def cubic_relu_case(theta: float) -> tuple[Cost, np.ndarray]:
