@@ -314,12 +314,12 @@ def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
     """
     estimates = []
     for order in (4, 5, 6):
-        ratios = []
-        for start in range(len(offsets) - order):
-            t = offsets[start : start + order + 1]
-            weights = np.array([1.0 / np.prod(np.delete(t[j] - t, j)) for j in range(order + 1)])
-            ratios.append(float(weights @ values[start : start + order + 1]) ** 2 / float(weights @ weights))
-        estimates.append(math.sqrt(float(np.mean(ratios))))
+        t = np.lib.stride_tricks.sliding_window_view(offsets, order + 1)  # (windows, order + 1)
+        gaps = t[:, :, None] - t[:, None, :]  # t_j − t_l
+        gaps[:, np.arange(order + 1), np.arange(order + 1)] = 1.0  # leave l = j out of the product
+        weights = 1.0 / np.prod(gaps, axis=2)
+        divided = np.sum(weights * np.lib.stride_tricks.sliding_window_view(values, order + 1), axis=1)
+        estimates.append(math.sqrt(float(np.mean(divided**2 / np.sum(weights**2, axis=1)))))
     return max(estimates)
 
 
