@@ -300,18 +300,25 @@ def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | 
 
     * "saturated outputs without X, Y": a cost on ``A2`` (not the logits) where some ``A2`` rounds to
       exactly 0 or 1, checked without ``X, Y`` (judging.md, "Three opinions").
+    * "the cost is not finite at the point": the learner's own cost returns NaN or inf there
+      (``log(0)`` of an output rounded to 0 or 1), where nothing can be checked and gradcheck raises
+      a ``GradcheckError`` saying so (README, docs/quickstart.md).
     * "kinks meeting, value outside the one-sided derivatives": ReLU-like units with several
       pre-activations exactly 0 on one coordinate's line, correct code's value outside
       ``[min(D−, D+), max(D−, D+)]`` there, without ``X, Y`` (judging.md, "Kinks"): when some entry
       is (:func:`outside_one_sided`) and every entry that failed is one of them. ``failing`` maps a
       parameter's name to the mask of its entries beyond tolerance (None: a call that raised).
     """
-    if call.form == "learner" or call.with_data:
+    if call.form == "learner":
         return None
     with np.errstate(all="ignore"):
         A2, cache = call.network.forward_propagation(call.arrays["X"], call.parameters)
-    if call.cost != "logits" and bool(np.any((A2 == 0) | (A2 == 1))):
+    if not call.with_data and call.cost != "logits" and bool(np.any((A2 == 0) | (A2 == 1))):
         return "saturated outputs without X, Y"
+    if not _finite_cost(call):
+        return "the cost is not finite at the point"
+    if call.with_data:
+        return None
     if call.activation not in ("relu", "leaky_relu"):
         return None
     outside = outside_one_sided(call, cache)
@@ -321,6 +328,13 @@ def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | 
         not np.any(mask & ~outside.get(name, np.zeros_like(mask))) for name, mask in failing.items()
     )
     return "kinks meeting, value outside the one-sided derivatives" if explained else None
+
+
+def _finite_cost(call: Call) -> bool:
+    """Whether the general form's cost is a finite number at the call's point."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        return bool(np.isfinite(float(np.squeeze(cost_function(call)(call.parameters)))))
 
 
 def failing_entries(report: Any) -> dict[str, np.ndarray]:

@@ -235,8 +235,28 @@ def test_saturated_outputs_are_documented_only_without_x_and_y_and_on_a2() -> No
     saturated = bench.logits_up_to(call.arrays, 60.0, call.network)
     on_a2 = replace(call, arrays=saturated, with_data=False)
     assert bench.documented_case(on_a2, None) == "saturated outputs without X, Y"
-    assert bench.documented_case(replace(on_a2, with_data=True), None) is None
+    # with X, Y the reference decides saturated outputs; but the course's cost on an A2 of exactly
+    # 0 or 1 takes log 0 (inf, or NaN as 0 · log 0), which no check can take
+    A2, _ = on_a2.network.forward_propagation(saturated["X"], on_a2.parameters)
+    with np.errstate(all="ignore"):
+        finite = bool(np.isfinite(my_course_code.compute_cost(A2, saturated["Y"])))
+    expected = None if finite else "the cost is not finite at the point"
+    assert bench.documented_case(replace(on_a2, with_data=True), None) == expected
     assert bench.documented_case(replace(on_a2, cost="logits"), None) is None
+
+
+def test_a_cost_that_is_not_finite_at_the_point_is_documented_not_a_false_alarm() -> None:
+    """Found by the 20,000-call run: an identity network whose output rounds to 1 with label 0,
+    where the course's own ``compute_cost`` takes log(0) and returns NaN; gradcheck raises, as the
+    README says it does for a cost that returns NaN."""
+    call = bench.draw_call("float64_identity", 0, 634)
+    A2, _ = call.network.forward_propagation(call.arrays["X"], call.parameters)
+    with np.errstate(all="ignore"):
+        assert np.isnan(my_course_code.compute_cost(A2, call.arrays["Y"]))
+    outcome = bench.run_call(call)
+    assert not outcome.passed and "returned nan" in outcome.message
+    assert outcome.documented == "the cost is not finite at the point"
+    assert bench.documented_case(bench.draw_call("float64_identity", 0, 0), None) is None
 
 
 def test_cases_round_trip_exactly_and_replay_says_which_still_go_wrong(tmp_path: Path) -> None:
