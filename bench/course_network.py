@@ -48,16 +48,14 @@ __all__ = [
     "COURSE_THRESHOLD",
     "KEYS",
     "CourseNetwork",
-    "dictionary_to_vector",
-    "gradients_to_vector",
-    "vector_to_dictionary",
+    "course_difference",
 ]
 
 #: The hidden activations the network is written for (the registry's, gradcheck.network.activations).
 ACTIVATION_NAMES: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "identity")
 #: The course's verdict: "there is a mistake" above this relative difference.
 COURSE_THRESHOLD = 2e-7
-#: The parameters in the order the course rolls them into one vector.
+#: The network's parameters, in the course's order.
 KEYS: tuple[str, ...] = ("W1", "b1", "W2", "b2")
 
 Array = Any
@@ -149,66 +147,50 @@ class CourseNetwork:
         epsilon: float = 1e-7,
         print_msg: bool = False,
     ) -> float:
-        """The course's gradient check: the relative difference of ``grad`` and ``gradapprox``.
-
-        ``gradapprox[i] = (J(θ + ε e_i) − J(θ − ε e_i)) / 2ε`` for each of the P entries (2P cost
-        evaluations), and ``difference = ‖grad − gradapprox‖ / (‖grad‖ + ‖gradapprox‖)``; the course
-        says "there is a mistake" when it exceeds :data:`COURSE_THRESHOLD` (2e-7).
-        """
-        # Set-up variables
-        parameters_values = dictionary_to_vector(parameters)
-        grad = gradients_to_vector(gradients)
-        num_parameters = parameters_values.shape[0]
-        J_plus = np.zeros((num_parameters, 1))
-        J_minus = np.zeros((num_parameters, 1))
-        gradapprox = np.zeros((num_parameters, 1))
-
-        # Compute gradapprox
-        for i in range(num_parameters):
-            theta_plus = np.copy(parameters_values)
-            theta_plus[i] = theta_plus[i] + epsilon
-            J_plus[i], _ = self.forward_propagation_n(X, Y, vector_to_dictionary(theta_plus, parameters))
-
-            theta_minus = np.copy(parameters_values)
-            theta_minus[i] = theta_minus[i] - epsilon
-            J_minus[i], _ = self.forward_propagation_n(X, Y, vector_to_dictionary(theta_minus, parameters))
-
-            gradapprox[i] = (J_plus[i] - J_minus[i]) / (2 * epsilon)
-
-        # Compare gradapprox to backward propagation gradients by computing difference.
-        numerator = np.linalg.norm(grad - gradapprox)
-        denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
-        difference = float(numerator / denominator)
-
+        """The course's gradient check of this network (:func:`course_difference` of its cost)."""
+        difference = course_difference(
+            lambda p: self.forward_propagation_n(X, Y, p)[0], parameters, gradients, epsilon
+        )
         if print_msg:
             if difference > COURSE_THRESHOLD:
                 print("There is a mistake in the backward propagation! difference = " + str(difference))
             else:
                 print("Your backward propagation works perfectly fine! difference = " + str(difference))
-
         return difference
 
 
-def dictionary_to_vector(parameters: dict[str, Array]) -> np.ndarray:
-    """``W1, b1, W2, b2`` rolled into one (P, 1) column, in that order (gc_utils' roll)."""
-    return np.concatenate([np.reshape(parameters[key], (-1, 1)) for key in KEYS], axis=0)
+def course_difference(
+    cost: Callable[[dict[str, Array]], Any],
+    parameters: dict[str, Array],
+    gradients: dict[str, Array],
+    epsilon: float = 1e-7,
+) -> float:
+    """The course's gradient check (Course 2's ``gradient_check_n``) of any cost.
 
+    ``gradapprox[i] = (J(θ + ε e_i) − J(θ − ε e_i)) / 2ε`` for each of the P entries of the
+    parameters rolled into one vector in their order (2P cost evaluations), and ``difference =
+    ‖grad − gradapprox‖ / (‖grad‖ + ‖gradapprox‖)``, ``grad`` the gradients ``d<name>`` rolled
+    alike; the course says "there is a mistake" when it exceeds :data:`COURSE_THRESHOLD` (2e-7).
+    """
+    names = list(parameters)
+    parameters_values = np.concatenate([np.reshape(parameters[n], -1) for n in names])
+    grad = np.concatenate([np.reshape(gradients["d" + n], -1) for n in names])
+    cuts = np.cumsum([np.size(parameters[n]) for n in names])[:-1]
 
-def gradients_to_vector(gradients: dict[str, Array]) -> np.ndarray:
-    """``dW1, db1, dW2, db2`` rolled into one (P, 1) column, in that order."""
-    return np.concatenate([np.reshape(gradients["d" + key], (-1, 1)) for key in KEYS], axis=0)
+    def unrolled(theta: np.ndarray) -> dict[str, Array]:
+        parts = np.split(theta, cuts)
+        return {n: part.reshape(np.shape(parameters[n])) for n, part in zip(names, parts, strict=True)}
 
-
-def vector_to_dictionary(theta: np.ndarray, like: dict[str, Array]) -> dict[str, Array]:
-    """The (P, 1) column unrolled into ``like``'s shapes (gc_utils' unroll, for any sizes)."""
-    parameters = {}
-    start = 0
-    for key in KEYS:
-        shape = np.shape(like[key])
-        size = int(np.prod(shape))
-        parameters[key] = theta[start : start + size].reshape(shape)
-        start += size
-    return parameters
+    gradapprox = np.zeros(parameters_values.size)
+    for i in range(parameters_values.size):
+        theta_plus = np.copy(parameters_values)
+        theta_plus[i] = theta_plus[i] + epsilon
+        theta_minus = np.copy(parameters_values)
+        theta_minus[i] = theta_minus[i] - epsilon
+        gradapprox[i] = (cost(unrolled(theta_plus)) - cost(unrolled(theta_minus))) / (2 * epsilon)
+    numerator = np.linalg.norm(grad - gradapprox)
+    denominator = np.linalg.norm(grad) + np.linalg.norm(gradapprox)
+    return float(numerator / denominator)
 
 
 #: The course's costs on ``A2``: Week 3's (a Python float) and Week 4's (``np.squeeze``: the dtype kept).

@@ -37,10 +37,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
-import my_course_code as course  # noqa: E402
+from course_network import COURSE_THRESHOLD, course_difference  # noqa: E402  (bench/, beside this script)
 from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 from gradcheck import verify_gradients  # noqa: E402
+from tests.cases import course_week3  # noqa: E402  (the tests' own course problem)
 
 SHAPE = (100, 12, 20)
 DELTAS = (1e-3, 1e-4)
@@ -53,23 +54,7 @@ TYPICAL = 10.0
 
 def problem(seed: int) -> tuple[object, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """The cost, the parameters (the course's initialisation) and the hand-derived gradients."""
-    n_x, n_h, m = SHAPE
-    rng = np.random.default_rng(seed)
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {
-        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
-        "b1": np.zeros((n_h, 1)),
-        "W2": rng.standard_normal((1, n_h)) * 0.01,
-        "b2": np.zeros((1, 1)),
-    }
-
-    def cost(p: dict[str, np.ndarray]) -> float:
-        A2, _ = course.forward_propagation(X, p)
-        return float(course.compute_cost(A2, Y))
-
-    _, cache = course.forward_propagation(X, parameters)
-    return cost, parameters, course.backward_propagation(parameters, cache, X, Y)
+    return course_week3(np.random.default_rng(seed), *SHAPE)
 
 
 def planted_entry(gradient: np.ndarray, delta: float, rng: np.random.Generator) -> int | None:
@@ -83,25 +68,7 @@ def planted_entry(gradient: np.ndarray, delta: float, rng: np.random.Generator) 
 
 def course_check(cost: object, parameters: dict[str, np.ndarray], grads: dict[str, np.ndarray]) -> bool:
     """The course's gradient check: True when it calls the gradients right."""
-    epsilon = 1e-7
-    names = list(parameters)
-    theta = np.concatenate([parameters[n].reshape(-1) for n in names])
-    shapes = [parameters[n].shape for n in names]
-    cuts = np.cumsum([parameters[n].size for n in names])[:-1]
-
-    def at(vector: np.ndarray) -> float:
-        parts = np.split(vector, cuts)
-        return cost({n: part.reshape(s) for n, part, s in zip(names, parts, shapes, strict=True)})  # type: ignore[operator]
-
-    approx = np.empty(theta.size)
-    for i in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[i] += epsilon
-        minus[i] -= epsilon
-        approx[i] = (at(plus) - at(minus)) / (2 * epsilon)
-    g = np.concatenate([grads[f"d{n}"].reshape(-1) for n in names])
-    difference = np.linalg.norm(g - approx) / (np.linalg.norm(g) + np.linalg.norm(approx))
-    return bool(difference <= 2e-7)
+    return course_difference(cost, parameters, grads) <= COURSE_THRESHOLD  # type: ignore[arg-type]
 
 
 def judge(

@@ -55,7 +55,7 @@ BENCH = str(Path(__file__).resolve().parent)
 if BENCH not in sys.path:  # appended: bench/distributed.py must not hide Dask's distributed in a test run
     sys.path.append(BENCH)
 
-from course_network import ACTIVATION_NAMES, COURSE_COSTS, COURSE_THRESHOLD, CourseNetwork  # noqa: E402
+from course_network import ACTIVATION_NAMES, COURSE_COSTS, COURSE_THRESHOLD, KEYS, CourseNetwork  # noqa: E402
 from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 from gradcheck import GradcheckError, verify_gradients  # noqa: E402
@@ -78,7 +78,6 @@ __all__ = [
 DELTAS: tuple[float, ...] = (1e-1, 1e-2, 1e-3, 1e-4, 1e-5)
 #: gradcheck's misses at these δ and above go to the cases file (the target of issue 17: δ = 1e-4).
 MISS_RECORDED_FROM = 1e-4
-PARAMETER_KEYS: tuple[str, ...] = ("W1", "b1", "W2", "b2")
 
 
 # --------------------------------------------------------------------------------------------------
@@ -130,7 +129,7 @@ class Call:
 
     @property
     def parameters(self) -> dict[str, np.ndarray]:
-        return {key: self.arrays[key] for key in PARAMETER_KEYS}
+        return {key: self.arrays[key] for key in KEYS}
 
     @property
     def network(self) -> CourseNetwork:
@@ -434,7 +433,7 @@ def logits_up_to(
 ) -> dict[str, np.ndarray]:
     """``W2, b2`` rescaled (``Z2`` scales with them, sign included) so that the logit of largest
     magnitude becomes ``+largest``: ``max Z2 = max |Z2| = largest``, where ``A2`` nears 1."""
-    _, cache = network.forward_propagation(arrays["X"], {k: arrays[k] for k in PARAMETER_KEYS})
+    _, cache = network.forward_propagation(arrays["X"], {k: arrays[k] for k in KEYS})
     Z2 = cache["Z2"].ravel()
     extreme = float(Z2[int(np.argmax(np.abs(Z2)))])
     factor = largest / (extreme if abs(extreme) > 1e-12 else 1e-12)
@@ -471,21 +470,19 @@ def draw_learner(rng: np.random.Generator) -> dict[str, Any]:
 
 
 def draw_float32_x_w(rng: np.random.Generator) -> dict[str, Any]:
-    arrays = as_dtype(ordinary(rng), ("X", *PARAMETER_KEYS), np.float32)
+    arrays = as_dtype(ordinary(rng), ("X", *KEYS), np.float32)
     return general(pick(rng), "course", True, arrays)
 
 
 def draw_float32_python_float(rng: np.random.Generator) -> dict[str, Any]:
-    arrays = as_dtype(ordinary(rng), ("X", "Y", *PARAMETER_KEYS), np.float32)
+    arrays = as_dtype(ordinary(rng), ("X", "Y", *KEYS), np.float32)
     return general(pick(rng), "course", False, arrays)
 
 
 def draw_float32_large_z2(rng: np.random.Generator) -> dict[str, Any]:
     activation = pick(rng)
     arrays = logits_up_to(ordinary(rng), float(rng.uniform(8.0, 14.0)), CourseNetwork(activation))
-    return general(
-        activation, "course_dtype", True, as_dtype(arrays, ("X", "Y", *PARAMETER_KEYS), np.float32)
-    )
+    return general(activation, "course_dtype", True, as_dtype(arrays, ("X", "Y", *KEYS), np.float32))
 
 
 def draw_learner_saturated(rng: np.random.Generator) -> dict[str, Any]:

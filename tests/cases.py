@@ -21,6 +21,32 @@ EPS = float(np.finfo(np.float64).eps)
 Cost = Callable[[dict[str, np.ndarray]], Any]
 
 
+def course_week3(
+    rng: np.random.Generator, n_x: int, n_h: int, m: int
+) -> tuple[Cost, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """A Week 3 network at the course's initialisation (``randn * 0.01``, zero biases), tanh hidden
+    layer, ``X ~ N(0, 1)`` of shape (n_x, m), 0/1 labels: the course's cost on ``A2`` and its
+    gradients from the course's hand-derived backward pass (tests/fixtures/my_course_code.py),
+    independent of gradcheck."""
+    import my_course_code as course  # tests/fixtures, on the path (conftest, or the bench)
+
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    parameters = {
+        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
+        "b1": np.zeros((n_h, 1)),
+        "W2": rng.standard_normal((1, n_h)) * 0.01,
+        "b2": np.zeros((1, 1)),
+    }
+
+    def cost(p: dict[str, np.ndarray]) -> float:
+        A2, _ = course.forward_propagation(X, p)
+        return float(course.compute_cost(A2, Y))
+
+    _, cache = course.forward_propagation(X, parameters)
+    return cost, parameters, course.backward_propagation(parameters, cache, X, Y)
+
+
 def tanh_problem(seed: int = 3) -> Problem:
     return reference_problem((3, 4, 1, 5), get_activation("tanh"), seed=seed, scale=0.8)
 

@@ -8,7 +8,6 @@ offsets it was evaluated at) or from the planted change.
 
 from __future__ import annotations
 
-import my_course_code as course
 import numpy as np
 import pytest
 from hypothesis import assume, given, note
@@ -17,7 +16,7 @@ from hypothesis import strategies as st
 from gradcheck import verify_gradients
 from gradcheck.strategies import Problem, problems, problems_on_kinks
 from tests.budgets import directions_taken
-from tests.cases import Cost
+from tests.cases import Cost, course_week3
 
 
 def cubes(seed: int, shape: tuple[int, int]) -> np.ndarray:
@@ -81,23 +80,8 @@ def course_networks(draw: st.DrawFn) -> tuple[Cost, dict[str, np.ndarray], dict[
     layer, the course's cost on ``A2``, and its gradients from the course's hand-derived backward
     pass (tests/fixtures/my_course_code.py): independent of gradcheck."""
     n_x, n_h, m = draw(st.integers(10, 100)), draw(st.integers(2, 12)), draw(st.integers(2, 30))
-    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
     note(f"n_x, n_h, m = {n_x}, {n_h}, {m}")
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {
-        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
-        "b1": np.zeros((n_h, 1)),
-        "W2": rng.standard_normal((1, n_h)) * 0.01,
-        "b2": np.zeros((1, 1)),
-    }
-
-    def cost(p: dict[str, np.ndarray]) -> float:
-        A2, _ = course.forward_propagation(X, p)
-        return float(course.compute_cost(A2, Y))
-
-    _, cache = course.forward_propagation(X, parameters)
-    return cost, parameters, course.backward_propagation(parameters, cache, X, Y)
+    return course_week3(np.random.default_rng(draw(st.integers(0, 2**32 - 1))), n_x, n_h, m)
 
 
 @given(st.one_of(problems(), problems_on_kinks(zero_weights=False)))
