@@ -35,10 +35,11 @@ __all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "NOISE_UP_FRONT", "Setting", "mea
 EXHAUSTIVE_UP_TO = 1000
 #: Evaluations :meth:`CostProbe.measure_noise` costs: ``NOISE_LINES`` lines of ``NOISE_LINE_POINTS``.
 NOISE_POINTS = NOISE_LINES * NOISE_LINE_POINTS
-#: The noise is measured up front when at least this many entries are checked one by one, whose
-#: central differences (2 evaluations each) cost as much as the estimate; with fewer, only once an
-#: entry disagrees.
-NOISE_UP_FRONT = NOISE_POINTS // 2
+#: The noise is measured up front when at least this many entries are checked one by one: their
+#: central differences (2 evaluations each) then cost 8 times the estimate, and taking them again
+#: for a cost found noisy late would cost 8 times more. With fewer, only once an entry disagrees:
+#: right code on a cost no noisier than its dtype (most checks of a learner's code) never pays for it.
+NOISE_UP_FRONT = 4 * NOISE_POINTS
 
 
 @dataclass(frozen=True)
@@ -134,9 +135,12 @@ def measure(
             and not probe.noise_measured
             and _disagrees(fd, recognised, options, analytic, inputs_eps)
         ):
+            assumed = probe.noise
             probe.measure_noise()  # a disagreement may only mean the cost is noisier than its dtype
             if probe.noisy:
                 fd = _differences(probe, options, entries)  # the steps and errors of the measured noise
+            else:  # the estimate's own scatter: the differences stand, and so does the σ they took
+                probe.noise = assumed
     return Setting(
         probe=probe,
         recognised=recognised,

@@ -34,6 +34,7 @@ __all__ = [
     "directions_taken",
     "exhaustive",
     "kink_investigation",
+    "late_noise",
     "off_kink_look",
     "one_sided_offsets",
     "pairs",
@@ -43,8 +44,8 @@ __all__ = [
 
 #: The cost at the point, twice (the second call checks that it is deterministic).
 START = 2
-#: The noise estimate, measured once (up front when at least ``NOISE_UP_FRONT`` entries are checked one
-#: by one).
+#: The noise estimate, measured once: up front when at least ``NOISE_UP_FRONT`` entries are checked one
+#: by one, else when one disagrees (:func:`late_noise`).
 NOISE = NOISE_POINTS
 #: A central difference: ``θ ± s``.
 CENTRAL = 2
@@ -73,6 +74,12 @@ def directional(directions: int = DIRECTIONS) -> int:
     """Evaluations of a check along directions of gradients right everywhere: the start, then every
     block moved at once along each direction."""
     return START + DIRECTION * directions + SENSITIVE * SENSITIVE_DIRECTIONS
+
+
+def late_noise(entries: int) -> int:
+    """What a first disagreement among ``entries`` entries checked one by one adds for the noise: the
+    estimate, unless it was measured up front (at least ``NOISE_UP_FRONT`` entries)."""
+    return NOISE if entries < NOISE_UP_FRONT else 0
 
 
 def exhaustive(entries: int) -> int:

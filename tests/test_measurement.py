@@ -1,9 +1,9 @@
 """What a check measures before any verdict: the noise, the planned finite differences, the scale G.
 
 The noise estimate is paid for up front only when enough entries are checked one by one (at least
-``NOISE_UP_FRONT``, whose differences cost what it does) and no step is given; with fewer, only once
-an entry disagrees, and the differences are taken again when the measured noise is larger than the
-dtype's rounding.
+``NOISE_UP_FRONT``, whose differences cost 8 times what it does) and no step is given; with fewer,
+only once an entry disagrees, and the differences are taken again when the measured noise is larger
+than the dtype's rounding (else they stand, with the noise they were taken at).
 The scale ``G`` of every tolerance comes from the finite differences (or the reference), never
 from the gradient under test. Expected evaluation counts come from ``tests/budgets.py``.
 """
@@ -48,14 +48,14 @@ def point(size: int, seed: int = 1) -> np.ndarray:
 
 
 @pytest.mark.parametrize("size", [1, NOISE_UP_FRONT - 1])
-def test_fewer_entries_than_the_noise_estimate_costs_skip_it_when_every_entry_agrees(size: int) -> None:
+def test_fewer_entries_than_noise_up_front_skip_the_estimate_when_every_entry_agrees(size: int) -> None:
     w = point(size)
     report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
     assert report.passed and report.notes == ()
     assert report.evaluations == START + CENTRAL * size
 
 
-def test_as_many_entries_as_the_noise_estimate_costs_measure_it_up_front() -> None:
+def test_noise_up_front_entries_measure_the_estimate_up_front() -> None:
     w = point(NOISE_UP_FRONT)
     report = verify_gradients(exp_cost, {"w": w}, {"dw": np.exp(w)})
     assert report.passed
