@@ -41,6 +41,7 @@ __all__ = [
     "cost_from_logits",
     "forward",
     "initialize_parameters",
+    "logits",
 ]
 
 Array = Any  # a numpy array, or an autograd box around one while autograd traces
@@ -119,12 +120,23 @@ def forward(
     cache : dict
         ``Z1``, ``A1`` (n_h, m) and ``Z2``, ``A2`` (n_y, m).
     """
-    g = get_activation(activation)
-    Z1 = anp.dot(parameters["W1"], X) + parameters["b1"]
-    A1 = g.forward(Z1)
-    Z2 = anp.dot(parameters["W2"], A1) + parameters["b2"]
+    Z1, A1, Z2 = _layers(X, parameters, get_activation(activation))
     A2 = sigmoid(Z2)
     return A2, {"Z1": Z1, "A1": A1, "Z2": Z2, "A2": A2}
+
+
+def logits(X: Array, parameters: Parameters, activation: str | Activation = "tanh") -> Array:
+    """The forward pass up to the output's pre-activation, ``Z2 = W2 g(W1 X + b1) + b2``, shape
+    (n_y, m): all :func:`cost_from_logits` needs, without the sigmoid (half the operations
+    autograd traces through for the reference's exact gradient)."""
+    return _layers(X, parameters, get_activation(activation))[2]
+
+
+def _layers(X: Array, parameters: Parameters, g: Activation) -> tuple[Array, Array, Array]:
+    """``Z1 = W1 X + b1``, ``A1 = g(Z1)`` and ``Z2 = W2 A1 + b2``."""
+    Z1 = anp.dot(parameters["W1"], X) + parameters["b1"]
+    A1 = g.forward(Z1)
+    return Z1, A1, anp.dot(parameters["W2"], A1) + parameters["b2"]
 
 
 def _labels(Y: Array, A2: Array) -> Array:

@@ -23,7 +23,7 @@ from .fitting import leaky_alpha
 from .interface import Dropout, Hints, Parameters, Reference, WrongVariant
 from .mistakes import CATALOG, FORMULAS
 from .problems import reference_problem
-from .two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward
+from .two_layer import PARAMETER_NAMES, cost, cost_from_logits, forward, logits
 
 __all__ = ["TWO_LAYER", "TwoLayerModel", "TwoLayerReference", "kink_interval", "rounding_magnitude"]
 
@@ -150,7 +150,7 @@ class TwoLayerReference:
         return TWO_LAYER
 
     def cost(self, parameters: Any) -> Any:  # a dict autograd traces through: no copy
-        return cost_from_logits(forward(self.X, parameters, self.activation)[1]["Z2"], self.Y)
+        return cost_from_logits(logits(self.X, parameters, self.activation), self.Y)
 
     def written_cost(self, parameters: Parameters, dtype: np.dtype[Any]) -> Any:
         point = {name: np.asarray(value, dtype=dtype) for name, value in parameters.items()}

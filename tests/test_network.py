@@ -16,6 +16,7 @@ from gradcheck.network.two_layer import (
     cost_from_logits,
     forward,
     initialize_parameters,
+    logits,
 )
 from gradcheck.strategies import Problem, activations, network_shapes, problems
 
@@ -85,6 +86,26 @@ def test_cost_and_cost_from_logits_are_the_same_function(problem: Problem) -> No
     m, eps = problem.X.shape[1], np.finfo(np.float64).eps
     conditioning = np.sum(1.0 + A2 / (1.0 - A2) + (1.0 - A2) / A2) / m
     assert abs(cost(A2, problem.Y) - exact) <= 8.0 * eps * (abs(exact) + conditioning)
+
+
+@given(problems())
+def test_logits_are_the_forward_pass_before_its_sigmoid(problem: Problem) -> None:
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    Z2 = logits(problem.X, problem.parameters, problem.activation)
+    assert np.array_equal(Z2, cache["Z2"])
+    assert cost_from_logits(Z2, problem.Y) == cost_from_logits(cache["Z2"], problem.Y)
+
+
+def test_logits_by_hand_on_a_small_example() -> None:
+    X = np.array([[1.0, -2.0], [0.5, 0.0]])
+    p = {
+        "W1": np.array([[0.3, -0.1]]),
+        "b1": np.array([[0.2]]),
+        "W2": np.array([[2.0]]),
+        "b2": np.array([[-1.0]]),
+    }
+    expected = [[2.0 * np.tanh(0.3 - 0.05 + 0.2) - 1.0, 2.0 * np.tanh(-0.6 + 0.2) - 1.0]]
+    np.testing.assert_allclose(logits(X, p, "tanh"), expected, rtol=1e-15)
 
 
 def test_cost_by_hand_on_a_small_example() -> None:
