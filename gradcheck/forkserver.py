@@ -11,8 +11,8 @@ The grader and a server talk over a Unix socket pair, one job at a time:
 
 1. the server says ``ready THREADS`` once it has imported everything (a server with more than
    one thread is not used: forking it could copy a lock another thread holds);
-2. the grader sends a job (one JSON line) with the write ends of the child's output pipe and
-   phase pipe attached (:func:`socket.send_fds`), so it reads both exactly as it reads a spawned
+2. the grader sends a job (one JSON line) with the write end of the child's output pipe and
+   its phase file attached (:func:`socket.send_fds`), so it reads both exactly as it reads a spawned
    child's;
 3. the server forks and answers ``pid PID``; the child makes itself a session, takes ``/dev/null``
    as stdin and the output pipe as stdout and stderr, moves into its scratch directory, takes the
@@ -32,6 +32,7 @@ child does is named by the command that starts the server.
 from __future__ import annotations
 
 import atexit
+import gc
 import json
 import os
 import select
@@ -126,7 +127,7 @@ class Server:
         return line.decode()
 
     def fork(self, request: dict[str, Any], fds: list[int]) -> int:
-        """Send a job with ``fds`` (the child's output and phase pipes); the child's pid."""
+        """Send a job with ``fds`` (the child's output pipe and phase file); the child's pid."""
         data = json.dumps(request).encode() + b"\n"
         self.socket.settimeout(None)
         sent = socket.send_fds(self.socket, [data], fds)
@@ -234,7 +235,7 @@ def start(
         As :func:`serve` reads it: the child's working directory ``cwd``, its environment
         ``env`` and the ``job`` its work is given (JSON).
     control_fd : int
-        The write end of the phase pipe (the caller keeps and closes its own).
+        The phase file the child notes where it is in (the caller keeps and closes its own).
 
     Returns
     -------
@@ -308,7 +309,7 @@ def serve(fd: int, work: Callable[[int, Any], None], warm_up: Callable[[], None]
     fd : int
         This process's end of the socket pair.
     work : callable
-        What a child does with its phase pipe's descriptor and the request's ``job``.
+        What a child does with its phase file's descriptor and the request's ``job``.
     warm_up : callable, optional
         Run once before the first fork, so that what is slow the first time in a process is done
         here and not in every child; if it raises, the server serves cold.
@@ -319,6 +320,7 @@ def serve(fd: int, work: Callable[[int, Any], None], warm_up: Callable[[], None]
             warm_up()
         except Exception:  # a cold server still gives every verdict
             pass
+    gc.freeze()  # children's collections leave the server's objects, and so its pages, alone
     channel.sendall(f"ready {_threads()}\n".encode())
     while (received := _receive(channel)) is not None:
         request, fds = received
@@ -364,7 +366,7 @@ def _receive(channel: socket.socket) -> tuple[dict[str, Any], list[int]] | None:
 
 
 def _become_child(channel: socket.socket, request: dict[str, Any], fds: list[int]) -> int:
-    """Make this fresh fork what a spawned child is; the descriptor of its phase pipe."""
+    """Make this fresh fork what a spawned child is; the descriptor of its phase file."""
     output_fd, control_fd = fds
     channel.close()
     os.setsid()  # its own session and process group: a timeout kills all it started

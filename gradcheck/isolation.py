@@ -25,8 +25,10 @@ The child gets no stdin (``/dev/null``), its stdout and stderr are captured toge
 :data:`KEPT_OUTPUT` characters are kept in ``ModuleCheck.output``), it runs in a temporary working
 directory of its own and in a session of its own, so that a timeout kills whatever it started.
 Memory is capped with ``RLIMIT_AS`` (address space) beyond what the child had after importing
-gradcheck, on systems with the :mod:`resource` module (Linux, macOS). The child reports which
-learner function it is in through a pipe, so every verdict says where it happened.
+gradcheck, on systems with the :mod:`resource` module (Linux, macOS). The child notes which
+learner function it is in, in a small file of the scratch folder that it maps into memory (one
+memory write per call, no system call), and the grader reads it once the child has ended, so every
+verdict says where it happened.
 
 How the child starts is chosen by the environment variable ``GRADCHECK_ISOLATION``
 (:data:`START_METHOD`):
@@ -55,6 +57,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import mmap
 import os
 import pickle
 import re
@@ -97,6 +100,8 @@ FAILURES: dict[str, str] = {
 }
 #: Characters of the child's output kept in the verdict.
 KEPT_OUTPUT = 4000
+#: Bytes of the file the child notes its phase in (a learner function's name, cut to fit).
+PHASE_BYTES = 256
 #: The environment variable that chooses how each child starts: ``fork`` (from a warm server per
 #: worker; the default on Linux) or ``spawn`` (a fresh Python; the default elsewhere).
 START_METHOD = "GRADCHECK_ISOLATION"
@@ -221,12 +226,14 @@ def check_isolated(
             "memory_mb": limits.memory_mb,
             "result": str(result_path),
         }
-        read_fd, write_fd = os.pipe()
+        phase_path = Path(scratch) / "phase"
+        phase_path.write_bytes(bytes(PHASE_BYTES))
+        phase_fd = os.open(phase_path, os.O_RDWR)
         try:
-            process = _start(job, cwd, write_fd)
+            process = _start(job, cwd, phase_fd)
         finally:
-            os.close(write_fd)
-        watch = _Watch(process, read_fd, limits.output_bytes)
+            os.close(phase_fd)
+        watch = _Watch(process, limits.output_bytes)
         with _RUNNING_LOCK:
             _RUNNING.add(process)
         try:
@@ -245,7 +252,7 @@ def check_isolated(
         watch.finish()
         seconds = time.monotonic() - start
         output = watch.kept()
-        where = _where(watch.phase, path)
+        where = _where(_phase(phase_path), path)
         failure, problem = None, ""
         if watch.flooded:
             failure = "output"
@@ -293,7 +300,7 @@ class _Child(Protocol):
 
 
 def _start(job: dict[str, Any], cwd: Path, control_fd: int) -> _Child:
-    """The child, in a session of its own, reporting its phases to ``control_fd``: forked from a
+    """The child, in a session of its own, noting its phases in the file ``control_fd``: forked from a
     warm server when :data:`START_METHOD` says ``fork`` and one can be had, else a fresh Python."""
     env = _child_environment()
     if start_method() == "fork":
@@ -419,20 +426,25 @@ def _where(phase: str | None, path: Path) -> str:
     return f"in {phase}"
 
 
-class _Watch:
-    """Reads the child's output (capped) and its phase reports in two daemon threads."""
+def _phase(path: Path) -> str | None:
+    """Where the child last was, as it noted in its phase file (None: nowhere yet)."""
+    try:
+        noted = path.read_bytes().partition(b"\0")[0]
+    except OSError:
+        return None
+    return noted.decode(errors="replace") or None
 
-    def __init__(self, process: _Child, control_fd: int, limit: int) -> None:
+
+class _Watch:
+    """Reads the child's output (capped) in a daemon thread."""
+
+    def __init__(self, process: _Child, limit: int) -> None:
         self.process, self.limit = process, limit
-        self.phase: str | None = None
         self.flooded = False
         self.size = 0
         self._kept = bytearray()
         assert process.stdout is not None
-        self._threads = [
-            threading.Thread(target=self._output, args=(process.stdout,), daemon=True),
-            threading.Thread(target=self._control, args=(os.fdopen(control_fd, "rb"),), daemon=True),
-        ]
+        self._threads = [threading.Thread(target=self._output, args=(process.stdout,), daemon=True)]
         for thread in self._threads:
             thread.start()
 
@@ -446,13 +458,8 @@ class _Watch:
                 _kill(self.process)
         stream.close()
 
-    def _control(self, stream: IO[bytes]) -> None:
-        for line in stream:
-            self.phase = line.decode(errors="replace").strip()
-        stream.close()
-
     def finish(self) -> None:
-        """Wait briefly for both streams to end (a grandchild outside the group may hold them)."""
+        """Wait briefly for the output to end (a grandchild outside the group may hold it)."""
         for thread in self._threads:
             thread.join(timeout=2.0)
 
@@ -467,14 +474,13 @@ class _Watch:
 
 
 def _child(control_fd: int, job: dict[str, object]) -> None:
-    """Check one module and pickle the :class:`ModuleCheck` to ``job["result"]``."""
-    last: list[str | None] = [None]
+    """Check one module and pickle the :class:`ModuleCheck` to ``job["result"]``, noting each phase
+    in the file ``control_fd`` (:data:`PHASE_BYTES`, NUL-terminated)."""
+    noted = mmap.mmap(control_fd, PHASE_BYTES)
 
     def trace(phase: str | None) -> None:
-        name = phase or "-"
-        if name != last[0]:
-            last[0] = name
-            os.write(control_fd, name.encode() + b"\n")
+        name = (phase or "-").encode()[: PHASE_BYTES - 1] + b"\0"
+        noted[: len(name)] = name
 
     memory_mb = job["memory_mb"]
     if isinstance(memory_mb, int):
