@@ -42,15 +42,18 @@ EXACT = 64.0
 #: rounding, :data:`EXACT`) matches about as well: the evidence does not tell the two apart.
 APART = 16.0
 
-#: Seed and size of the two nearby points: every entry moved by ``NEARBY · (1 + |θ|)`` at random.
-NEARBY = 1e-3
+#: Sizes of the two nearby points, tried in turn: every entry moved by ``d · (1 + |θ|)`` at random,
+#: at the first ``d`` where the cost is not flat (a float32 cost, matched to 1e-4, can look flat
+#: over a 0.1% move that a 1% move shows it is not). Flat at the last: flat.
+NEARBY = (1e-3, 1e-2, 1e-1)
 
 #: The note a report carries when only the form on probabilities matched.
 SATURATED_NOTE = (
-    "some outputs A2 round to 0 or 1, where a cost computed from A2 is flat or noisy and finite "
-    "differences cannot follow it; the exact reference gradient (autograd, from the logits) "
-    "decides there. To check with finite differences too, use smaller weights or compute the "
-    "cost from Z2: mean(logaddexp(0, Z2) - Y * Z2)"
+    "some outputs A2 round to 0 or 1, or lie so near them that the cost's dtype holds few values of "
+    "1 - A2 there (float32 from |Z2| of about 8), where a cost computed from A2 is flat or a "
+    "staircase and finite differences cannot follow it; the exact reference gradient (autograd, "
+    "from the logits) decides there. To check with finite differences too, use smaller weights or "
+    "compute the cost from Z2: mean(logaddexp(0, Z2) - Y * Z2)"
 )
 
 
@@ -106,11 +109,14 @@ class Refusal:
         The best match first, then the rivals that give other gradients (their descriptions).
     rtol : float
         The tolerance of a match.
+    distance : float
+        How far the nearby points were (each entry moved by about this share of ``1 + |θ|``).
     """
 
     flat: bool
     references: tuple[str, ...]
     rtol: float
+    distance: float = NEARBY[0]
 
     @property
     def note(self) -> str:
@@ -119,7 +125,8 @@ class Refusal:
         if self.flat:
             why = (
                 f"the cost takes the same value, to {self.rtol:.0e} relative, at the given parameters "
-                "and near them (every entry moved by about 0.1%): it is flat there, as a cost computed "
+                f"and near them (every entry moved by up to {self.distance:.0%}): it is flat there, as a "
+                "cost computed "
                 "from outputs A2 that round to 0 or 1 is, and a flat cost cannot tell the reference "
                 f"networks apart (e.g. {first}, {second})"
             )
@@ -238,9 +245,8 @@ def recognition(
     candidates = references(parameters, X, Y, activation=activation, dropout=dropout)
     if not candidates:
         return None
-    points = _points(parameters, seed)
-    targets = _Costs(cost_fn, points, cost)
     try:
+        points, targets, distance = _nearby(cost_fn, parameters, seed, cost, rtol)
         search = _best_match(candidates, points, targets, rtol, np.dtype(dtype))
     except _NotANumberError:  # not one number away from the point: not a reference
         return None
@@ -255,7 +261,7 @@ def recognition(
     ]
     if rivals:
         names = (best.description, *(candidate.description for candidate in rivals))
-        return Refusal(flat=search.flat, references=names, rtol=rtol)
+        return Refusal(flat=search.flat, references=names, rtol=rtol, distance=distance)
     gradient = autograd.grad(best.cost)(point)
     kinked = best.kinked(point)
     return Recognised(
@@ -375,7 +381,10 @@ def _best_match(
     Each form is tried at the point first, and at the two nearby points only if it matches there.
     A match to the cost's own rounding (:data:`EXACT`) by a candidate both of whose forms match
     ends the search, unless the cost is flat: the course's ReLU network is then found without
-    fitting the candidates after it. Where only the form on probabilities matches, the rounding of
+    fitting the candidates after it. Not in float32, whose rounding hides the difference between
+    networks that agree to a few parts in a million (tanh and identity where the units sit near 0):
+    every candidate is tried, and one that matches as closely is a rival. Where only the form on
+    probabilities matches, the rounding of
     a cost inflated by floored logs (708 for each output that rounds to the wrong label) may hide
     another hidden layer, and every candidate is tried. The closest match is the best, so a network
     whose units all sit near 0 is not taken for another activation that agrees with it there to
@@ -393,7 +402,7 @@ def _best_match(
         if fitted is None or match is None or (best is not None and match.deviation >= best.deviation):
             continue
         best = match
-        if best.deviation <= exact_enough and best.both and not _flat(targets, rtol):
+        if best.deviation <= exact_enough and best.both and dtype == np.float64 and not _flat(targets, rtol):
             break
     return _Search(fitted_all, matches, candidates, best, best is not None and _flat(targets, rtol))
 
@@ -449,14 +458,32 @@ def _same_gradient(reference: Reference, rival: Reference | None, point: dict[st
     )
 
 
-def _points(parameters: Mapping[str, np.ndarray], seed: int) -> list[dict[str, np.ndarray]]:
-    """The point and two nearby ones, each entry moved by ``NEARBY · (1 + |θ|) · N(0, 1)``."""
+def _nearby(
+    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    parameters: Mapping[str, np.ndarray],
+    seed: int,
+    cost: float | None,
+    rtol: float,
+) -> tuple[list[dict[str, np.ndarray]], _Costs, float]:
+    """The point and two nearby ones at the first distance of :data:`NEARBY` where the cost is not
+    flat (else the last), the cost there, and that distance."""
+    for distance in NEARBY:
+        points = _points(parameters, seed, distance)
+        targets = _Costs(cost_fn, points, cost)
+        if distance == NEARBY[-1] or not _flat(targets, rtol):
+            break
+        cost = targets[0]
+    return points, targets, distance
+
+
+def _points(parameters: Mapping[str, np.ndarray], seed: int, distance: float) -> list[dict[str, np.ndarray]]:
+    """The point and two nearby ones, each entry moved by ``distance · (1 + |θ|) · N(0, 1)``."""
     rng = np.random.default_rng(seed)
     points = [dict(parameters)]
     for _ in range(2):
         points.append(
             {
-                name: value + NEARBY * (1.0 + np.abs(value)) * rng.standard_normal(value.shape)
+                name: value + distance * (1.0 + np.abs(value)) * rng.standard_normal(value.shape)
                 for name, value in parameters.items()
             }
         )

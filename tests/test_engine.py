@@ -4,6 +4,7 @@ Expected values come from autograd (exact) or from the planted change, never fro
 """
 
 import sys
+from dataclasses import replace
 
 import autograd
 import autograd.numpy as anp
@@ -16,6 +17,7 @@ from hypothesis.extra.numpy import arrays
 from gradcheck import verify_gradients
 from gradcheck.directional import SENSITIVE_DIRECTIONS
 from gradcheck.kinks import ONE_SIDED_DIVISORS
+from gradcheck.network.activations import ACTIVATIONS, get_activation
 from gradcheck.network.two_layer import cost, forward
 from gradcheck.network.two_layer_model import rounding_magnitude
 from gradcheck.numerical import GradcheckWarning, finite_differences
@@ -431,6 +433,40 @@ def test_float64_gradients_of_float32_data_off_by_five_percent_still_fail(proble
         return
     report = verify_gradients(cost_fn, p32, {**grads, "dW2": grads["dW2"] * 1.05}, X=X32, Y=Y64)
     assert not report["dW2"].passed
+
+
+#: Few units and examples, one output: the confidently wrong output's term is most of the cost.
+SMALL = st.tuples(st.integers(1, 3), st.integers(1, 2), st.just(1), st.integers(1, 4))
+#: The registry's activations without a free option (a leaky ReLU's α is fitted to the cost).
+FIXED_ACTIVATIONS = st.sampled_from([get_activation(n) for n in ACTIVATIONS if n != "leaky_relu"])
+
+
+@given(problems(SMALL, FIXED_ACTIVATIONS, scales=st.floats(0.05, 1.0)), st.floats(8.0, 14.0), st.booleans())
+def test_correct_float32_code_near_saturation_passes_without_naming_the_activation(
+    problem: Problem, largest: float, cost_in_float32: bool
+) -> None:
+    """``W2, b2`` scaled so that the largest logit is ``+largest`` (8 to 14), its label 0: in
+    float32 that output has only hundreds of values of ``1 − A2``, and the cost on ``A2`` is a
+    staircase, flat to a float32 match's tolerance over a 0.1% move. Recognition looks farther
+    until the cost is not flat; the reference is named, and decides where finite differences
+    cannot follow.
+
+    Not a leaky ReLU: its α is fitted to the cost to a few of its roundings, which so coarse a cost
+    defeats (docs/judging.md: name it, ``activation=...``)."""
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    Z2 = cache["Z2"]
+    extreme = float(Z2.flat[int(np.argmax(np.abs(Z2)))])
+    assume(abs(extreme) > 1e-3)
+    factor = largest / extreme
+    scaled = {**problem.parameters, "W2": problem.parameters["W2"] * factor}
+    scaled["b2"] = problem.parameters["b2"] * factor
+    Y = problem.Y.copy()
+    Y.flat[int(np.argmax(np.abs(Z2)))] = 0.0  # confidently wrong: its log(1 − A2) dominates the cost
+    wrong = replace(problem, parameters=scaled, Y=Y)
+    cost_fn, p32, grads, X32, Y32 = float32_learner(wrong, cost_in_float32)
+    report = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y32)
+    note(str(report))
+    assert report.passed
 
 
 @pytest.mark.parametrize("shape", [(2, 2), (3, 4)])  # the noise measured on disagreement, or up front
