@@ -33,14 +33,18 @@ from gradcheck.diagnose import Evidence, harmless_shape, shape_diagnosis, shape_
 from gradcheck.directional import BlockDirections, DirectionCheck, check_blocks, check_direction, localise
 from gradcheck.kinks import entry_difference, kink_excess, shows_kink
 from gradcheck.network.interface import Hints
+from gradcheck.numerical import relative_step
 from gradcheck.report import EXCESS_MAP_SIZE, GradientResult
-from gradcheck.setting import Setting
+from gradcheck.setting import EXHAUSTIVE_FALLBACK_UP_TO, Setting
 
-__all__ = ["MAX_INVESTIGATED", "Entries", "Judgement", "judge", "judged_arrays"]
+__all__ = ["COARSER", "MAX_INVESTIGATED", "Entries", "Judgement", "judge", "judged_arrays"]
 
 #: Per block: suspects left unexplained by a kink before the search stops (others: investigated only
 #: up to this many), and reference rejections confirmed by finite differences.
 MAX_INVESTIGATED = 32
+#: How much coarser than a block's own entry-by-entry differences its directions may resolve a
+#: one-entry error before the default mode takes its entries one by one too (:func:`_entry_by_entry`).
+COARSER = 10.0
 FLOAT64_EPS = float(np.finfo(np.float64).eps)
 
 
@@ -222,6 +226,7 @@ def _judge_block(
     notes = _reference_opinion(setting, name, key, entries)
     _investigate_kinks(setting, name, entries)
     own, unexplained = _directional_opinion(setting, name, array.shape, entries, checks.own)
+    notes += _entry_by_entry(setting, name, key, entries, [*checks.joint, *own])
     verdict = _verdict(setting, entries, own, unexplained)
     joint = checks.joint
     result = _result(setting, name, key, array.shape, entries, verdict, own or joint, len(joint) + len(own))
@@ -369,6 +374,48 @@ def _directional_opinion(
     if failing.stencil != again.stencil:
         gave_up = _locate(setting, name, shape, entries, again)
     return own, gave_up or not entries.fd_wrong.any()
+
+
+def _entry_by_entry(
+    setting: Setting, name: str, key: str, entries: Entries, checks: list[DirectionCheck]
+) -> tuple[str, ...]:
+    """In the default mode, a block its directions found right, checked entry by entry as well when
+    they resolve a one-entry error :data:`COARSER` times worse than its own differences would.
+
+    A one-entry error ``Δ`` moves a direction's mismatch by ``Δ |w_i|``: the sensitive direction
+    (Richardson's) resolves ``Δ ≥ τ_v / median |w_i|``, about ``τ_v √n``; a central difference of the
+    entry resolves ``safety · σ / h``. On a smooth cost Richardson's error is far below that and the
+    directions resolve as finely; where kinks lie within its steps (ReLU units near 0, the course's
+    initialisation), its steps must shrink and rounding makes ``τ_v √n`` far coarser. Then, when the
+    whole problem has at most :data:`gradcheck.setting.EXHAUSTIVE_FALLBACK_UP_TO` entries, every entry
+    is taken (2 evaluations each), and failing ones investigated for kinks as in exhaustive mode.
+    """
+    probe, options = setting.probe, setting.options
+    if (
+        options.mode != "auto"
+        or setting.plan[name] is not None
+        or setting.recognised is not None
+        or probe.size > EXHAUSTIVE_FALLBACK_UP_TO
+        or entries.judged.any()
+    ):
+        return ()
+    sensitive = [c for c in checks if c.stencil == "richardson" and name in c.directions and c.passed]
+    if not sensitive:
+        return ()
+    weights = np.abs(sensitive[-1].numeric.weights[name]).reshape(-1)
+    directions = sensitive[-1].tolerance / max(float(np.median(weights)), np.finfo(float).tiny)
+    theta = float(np.median(np.maximum(1.0, np.abs(probe.point[name]))))
+    own = options.safety * probe.noise / (relative_step("central", probe.noise, probe.cost) * theta)
+    if directions <= COARSER * own:
+        return ()
+    for i in range(entries.a.size):
+        entries.measure(setting, name, i)
+    _investigate_kinks(setting, name, entries)
+    return (
+        f"{key} was checked entry by entry too: kinks within its directions' steps (ReLU units near "
+        f"0) made them resolve a one-entry error of {directions:.1e} only (its entries' own "
+        f"differences: {own:.1e})",
+    )
 
 
 def _locate(

@@ -28,11 +28,22 @@ from gradcheck.numerical import (
 )
 from gradcheck.recognise import Recognised
 
-__all__ = ["EXHAUSTIVE_UP_TO", "NOISE_POINTS", "NOISE_UP_FRONT", "Setting", "measure"]
+__all__ = [
+    "EXHAUSTIVE_FALLBACK_UP_TO",
+    "EXHAUSTIVE_UP_TO",
+    "NOISE_POINTS",
+    "NOISE_UP_FRONT",
+    "Setting",
+    "measure",
+]
 
 #: The default ("auto") mode checks every entry when the whole problem has at most this many, and
 #: otherwise random directions (with entries of blocks too small for them).
 EXHAUSTIVE_UP_TO = 1000
+#: Above :data:`EXHAUSTIVE_UP_TO`, the default mode still takes a block entry by entry when kinks
+#: leave its directions far coarser (:func:`gradcheck.judge._entry_by_entry`), up to this many
+#: entries in all (2 evaluations each).
+EXHAUSTIVE_FALLBACK_UP_TO = 10 * EXHAUSTIVE_UP_TO
 #: Evaluations :meth:`CostProbe.measure_noise` costs: ``NOISE_LINES`` lines of ``NOISE_LINE_POINTS``.
 NOISE_POINTS = NOISE_LINES * NOISE_LINE_POINTS
 #: The noise is measured up front when at least this many entries are checked one by one: their

@@ -47,6 +47,43 @@ def course_week3(
     return cost, parameters, course.backward_propagation(parameters, cache, X, Y)
 
 
+def course_relu(
+    rng: np.random.Generator, n_x: int, n_h: int, m: int
+) -> tuple[Cost, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """:func:`course_week3` with a ReLU hidden layer, its forward and backward passes written here
+    as a learner writes them (``np.maximum(Z1, 0)``, ``Z1 > 0``): at the course's initialisation
+    many units sit near their kink."""
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    parameters = {
+        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
+        "b1": np.zeros((n_h, 1)),
+        "W2": rng.standard_normal((1, n_h)) * 0.01,
+        "b2": np.zeros((1, 1)),
+    }
+
+    def forward(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        Z1 = np.dot(p["W1"], X) + p["b1"]
+        A1 = np.maximum(Z1, 0)
+        A2 = 1 / (1 + np.exp(-(np.dot(p["W2"], A1) + p["b2"])))
+        return Z1, A1, A2
+
+    def cost(p: dict[str, np.ndarray]) -> float:
+        A2 = forward(p)[2]
+        return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+    Z1, A1, A2 = forward(parameters)
+    dZ2 = A2 - Y
+    dZ1 = np.dot(parameters["W2"].T, dZ2) * (Z1 > 0)
+    gradients = {
+        "dW1": np.dot(dZ1, X.T) / m,
+        "db1": np.sum(dZ1, axis=1, keepdims=True) / m,
+        "dW2": np.dot(dZ2, A1.T) / m,
+        "db2": np.sum(dZ2, axis=1, keepdims=True) / m,
+    }
+    return cost, parameters, gradients
+
+
 def tanh_problem(seed: int = 3) -> Problem:
     return reference_problem((3, 4, 1, 5), get_activation("tanh"), seed=seed, scale=0.8)
 

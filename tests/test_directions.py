@@ -14,9 +14,11 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from gradcheck import verify_gradients
+from gradcheck.numerical import KINK_RETRIES, CostProbe, directional_difference, relative_step, sign_direction
+from gradcheck.setting import EXHAUSTIVE_UP_TO
 from gradcheck.strategies import Problem, problems, problems_on_kinks
-from tests.budgets import directions_taken
-from tests.cases import Cost, course_week3
+from tests.budgets import SENSITIVE, directions_taken
+from tests.cases import Cost, course_relu, course_week3
 
 
 def cubes(seed: int, shape: tuple[int, int]) -> np.ndarray:
@@ -118,3 +120,60 @@ def test_one_typical_entry_off_by_a_thousandth_is_always_wrong_along_directions(
     report = verify_gradients(cost, parameters, wrong, mode="directional", seed=data.draw(st.integers(0, 99)))
     assert not report[key[1:]].passed, str(report)
     assert [result.label for result in report.failed] == [key], str(report)
+
+
+# -- when kinks blunt the directions ---------------------------------------------------------------
+
+
+def relu_network(seed: int) -> tuple[Cost, dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """1,081 parameters (above ``EXHAUSTIVE_UP_TO``), ReLU units near 0 at the course's initialisation."""
+    return course_relu(np.random.default_rng(seed), 25, 40, 30)
+
+
+def test_directions_blunted_by_kinks_hand_a_block_to_its_entries_in_the_default_mode() -> None:
+    """Richardson's steps cross kinks and must shrink until rounding makes the sensitive direction
+    resolve a one-entry error far more coarsely than the entry's own difference: the default mode
+    takes every entry too, says so, and finds a typical entry off by 1e-4 of itself."""
+    cost, p, g = relu_network(0)
+    assert sum(v.size for v in p.values()) > EXHAUSTIVE_UP_TO
+    right = verify_gradients(cost, p, g)
+    assert right.passed and right["W1"].checked == p["W1"].size
+    assert any(n.startswith("dW1 was checked entry by entry too: kinks") for n in right.notes)
+    size = np.abs(g["dW1"]).ravel()
+    typical = int(np.argmin(np.abs(size - np.median(size[size > 0]))))
+    bad = {**g, "dW1": g["dW1"].copy()}
+    bad["dW1"].flat[typical] *= 1 + 1e-4
+    wrong = verify_gradients(cost, p, bad)
+    assert not wrong.passed and wrong["W1"].n_failed == 1
+    assert wrong["W1"].worst_index == np.unravel_index(typical, p["W1"].shape)
+
+
+def test_an_explicit_directional_mode_or_a_smooth_cost_keeps_to_the_directions() -> None:
+    cost, p, g = relu_network(0)
+    directional_only = verify_gradients(cost, p, g, mode="directional")
+    assert directional_only.passed and directional_only["W1"].checked == 0
+    smooth_cost, q, h = course_week3(np.random.default_rng(0), 25, 40, 30)
+    smooth = verify_gradients(smooth_cost, q, h)
+    assert smooth.passed and smooth["W1"].checked == 0 and smooth.notes == ()
+
+
+def test_a_sensitive_direction_across_kinks_is_taken_again_at_smaller_steps() -> None:
+    """Across kinks the Richardson difference's error is mostly the kink term: taken again at
+    steps ``KINK_SHRINK`` times smaller (6 evaluations each, up to ``KINK_RETRIES`` times), its
+    error estimate drops; on a smooth cost it is taken once."""
+    cost, p, _ = relu_network(0)
+    probe = CostProbe.at(cost, p)
+    direction = {name: sign_direction(value, np.random.default_rng(1)) for name, value in p.items()}
+    before = probe.evaluations
+    taken = directional_difference(probe, direction, "richardson")
+    spent = probe.evaluations - before
+    assert SENSITIVE < spent <= SENSITIVE * (1 + KINK_RETRIES)
+    first = relative_step("richardson", probe.noise, probe.cost)
+    assert taken.step < first
+    smooth_cost, q, _ = course_week3(np.random.default_rng(0), 25, 40, 30)
+    smooth = CostProbe.at(smooth_cost, q)
+    before = smooth.evaluations
+    directional_difference(
+        smooth, {n: sign_direction(v, np.random.default_rng(1)) for n, v in q.items()}, "richardson"
+    )
+    assert smooth.evaluations - before == SENSITIVE
