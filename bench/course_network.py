@@ -47,6 +47,8 @@ __all__ = [
     "COURSE_COSTS",
     "COURSE_THRESHOLD",
     "KEYS",
+    "TYPICAL",
+    "VISIBLE",
     "CourseNetwork",
     "course_difference",
 ]
@@ -57,6 +59,12 @@ ACTIVATION_NAMES: tuple[str, ...] = ("sigmoid", "tanh", "relu", "leaky_relu", "i
 COURSE_THRESHOLD = 2e-7
 #: The network's parameters, in the course's order.
 KEYS: tuple[str, ...] = ("W1", "b1", "W2", "b2")
+#: A planted one-entry error counts when the entry is *typical*, within this factor of its block's
+#: median magnitude (one far below is out of every check's reach, one far above the easy case) ...
+TYPICAL = 10.0
+#: ... and its error ``δ |a_i|`` at least this (absolute): about twice what the entry-by-entry
+#: check resolves on a float64 cost of order one (``100 (σ/h + h² G) ≈ 4e-9``).
+VISIBLE = 1e-8
 
 Array = Any
 

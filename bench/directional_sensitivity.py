@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
 
-from course_network import COURSE_THRESHOLD, course_difference  # noqa: E402  (bench/, beside this script)
+from course_network import COURSE_THRESHOLD, TYPICAL, VISIBLE, course_difference  # noqa: E402  (bench/, beside this script)
 from markdown_block import replace_block  # noqa: E402  (bench/, beside this script)
 
 from gradcheck import verify_gradients  # noqa: E402
@@ -46,10 +46,6 @@ from tests.cases import course_week3  # noqa: E402  (the tests' own course probl
 SHAPE = (100, 12, 20)
 DELTAS = (1e-3, 1e-4)
 BLOCKS = ("dW1", "db1", "dW2", "db2")
-#: The smallest planted error counted (absolute): see the module docs.
-VISIBLE = 1e-8
-#: How far from the block's median magnitude a typical entry may be.
-TYPICAL = 10.0
 
 
 def problem(seed: int) -> tuple[object, dict[str, np.ndarray], dict[str, np.ndarray]]:
