@@ -307,12 +307,21 @@ def run_course_check(call: Call) -> bool:
 # Documented cases: out of reach by docs/judging.md, counted apart
 # --------------------------------------------------------------------------------------------------
 
+#: A float32 output within this of 0 or 1 is saturated in its dtype: ``1 − A2`` then holds fewer than
+#: 2,048 float32 values (their spacing near 1 is 2⁻²⁴), and ``log(1 − A2)`` is a staircase of steps
+#: of 5e-4 or more that no finite difference follows.
+FLOAT32_SATURATED = 2.0**-13
+
 
 def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | None:
     """Why the call is a case docs/judging.md declares out of reach, or None.
 
     * "saturated outputs without X, Y": a cost on ``A2`` (not the logits) where some ``A2`` rounds to
-      exactly 0 or 1, checked without ``X, Y`` (judging.md, "Three opinions").
+      exactly 0 or 1, or, computed in float32, lies within :data:`FLOAT32_SATURATED` of them,
+      checked without ``X, Y`` (judging.md, "Three opinions").
+    * "a leaky ReLU's alpha a float32 cost cannot pin": with ``X, Y``, a leaky ReLU network whose
+      float32 cost on ``A2`` has an output within :data:`FLOAT32_SATURATED` of 0 or 1 (judging.md,
+      "Three opinions"; the report's note says so).
     * "the cost is not finite at the point": the learner's own cost returns NaN or inf there
       (``log(0)`` of an output rounded to 0 or 1), where nothing can be checked and gradcheck raises
       a ``GradcheckError`` saying so (README, docs/quickstart.md).
@@ -326,8 +335,13 @@ def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | 
         return None
     with np.errstate(all="ignore"):
         A2, cache = call.network.forward_propagation(call.arrays["X"], call.parameters)
-    if not call.with_data and call.cost != "logits" and bool(np.any((A2 == 0) | (A2 == 1))):
+    A2 = np.asarray(A2)
+    on_probabilities = call.cost != "logits"
+    near = float(np.min(np.minimum(A2, 1 - A2))) < FLOAT32_SATURATED and A2.dtype == np.float32
+    if not call.with_data and on_probabilities and (bool(np.any((A2 == 0) | (A2 == 1))) or near):
         return "saturated outputs without X, Y"
+    if call.with_data and on_probabilities and near and call.activation == "leaky_relu":
+        return "a leaky ReLU's alpha a float32 cost cannot pin"
     if not _finite_cost(call):
         return "the cost is not finite at the point"
     if call.with_data:

@@ -111,18 +111,29 @@ class Refusal:
         The tolerance of a match.
     distance : float
         How far the nearby points were (each entry moved by about this share of ``1 + |θ|``).
+    unpinned : bool
+        No candidate matched with its free options fitted, but ``references`` match as offered
+        (a leaky ReLU with α = 0.01): the cost does not pin the option, so its gradient is unknown.
     """
 
     flat: bool
     references: tuple[str, ...]
     rtol: float
     distance: float = NEARBY[0]
+    unpinned: bool = False
 
     @property
     def note(self) -> str:
         """What the report says about the refusal."""
-        first, second = (name.removeprefix("reference ") for name in self.references[:2])
-        if self.flat:
+        first, second = (name.removeprefix("reference ") for name in (*self.references, "")[:2])
+        if self.unpinned:
+            why = (
+                f"the cost matches the {self.references[0]} as offered, but does not pin its alpha: it "
+                "is taken only when a change in its 4th digit moves the cost by 100 times its rounding, "
+                "which this cost cannot show (its units below 0 weigh little in it, or it is coarse: "
+                "float32, outputs near 0 or 1), and the gradient of every unit below 0 scales with alpha"
+            )
+        elif self.flat:
             why = (
                 f"the cost takes the same value, to {self.rtol:.0e} relative, at the given parameters "
                 f"and near them (every entry moved by up to {self.distance:.0%}): it is flat there, as a "
@@ -251,6 +262,9 @@ def recognition(
     except _NotANumberError:  # not one number away from the point: not a reference
         return None
     if search.best is None:
+        unpinned = search.unpinned()
+        if unpinned:  # matched as offered, but the cost does not pin its free options
+            return Refusal(flat=False, references=unpinned, rtol=rtol, distance=distance, unpinned=True)
         return None
     point = dict(parameters)
     best = search.best.reference
@@ -352,6 +366,14 @@ class _Search:
     candidates: list[Reference]
     best: _Match | None
     flat: bool
+
+    def unpinned(self) -> tuple[str, ...]:
+        """The candidates whose free options could not be fitted but which match as offered."""
+        return tuple(
+            candidate.description
+            for candidate, fitted, match in zip(self.candidates, self.fitted, self.matches, strict=False)
+            if not fitted and match is not None
+        )
 
     def rivals(self, dtype: np.dtype[Any]) -> list[tuple[Reference, Reference | None]]:
         """The candidates the evidence does not tell apart from the best one, each with the

@@ -469,6 +469,31 @@ def test_correct_float32_code_near_saturation_passes_without_naming_the_activati
     assert report.passed
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_leaky_relu_whose_alpha_a_float32_cost_cannot_pin_is_named_in_the_note(seed: int) -> None:
+    """A leaky ReLU (α = 0.01) under a float32 cost with a confidently wrong output at ``Z2 = 12``:
+    the cost matches the reference as offered, but a change of α in its 4th digit moves it by less
+    than 100 times its rounding, so no reference is taken; the note says why and what to do, and
+    naming the activation, as it says, checks the gradients against the reference."""
+    problem = reference_problem((3, 4, 1, 5), get_activation("leaky_relu"), seed=seed, scale=1.0)
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    i = int(np.argmax(np.abs(cache["Z2"])))
+    factor = 12.0 / float(cache["Z2"].flat[i])
+    scaled = {**problem.parameters, "W2": problem.parameters["W2"] * factor}
+    scaled["b2"] = problem.parameters["b2"] * factor
+    Y = problem.Y.copy()
+    Y.flat[i] = 0.0
+    cost_fn, p32, grads, X32, Y32 = float32_learner(replace(problem, parameters=scaled, Y=Y), True)
+    report = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y32)
+    assert report.reference is None
+    assert report.notes[0].startswith(
+        "the cost matches the reference network, leaky_relu (alpha=0.01) hidden layer as offered, "
+        "but does not pin its alpha"
+    )
+    named = verify_gradients(cost_fn, p32, grads, X=X32, Y=Y32, activation="leaky_relu")
+    assert named.passed and named.reference is not None
+
+
 @pytest.mark.parametrize("shape", [(2, 2), (3, 4)])  # the noise measured on disagreement, or up front
 def test_a_cost_computed_in_float32_and_returned_as_a_python_float_passes_with_the_right_gradient(
     shape: tuple[int, int],

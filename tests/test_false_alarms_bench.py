@@ -245,6 +245,23 @@ def test_saturated_outputs_are_documented_only_without_x_and_y_and_on_a2() -> No
     assert bench.documented_case(replace(on_a2, cost="logits"), None) is None
 
 
+@pytest.mark.parametrize("activation", ["tanh", "leaky_relu"])
+def test_float32_outputs_within_two_to_the_minus_13_of_one_are_saturated_in_their_dtype(
+    activation: str,
+) -> None:
+    """In float32, ``|Z2| = 12`` (``1 − A2`` about 6e-6) is saturated without ``X, Y``; with them,
+    only a leaky ReLU is documented (its α unpinned); ``|Z2| = 6`` (2.5e-3) is neither."""
+    call = replace(bench.draw_call("float32_large_z2", 0, 0), activation=activation)
+    for largest, near in ((12.0, True), (6.0, False)):
+        arrays = bench.logits_up_to(call.arrays, largest, call.network)
+        scaled = replace(call, arrays=bench.as_dtype(arrays, ("X", "Y", *bench.KEYS), np.float32))
+        without = replace(scaled, with_data=False)
+        assert bench.documented_case(without, None) == ("saturated outputs without X, Y" if near else None)
+        pinned = near and activation == "leaky_relu"
+        expected = "a leaky ReLU's alpha a float32 cost cannot pin" if pinned else None
+        assert bench.documented_case(scaled, None) == expected
+
+
 def test_a_cost_that_is_not_finite_at_the_point_is_documented_not_a_false_alarm() -> None:
     """Found by the 20,000-call run: an identity network whose output rounds to 1 with label 0,
     where the course's own ``compute_cost`` takes log(0) and returns NaN; gradcheck raises, as the
