@@ -198,26 +198,32 @@ def judge(setting: Setting, analytic: dict[str, tuple[str, np.ndarray]], hints: 
     results: dict[str, GradientResult] = {}
     evidence: dict[str, Evidence] = {}
     notes: list[str] = []
+    entry_by_entry: list[tuple[str, str]] = []
     for name, (key, given) in analytic.items():
         array, formula = arrays[name], hints.formulas.get(name)
         if array.shape != point[name].shape:
             results[name] = _wrong_shape(setting, name, key, array, hints)
             continue
         checks = along.get(name, BlockDirections([], []))
-        results[name], found, said = _judge_block(setting, name, key, array, checks, formula)
+        results[name], found, said, coarse = _judge_block(setting, name, key, array, checks, formula)
+        if coarse is not None:
+            entry_by_entry.append((key, coarse))
         if given.shape != array.shape:  # a harmless shape, judged reshaped
             note = shape_note(name, key, given.shape, array.shape, formula)
             results[name] = replace(results[name], shape=given.shape, note=note)
         notes += said
         if found is not None:
             evidence[name] = found
+    if entry_by_entry:
+        notes.append(_entry_by_entry_note(*(list(column) for column in zip(*entry_by_entry, strict=True))))
     return Judgement(results, evidence, tuple(notes))
 
 
 def _judge_block(
     setting: Setting, name: str, key: str, array: np.ndarray, checks: BlockDirections, formula: str | None
-) -> tuple[GradientResult, Evidence | None, tuple[str, ...]]:
-    """One block of the parameter's shape, through the steps of the module docs."""
+) -> tuple[GradientResult, Evidence | None, tuple[str, ...], str | None]:
+    """One block of the parameter's shape, through the steps of the module docs; the last item is
+    what the note says of a block taken entry by entry too (:func:`_entry_by_entry`)."""
     gap, step = np.full(array.size, np.nan), np.full(array.size, np.nan)
     if setting.fd is not None:
         gap[:], step[:] = setting.fd.kink_gap[name].reshape(-1), setting.fd.steps[name].reshape(-1)
@@ -226,14 +232,14 @@ def _judge_block(
     notes = _reference_opinion(setting, name, key, entries)
     _investigate_kinks(setting, name, entries)
     own, unexplained = _directional_opinion(setting, name, array.shape, entries, checks.own)
-    notes += _entry_by_entry(setting, name, key, entries, [*checks.joint, *own])
+    coarse = _entry_by_entry(setting, name, key, entries, [*checks.joint, *own])
     verdict = _verdict(setting, entries, own, unexplained)
     joint = checks.joint
     result = _result(setting, name, key, array.shape, entries, verdict, own or joint, len(joint) + len(own))
     found = None
     if verdict.failed:
         found = _evidence(setting, name, key, array.shape, entries, verdict, own or joint, formula)
-    return result, found, notes
+    return result, found, notes, coarse
 
 
 def _fd_opinion(setting: Setting, name: str, entries: Entries) -> None:
@@ -378,7 +384,7 @@ def _directional_opinion(
 
 def _entry_by_entry(
     setting: Setting, name: str, key: str, entries: Entries, checks: list[DirectionCheck]
-) -> tuple[str, ...]:
+) -> str | None:
     """In the default mode, a block its directions found right, checked entry by entry as well when
     they resolve a one-entry error :data:`COARSER` times worse than its own differences would.
 
@@ -389,6 +395,7 @@ def _entry_by_entry(
     initialisation), its steps must shrink and rounding makes ``τ_v √n`` far coarser. Then, when the
     whole problem has at most :data:`gradcheck.setting.EXHAUSTIVE_FALLBACK_UP_TO` entries, every entry
     is taken (2 evaluations each), and failing ones investigated for kinks as in exhaustive mode.
+    Returns what the note says of the block (None: not taken entry by entry).
     """
     probe, options = setting.probe, setting.options
     if (
@@ -398,23 +405,28 @@ def _entry_by_entry(
         or probe.size > EXHAUSTIVE_FALLBACK_UP_TO
         or entries.judged.any()
     ):
-        return ()
+        return None
     sensitive = [c for c in checks if c.stencil == "richardson" and name in c.directions and c.passed]
     if not sensitive:
-        return ()
+        return None
     weights = np.abs(sensitive[-1].numeric.weights[name]).reshape(-1)
     directions = sensitive[-1].tolerance / max(float(np.median(weights)), np.finfo(float).tiny)
     theta = float(np.median(np.maximum(1.0, np.abs(probe.point[name]))))
     own = options.safety * probe.noise / (relative_step("central", probe.noise, probe.cost) * theta)
     if directions <= COARSER * own:
-        return ()
+        return None
     for i in range(entries.a.size):
         entries.measure(setting, name, i)
     _investigate_kinks(setting, name, entries)
+    return f"{key} {directions:.1e} against {own:.1e}"
+
+
+def _entry_by_entry_note(keys: list[str], said: list[str]) -> str:
+    """One note for every block :func:`_entry_by_entry` took."""
     return (
-        f"{key} was checked entry by entry too: kinks within its directions' steps (ReLU units near "
-        f"0) made them resolve a one-entry error of {directions:.1e} only (its entries' own "
-        f"differences: {own:.1e})",
+        f"{', '.join(keys)} {'was' if len(keys) == 1 else 'were'} checked entry by entry too: kinks "
+        "within the steps of the random directions (ReLU units near 0) let these resolve a one-entry "
+        f"error only far more coarsely than each entry's own difference ({', '.join(said)})"
     )
 
 
