@@ -42,6 +42,8 @@ from gradcheck.errors import GradcheckError, GradcheckWarning, located, warn
 
 __all__ = [
     "DIRECTION_EVALUATIONS",
+    "FINITE_SHRINK",
+    "FINITE_SHRINKS",
     "HALVINGS",
     "KINK_RETRIES",
     "KINK_SHRINK",
@@ -173,6 +175,16 @@ def _place(where: str | Callable[[], str]) -> str:
     return where() if callable(where) else where
 
 
+class _NotFiniteError(GradcheckError):
+    """The cost returned NaN or an infinity (a :class:`GradcheckError` to every caller)."""
+
+    def __init__(self, label: str, value: float, where: str | Callable[[], str]) -> None:
+        super().__init__(
+            f"{label} returned {value} {_place(where)}; a gradient can only be checked where the "
+            "cost is finite: look for log(0), division by zero or overflow in the cost"
+        )
+
+
 def evaluate_cost(
     cost_fn: CostFn,
     parameters: dict[str, np.ndarray],
@@ -192,10 +204,7 @@ def evaluate_cost(
     value = call_cost(cost_fn, parameters, where, label)
     if type(value) is float or type(value) is np.float64:  # the usual answer, checked fast
         if not math.isfinite(value):
-            raise GradcheckError(
-                f"{label} returned {value} {_place(where)}; a gradient can only be checked where the "
-                "cost is finite: look for log(0), division by zero or overflow in the cost"
-            )
+            raise _NotFiniteError(label, value, where)
         return float(value), FLOAT64_EPS
     try:
         array = np.asarray(value)
@@ -209,10 +218,7 @@ def evaluate_cost(
         )
     number = float(array.reshape(()))
     if not math.isfinite(number):
-        raise GradcheckError(
-            f"{label} returned {number} {_place(where)}; a gradient can only be checked where the "
-            "cost is finite: look for log(0), division by zero or overflow in the cost"
-        )
+        raise _NotFiniteError(label, number, where)
     dtype = array.dtype if array.dtype.kind == "f" else np.dtype(np.float64)
     return number, float(np.finfo(dtype).eps)
 
@@ -847,6 +853,10 @@ def _unit(v: np.ndarray) -> np.ndarray:
 
 #: Cost evaluations of a difference along a direction, per stencil (:func:`directional_difference`).
 DIRECTION_EVALUATIONS = {"central": 3, "richardson": 6}
+#: An entry whose default step leaves the cost's finite values (an output pushed to log 0) is
+#: differenced again at steps this many times smaller, up to ``FINITE_SHRINKS`` times.
+FINITE_SHRINK = 16.0
+FINITE_SHRINKS = 3
 #: A Richardson difference along a direction whose error is mostly a kink within its steps is
 #: taken again at steps this many times smaller, up to ``KINK_RETRIES`` times (6 evaluations each).
 KINK_SHRINK = 16.0
@@ -1076,17 +1086,27 @@ def _differences(
     gaps = np.full(flat.size, np.nan)
     try:
         for k, position in enumerate(flat.tolist()):
-            hk, original = float(h[k]), float(origin[k])
-            theta[position] = original + hk
-            plus = evaluate(partial(_perturbed_flat, probe, name, position, hk))[0]
+            original = float(origin[k])
+            for shrinks in range(FINITE_SHRINKS + 1):
+                hk = float(h[k])
+                try:
+                    theta[position] = original + hk
+                    plus = evaluate(partial(_perturbed_flat, probe, name, position, hk))[0]
+                    if method == "central":
+                        theta[position] = original - hk
+                        minus = evaluate(partial(_perturbed_flat, probe, name, position, -hk))[0]
+                    break
+                except _NotFiniteError:
+                    if step is not None or shrinks == FINITE_SHRINKS:
+                        raise  # the caller's step, or not finite however near the point
+                    h[k] = (original + hk / FINITE_SHRINK) - original
+                finally:
+                    theta[position] = original
             if method == "central":
-                theta[position] = original - hk
-                minus = evaluate(partial(_perturbed_flat, probe, name, position, -hk))[0]
                 values[k] = (plus - minus) / (2.0 * hk)
                 gaps[k] = abs((plus - cost) - (cost - minus)) / hk
             else:
                 values[k] = (plus - cost) / hk
-            theta[position] = original
     finally:
         theta[flat] = origin
     g.reshape(-1)[flat] = values

@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
-from gradcheck import verify_gradients
+from gradcheck import GradcheckError, verify_gradients
 from gradcheck.setting import EXHAUSTIVE_UP_TO, NOISE_UP_FRONT
 from tests.budgets import CENTRAL, NOISE, START, off_kink_look
 
@@ -233,3 +233,33 @@ def test_a_cost_curved_far_beyond_its_gradients_scale_is_judged_at_its_measured_
     wrong = right.copy()
     wrong[planted % size] *= 1.0 + 1e-4
     assert not verify_gradients(cost_fn, {"w": w}, {"dw": wrong}).passed
+
+
+# -- a step that leaves the cost's finite values ---------------------------------------------------
+
+
+def walled(wall: float) -> Callable[[dict[str, np.ndarray]], float]:
+    """``Σ w²`` in float32, returned as a Python float (a default step of about 4e-3), and infinite
+    past ``w[0] = wall``: as a float32 output pushed to ``log 0`` by a step."""
+
+    def cost(p: dict[str, np.ndarray]) -> float:
+        w = p["w"].astype(np.float32)
+        return float("inf") if w[0] > wall else float(np.sum(w * w))
+
+    return cost
+
+
+def test_an_entry_whose_default_step_meets_an_infinite_cost_is_differenced_at_a_smaller_one() -> None:
+    """Finite at the point, infinite 1e-3 above it: the default step (about 4e-3) is cut by
+    ``FINITE_SHRINK`` until both sides are finite, and the right gradient passes."""
+    w = np.array([0.5, -0.25, 0.75])
+    report = verify_gradients(walled(0.501), {"w": w}, {"dw": 2 * w})
+    assert report.passed and report["w"].checked == w.size
+
+
+def test_a_cost_infinite_however_near_the_point_or_at_the_callers_step_still_raises() -> None:
+    w = np.array([0.5, -0.25, 0.75])
+    with pytest.raises(GradcheckError, match=r"returned inf (near|with w\[0\] perturbed)"):
+        verify_gradients(walled(0.5 + 1e-12), {"w": w}, {"dw": 2 * w})
+    with pytest.raises(GradcheckError, match=r"returned inf with w\[0\] perturbed by \+0\.01"):
+        verify_gradients(walled(0.501), {"w": w}, {"dw": 2 * w}, step=1e-2)
