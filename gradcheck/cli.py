@@ -167,18 +167,47 @@ def _grade(args: argparse.Namespace, console: Console) -> int:
             markup=False,
             highlight=False,
         )
-    table = Table(box=box.SIMPLE_HEAD, title=f"{len(results)} submissions")
-    rows = [summary_row(result) for result in results]
-    for column in rows[0]:
-        whole = column in ("verdict", "largest relative error")
-        table.add_column(column, no_wrap=whole, overflow="fold", min_width=7 if whole else None)
-    for row in rows:
-        table.add_row(*(_verdict_text(v) if k == "verdict" else v for k, v in row.items()))
-    console.print(table)
+    console.print(_submissions_table([summary_row(result) for result in results], console.width))
     paths = write_submissions_report(results, args.out)
     console.print(summary_counts(results)[1], soft_wrap=True)
     console.print("Wrote " + ", ".join(str(path) for path in paths.values()), markup=False, highlight=False)
     return max((result.exit_code for result in results), default=0)
+
+
+#: From this many columns the batch table has a column per field; narrower, the submission, its
+#: verdict and one column of the other fields, which wraps at words.
+BATCH_WIDE = 160
+
+
+def _submissions_table(rows: list[dict[str, str]], width: int) -> Table:
+    """One row per submission (:func:`gradcheck.grading.summary_row`). From :data:`BATCH_WIDE`
+    columns, a column per field, the problem taking what is left; narrower, the submission, its
+    verdict, and the other fields that say something, named, in one column that wraps at words."""
+    table = Table(box=box.SIMPLE_HEAD, title=f"{len(rows)} submissions", expand=True)
+    if width >= BATCH_WIDE:
+        for column in rows[0]:
+            whole = column in ("verdict", "largest relative error")
+            table.add_column(
+                column,
+                no_wrap=whole,
+                overflow="fold" if column == "submission" else "ellipsis" if whole else "fold",
+                ratio=3 if column == "problem" else None,
+                min_width=7 if whole else None,
+            )
+        for row in rows:
+            table.add_row(*(_verdict_text(v) if k == "verdict" else v for k, v in row.items()))
+        return table
+    table.add_column("submission", overflow="fold", ratio=1)
+    table.add_column("verdict", no_wrap=True)
+    table.add_column("details", ratio=2)
+    for row in rows:
+        details = "; ".join(
+            value if key == "functions" else f"{key}: {value}"
+            for key, value in row.items()
+            if key not in ("submission", "verdict") and value not in ("-", "")
+        )
+        table.add_row(row["submission"], _verdict_text(row["verdict"]), details)
+    return table
 
 
 def _graded(

@@ -781,6 +781,11 @@ def test_every_table_fits_the_terminal_and_keeps_every_number(
         assert "…" not in out.replace("n_x,…,n_L,m", "").replace("(n_x, …, n_L, m)", "").replace("…,", ""), (
             out
         )
+    data = json.loads((tmp_path / "grading" / "report.json").read_text(encoding="utf-8"))
+    said = " ".join(grading.split())
+    for problem in (s["problem"] for s in data["submissions"] if s["problem"]):
+        words = [w for w in problem.split() if len(w) <= 20 and "/" not in w]
+        assert words and all(w in said for w in words), (problem, grading)  # wrapped at words, whole
     rows = [line.split() for line in sweep.splitlines() if line.split()[:1] == ["central"]]
     assert rows and all(re.fullmatch(r"\d\.\de[+-]\d\d", row[-4]) for row in rows), sweep
     assert all(re.fullmatch(r"\d\.\de[+-]\d\d|-", row[-2]) for row in rows), sweep
