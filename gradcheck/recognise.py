@@ -402,8 +402,9 @@ def _best_match(
 
     Each form is tried at the point first, and at the two nearby points only if it matches there.
     A match to the cost's own rounding (:data:`EXACT`) by a candidate both of whose forms match
-    ends the search, unless the cost is flat: the course's ReLU network is then found without
-    fitting the candidates after it. Not in float32, whose rounding hides the difference between
+    ends the search, unless the cost is flat, or a candidate after it with other hidden activations
+    matches the cost at the point as closely (:func:`_as_close`): the course's ReLU network is then
+    found without fitting the candidates after it. Not in float32, whose rounding hides the difference between
     networks that agree to a few parts in a million (tanh and identity where the units sit near 0):
     every candidate is tried, and one that matches as closely is a rival. Where only the form on
     probabilities matches, the rounding of
@@ -416,7 +417,7 @@ def _best_match(
     fitted_all: list[bool] = []
     matches: list[_Match | None] = []
     best: _Match | None = None
-    for candidate in candidates:
+    for k, candidate in enumerate(candidates):
         fitted = candidate.fit(points, targets, rtol)
         match = _match(fitted or candidate, points, targets, rtol, dtype)
         fitted_all.append(fitted is not None)
@@ -424,9 +425,26 @@ def _best_match(
         if fitted is None or match is None or (best is not None and match.deviation >= best.deviation):
             continue
         best = match
-        if best.deviation <= exact_enough and best.both and dtype == np.float64 and not _flat(targets, rtol):
+        exact = best.deviation <= exact_enough and best.both and dtype == np.float64
+        if exact and not _flat(targets, rtol) and not _as_close(best, candidates[k + 1 :], points, targets):
             break
     return _Search(fitted_all, matches, candidates, best, best is not None and _flat(targets, rtol))
+
+
+def _as_close(
+    best: _Match, rest: list[Reference], points: list[dict[str, np.ndarray]], targets: Sequence[float]
+) -> bool:
+    """Does a candidate not yet tried, with other hidden activations than the best match, match the
+    cost at the point as closely, as offered (one evaluation of its exact form each)? Then the
+    search goes on: a leaky ReLU network whose units below 0 barely move the cost matches a ReLU
+    one to rounding, with another gradient. (The same network written by another model, the
+    one-hidden-layer network as the L-layer one, has the same activations: no rival.)"""
+    close = max(best.deviation, EXACT * float(np.finfo(np.float64).eps))
+    return any(
+        candidate.hidden != best.reference.hidden
+        and _deviation(candidate.cost, points[:1], targets[:1]) <= close
+        for candidate in rest
+    )
 
 
 def _match(

@@ -137,6 +137,10 @@ class DeepReference:
     def hints(self) -> DeepHints:
         return DeepHints(self.network.L)
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.network.hidden)
+
     def cost(self, parameters: Any) -> Any:  # a dict autograd traces through: no copy
         return exact_cost(self.X, self.Y, parameters, self.network)
 

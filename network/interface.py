@@ -107,6 +107,11 @@ class Reference(Protocol):
         """The model's hints (formulas, steps)."""
         ...
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """Its hidden layers' activation names, first to last (none for logistic regression)."""
+        ...
+
     def cost(self, parameters: Parameters) -> Any:
         """The exact cost, written so that autograd differentiates it exactly (from logits)."""
         ...

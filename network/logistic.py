@@ -116,6 +116,10 @@ class LogisticReference:
     def hints(self) -> Hints:
         return HINTS
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        return ()
+
     def cost(self, parameters: Any) -> Any:
         return self.inner.cost(_as_network(parameters))
 

@@ -149,6 +149,10 @@ class TwoLayerReference:
     def hints(self) -> TwoLayerModel:
         return TWO_LAYER
 
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        return (self.activation.name,)
+
     def cost(self, parameters: Any) -> Any:  # a dict autograd traces through: no copy
         return cost_from_logits(logits(self.X, parameters, self.activation), self.Y)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+import warnings
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -260,6 +261,20 @@ def test_float32_outputs_within_two_to_the_minus_13_of_one_are_saturated_in_thei
         pinned = near and activation == "leaky_relu"
         expected = "a leaky ReLU's alpha a float32 cost cannot pin" if pinned else None
         assert bench.documented_case(scaled, None) == expected
+
+
+def test_a_leaky_relu_network_a_relu_one_matches_to_rounding_is_not_judged_as_relu() -> None:
+    """Found by the 20,000-call run: a leaky ReLU network (learner form, saturated outputs) whose
+    units below 0 barely move the cost, so that the ReLU reference matches it to 64 ε at every
+    point. That ended the search before the leaky ReLU was tried: the ReLU gradient, α times a
+    small term off, was taken as the truth and correct code failed."""
+    call = bench.draw_call("learner_saturated", 0, 1087)
+    assert call.activation == "leaky_relu"
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        report = bench.check(call)
+    assert report.passed, str(report)
+    assert report.reference is None or "relu hidden layer" not in report.reference.replace("leaky_", "")
 
 
 def test_a_cost_that_is_not_finite_at_the_point_is_documented_not_a_false_alarm() -> None:
