@@ -307,21 +307,28 @@ def run_course_check(call: Call) -> bool:
 # Documented cases: out of reach by docs/judging.md, counted apart
 # --------------------------------------------------------------------------------------------------
 
-#: A float32 output within this of 0 or 1 is saturated in its dtype: ``1 − A2`` then holds fewer than
-#: 2,048 float32 values (their spacing near 1 is 2⁻²⁴), and ``log(1 − A2)`` is a staircase of steps
-#: of 5e-4 or more that no finite difference follows.
-FLOAT32_SATURATED = 2.0**-13
+#: An output is saturated in its dtype when ``1 − A2`` holds fewer than this many of the dtype's
+#: values (their spacing just below 1 is ``epsneg``: 2⁻²⁴ in float32, 2⁻⁵³ in float64):
+#: ``log(1 − A2)`` is then a staircase of steps of 1/2048 (5e-4) or more that no finite difference
+#: follows. From ``Z2`` of about 9 in float32, 29 in float64.
+SATURATED_VALUES = 2048
+
+
+def saturated(A2: np.ndarray) -> bool:
+    """Is an output 0, or within :data:`SATURATED_VALUES` of its dtype's values of 1?"""
+    steps = SATURATED_VALUES * np.finfo(A2.dtype).epsneg
+    return bool(np.any((A2 == 0) | (1 - A2 < steps)))
 
 
 def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | None:
     """Why the call is a case docs/judging.md declares out of reach, or None.
 
     * "saturated outputs without X, Y": a cost on ``A2`` (not the logits) where some ``A2`` rounds to
-      exactly 0 or 1, or, computed in float32, lies within :data:`FLOAT32_SATURATED` of them,
-      checked without ``X, Y`` (judging.md, "Three opinions").
+      exactly 0, or is saturated in its dtype (:func:`saturated`: 1 included), checked without
+      ``X, Y`` (judging.md, "Three opinions").
     * "a leaky ReLU's alpha a float32 cost cannot pin": with ``X, Y``, a leaky ReLU network whose
-      float32 cost on ``A2`` has an output within :data:`FLOAT32_SATURATED` of 0 or 1 (judging.md,
-      "Three opinions"; the report's note says so).
+      float32 cost on ``A2`` has a saturated output (judging.md, "Three opinions"; the report's
+      note says so).
     * "the cost is not finite at the point": the learner's own cost returns NaN or inf there
       (``log(0)`` of an output rounded to 0 or 1), where nothing can be checked and gradcheck raises
       a ``GradcheckError`` saying so (README, docs/quickstart.md).
@@ -337,10 +344,11 @@ def documented_case(call: Call, failing: dict[str, np.ndarray] | None) -> str | 
         A2, cache = call.network.forward_propagation(call.arrays["X"], call.parameters)
     A2 = np.asarray(A2)
     on_probabilities = call.cost != "logits"
-    near = float(np.min(np.minimum(A2, 1 - A2))) < FLOAT32_SATURATED and A2.dtype == np.float32
-    if not call.with_data and on_probabilities and (bool(np.any((A2 == 0) | (A2 == 1))) or near):
+    near = saturated(A2)
+    if not call.with_data and on_probabilities and near:
         return "saturated outputs without X, Y"
-    if call.with_data and on_probabilities and near and call.activation == "leaky_relu":
+    leaky32 = A2.dtype == np.float32 and call.activation == "leaky_relu"
+    if call.with_data and on_probabilities and near and leaky32:
         return "a leaky ReLU's alpha a float32 cost cannot pin"
     if not _finite_cost(call):
         return "the cost is not finite at the point"
