@@ -190,7 +190,7 @@ def _submissions_table(rows: list[dict[str, str]], width: int) -> Table:
             table.add_column(
                 column,
                 no_wrap=whole,
-                overflow="fold" if column == "submission" else "ellipsis" if whole else "fold",
+                overflow="fold",
                 ratio=3 if column == "problem" else None,
                 min_width=7 if whole else None,
             )

@@ -930,36 +930,25 @@ def directional_difference(
 
 def _richardson_along(probe: CostProbe, direction: Mapping[str, np.ndarray]) -> Directional:
     """The ``"richardson"`` stencil of :func:`directional_difference`: at the step for the noise,
-    then, while a kink within the steps is most of the error, at steps :data:`KINK_SHRINK` times
-    smaller (up to :data:`KINK_RETRIES` times); the estimate with the smallest error."""
+    then, while a kink within the steps is most of the latest error, at steps :data:`KINK_SHRINK`
+    times smaller (up to :data:`KINK_RETRIES` times); the estimate with the smallest error."""
     h = relative_step("richardson", probe.noise, probe.cost)
-    best = _richardson_at(probe, direction, h)
+    latest, kink = _richardson_at(probe, direction, h)
+    best = latest
     for _ in range(KINK_RETRIES):
-        rounding = KINK_TERM_ROUNDING * probe.noise / best.directional.step
-        if best.kink <= max(best.error - best.kink, 2.0 * rounding):  # no kink makes most of the error
+        rounding = KINK_TERM_ROUNDING * probe.noise / h
+        if kink <= max(latest.error - kink, 2.0 * rounding):  # no kink makes most of the error
             break
         h /= KINK_SHRINK
-        smaller = _richardson_at(probe, direction, h)
-        if smaller.error < best.error:
-            best = smaller
-    return best.directional
+        latest, kink = _richardson_at(probe, direction, h)
+        best = min(best, latest, key=lambda taken: taken.error)
+    return best
 
 
-@dataclass(frozen=True)
-class _Richardson:
-    directional: Directional
-    kink: float
-
-    @property
-    def error(self) -> float:
-        return self.directional.error
-
-    @property
-    def truncation(self) -> float:
-        return self.directional.truncation
-
-
-def _richardson_at(probe: CostProbe, direction: Mapping[str, np.ndarray], h: float) -> _Richardson:
+def _richardson_at(
+    probe: CostProbe, direction: Mapping[str, np.ndarray], h: float
+) -> tuple[Directional, float]:
+    """Richardson's difference at steps ``h, h/2, h/4`` and its kink term."""
     steps = (h, h / 2.0, h / 4.0)
     central, curvature, offsets = [], [], []
     for k in steps:
@@ -976,7 +965,7 @@ def _richardson_at(probe: CostProbe, direction: Mapping[str, np.ndarray], h: flo
     kink = h * abs(curvature[0] - 5.0 * curvature[1] + 4.0 * curvature[2]) / 4.0
     truncation = abs(r2 - r1) / 15.0 + kink
     error = RICHARDSON_ROUNDING * probe.noise / h + truncation
-    return _Richardson(Directional(value, error, truncation, h, weights), kink)
+    return Directional(value, error, truncation, h, weights), kink
 
 
 def finite_differences(

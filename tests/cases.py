@@ -21,6 +21,22 @@ EPS = float(np.finfo(np.float64).eps)
 Cost = Callable[[dict[str, np.ndarray]], Any]
 
 
+def course_start(
+    rng: np.random.Generator, n_x: int, n_h: int, m: int
+) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """``X ~ N(0, 1)`` of shape (n_x, m), 0/1 labels, and the course's initialisation (``randn *
+    0.01``, zero biases) of a one-hidden-layer network."""
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    parameters = {
+        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
+        "b1": np.zeros((n_h, 1)),
+        "W2": rng.standard_normal((1, n_h)) * 0.01,
+        "b2": np.zeros((1, 1)),
+    }
+    return X, Y, parameters
+
+
 def course_week3(
     rng: np.random.Generator, n_x: int, n_h: int, m: int
 ) -> tuple[Cost, dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -30,14 +46,7 @@ def course_week3(
     independent of gradcheck."""
     import my_course_code as course  # tests/fixtures, on the path (conftest, or the bench)
 
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {
-        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
-        "b1": np.zeros((n_h, 1)),
-        "W2": rng.standard_normal((1, n_h)) * 0.01,
-        "b2": np.zeros((1, 1)),
-    }
+    X, Y, parameters = course_start(rng, n_x, n_h, m)
 
     def cost(p: dict[str, np.ndarray]) -> float:
         A2, _ = course.forward_propagation(X, p)
@@ -53,14 +62,7 @@ def course_relu(
     """:func:`course_week3` with a ReLU hidden layer, its forward and backward passes written here
     as a learner writes them (``np.maximum(Z1, 0)``, ``Z1 > 0``): at the course's initialisation
     many units sit near their kink."""
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    parameters = {
-        "W1": rng.standard_normal((n_h, n_x)) * 0.01,
-        "b1": np.zeros((n_h, 1)),
-        "W2": rng.standard_normal((1, n_h)) * 0.01,
-        "b2": np.zeros((1, 1)),
-    }
+    X, Y, parameters = course_start(rng, n_x, n_h, m)
 
     def forward(p: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         Z1 = np.dot(p["W1"], X) + p["b1"]

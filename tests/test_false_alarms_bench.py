@@ -193,14 +193,21 @@ def test_w1_zero_entries_outside_the_one_sided_derivatives_are_those_of_one_side
     assert seen == {True, False}
 
 
-def test_kinks_meeting_are_documented_only_when_every_failing_entry_lies_outside() -> None:
-    for index in range(40):  # a draw with W1 entries both outside and inside their interval
+def mixed_w1_zero_call() -> tuple[Any, dict[str, np.ndarray]]:
+    """The first ``w1_zero`` draw whose ``W1`` has entries both outside and inside their one-sided
+    interval, and the masks of the entries outside."""
+    for index in range(40):
         call = bench.draw_call("w1_zero", 0, index)
         with np.errstate(all="ignore"):
             cache = call.network.forward_propagation(call.arrays["X"], call.parameters)[1]
         outside = bench.outside_one_sided(call, cache)
         if outside["W1"].any() and not outside["W1"].all():
-            break
+            return call, outside
+    raise AssertionError("no w1_zero draw of 40 has W1 entries both outside and inside")
+
+
+def test_kinks_meeting_are_documented_only_when_every_failing_entry_lies_outside() -> None:
+    call, outside = mixed_w1_zero_call()
     reason = "kinks meeting, value outside the one-sided derivatives"
     assert bench.documented_case(call, {"W1": outside["W1"]}) == reason
     inside = {"W1": outside["W1"] | ~outside["W1"]}  # every entry failing, some inside their interval
@@ -215,13 +222,7 @@ def test_correct_code_at_w1_zero_failing_only_outside_its_one_sided_derivatives_
     """End to end: gradcheck passes the entries between their one-sided derivatives (at their kinks)
     and fails those outside; the bench must read only the latter as failing, and replay must not
     count such a call as a false alarm (issue 17: 73 such calls were counted)."""
-    for index in range(40):  # correct code's dW1 with entries both outside and inside their interval
-        call = bench.draw_call("w1_zero", 0, index)
-        with np.errstate(all="ignore"):
-            cache = call.network.forward_propagation(call.arrays["X"], call.parameters)[1]
-        outside = bench.outside_one_sided(call, cache)
-        if outside["W1"].any() and not outside["W1"].all():
-            break
+    call, _ = mixed_w1_zero_call()
     outcome = bench.run_call(call)
     assert not outcome.passed
     assert outcome.documented == "kinks meeting, value outside the one-sided derivatives"
