@@ -14,7 +14,9 @@ Recognition names a reference only when the evidence tells it apart (:func:`reco
 that takes the same value at the three points, within the tolerance of a match, is flat there (a
 constant would match it: outputs that round to 0 or 1 make a cost computed from them flat), and
 candidates that match about as well as the best one and give another gradient are not told apart
-from it. Then no reference is named (:class:`Refusal` says why) and finite differences decide alone.
+from it. Such a tie is broken near the point scaled by :data:`SHRINK`, where the outputs are
+moderate (:func:`_tie_break`); failing that, no reference is named (:class:`Refusal` says why) and
+finite differences decide alone.
 """
 
 from __future__ import annotations
@@ -47,6 +49,12 @@ APART = 16.0
 #: over a 0.1% move that a 1% move shows it is not). Flat at the last: flat.
 NEARBY = (1e-3, 1e-2, 1e-1)
 
+#: Where the evidence near the point does not single out a reference, it is looked for near the
+#: point scaled by each of these in turn (:func:`_tie_break`): a network's outputs there are
+#: moderate (its logits shrink by about ``s`` per layer), where networks a cost on saturated outputs
+#: cannot tell apart give different costs.
+SHRINK = (0.25, 0.0625)
+
 #: The note a report carries when only the form on probabilities matched.
 SATURATED_NOTE = (
     "some outputs A2 round to 0 or 1, or lie so near them that the cost's dtype holds few values of "
@@ -76,6 +84,9 @@ class Recognised:
     saturated : bool
         Only the form on probabilities matched: some outputs round to 0 or 1, where such a cost is
         flat or noisy and finite differences cannot follow it.
+    scaled : float or None
+        The evidence near the point did not tell the reference apart from others; near the point
+        scaled by this it did (None: near the point).
     """
 
     reference: Reference
@@ -84,6 +95,7 @@ class Recognised:
     kinked: int = 0
     interval: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
     saturated: bool = False
+    scaled: float | None = None
 
     @property
     def description(self) -> str:
@@ -93,7 +105,14 @@ class Recognised:
     @property
     def notes(self) -> tuple[str, ...]:
         """What the report must say about the recognition."""
-        return (SATURATED_NOTE,) if self.saturated else ()
+        notes: tuple[str, ...] = (SATURATED_NOTE,) if self.saturated else ()
+        if self.scaled is not None:
+            notes += (
+                "near the given parameters the cost matches several reference networks with different "
+                f"gradients about equally well; near them scaled by {self.scaled:g}, where the outputs "
+                f"are moderate, it matches only the {self.reference.description}, which is taken",
+            )
+        return notes
 
 
 @dataclass(frozen=True)
@@ -244,6 +263,10 @@ def recognition(
     each reference's rounding magnitude (a network written twice, as the one-hidden-layer model
     and as the L-layer model at L = 2, is one opinion).
 
+    Where rivals remain (or the cost does not pin a candidate's free options), the same search near
+    the point scaled by each of :data:`SHRINK` may single one out (:func:`_tie_break`); the
+    :class:`Recognised` then says at which scale (``scaled``), and its notes say so.
+
     Parameters are those of :func:`recognise`.
 
     Returns
@@ -257,25 +280,19 @@ def recognition(
     if not candidates:
         return None
     try:
-        points, targets, distance = _nearby(cost_fn, parameters, seed, cost, rtol)
-        search = _best_match(candidates, points, targets, rtol, np.dtype(dtype))
+        near = _named_near(cost_fn, candidates, parameters, seed, cost, rtol, np.dtype(dtype))
     except _NotANumberError:  # not one number away from the point: not a reference
         return None
-    if search.best is None:
-        unpinned = search.unpinned()
-        if unpinned:  # matched as offered, but the cost does not pin its free options
-            return Refusal(flat=False, references=unpinned, rtol=rtol, distance=distance, unpinned=True)
-        return None
+    found: _Match | Refusal | None = near.found
+    scale: float | None = None
+    if isinstance(found, Refusal):
+        broken = _tie_break(cost_fn, candidates, parameters, seed, rtol, np.dtype(dtype), near)
+        if broken is not None:
+            found, scale = broken
+    if not isinstance(found, _Match):
+        return found
     point = dict(parameters)
-    best = search.best.reference
-    rivals = [
-        candidate
-        for candidate, fitted in search.rivals(np.dtype(dtype))
-        if not _same_gradient(best, fitted, point)
-    ]
-    if rivals:
-        names = (best.description, *(candidate.description for candidate in rivals))
-        return Refusal(flat=search.flat, references=names, rtol=rtol, distance=distance)
+    best = found.reference
     gradient = autograd.grad(best.cost)(point)
     kinked = best.kinked(point)
     return Recognised(
@@ -284,7 +301,8 @@ def recognition(
         magnitude=best.rounding_magnitude(point),
         kinked=kinked,
         interval=best.kink_interval(point) if kinked else None,
-        saturated=not search.best.exact,
+        saturated=not found.exact,
+        scaled=scale,
     )
 
 
@@ -375,11 +393,16 @@ class _Search:
             if not fitted and match is not None
         )
 
+    def close(self, dtype: np.dtype[Any]) -> float:
+        """The deviation within which a candidate matches about as well as the best one."""
+        assert self.best is not None
+        return max(EXACT * float(np.finfo(dtype).eps), APART * self.best.deviation)
+
     def rivals(self, dtype: np.dtype[Any]) -> list[tuple[Reference, Reference | None]]:
         """The candidates the evidence does not tell apart from the best one, each with the
         reference that matched (None: a flat cost left its free options undetermined)."""
         assert self.best is not None
-        close = max(EXACT * float(np.finfo(dtype).eps), APART * self.best.deviation)
+        close = self.close(dtype)
         out: list[tuple[Reference, Reference | None]] = []
         for candidate, fitted, match in zip(self.candidates, self.fitted, self.matches, strict=False):
             if match is self.best:
@@ -389,6 +412,74 @@ class _Search:
             elif self.flat and not fitted:
                 out.append((candidate, None))
         return out
+
+
+@dataclass(frozen=True)
+class _Near:
+    """What the evidence near one point says: the reference it singles out, why it singles out none
+    (:class:`Refusal`), or None; with the points, the cost there and the search."""
+
+    found: _Match | Refusal | None
+    points: list[dict[str, np.ndarray]]
+    targets: Sequence[float]
+    search: _Search
+
+
+def _named_near(
+    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    candidates: list[Reference],
+    parameters: Mapping[str, np.ndarray],
+    seed: int,
+    cost: float | None,
+    rtol: float,
+    dtype: np.dtype[Any],
+) -> _Near:
+    """The best match near ``parameters`` (:func:`_best_match`) when no rival gives another gradient
+    there (see :func:`recognition`)."""
+    points, targets, distance = _nearby(cost_fn, parameters, seed, cost, rtol)
+    search = _best_match(candidates, points, targets, rtol, dtype)
+    if search.best is None:
+        unpinned = search.unpinned()
+        refusal = Refusal(flat=False, references=unpinned, rtol=rtol, distance=distance, unpinned=True)
+        return _Near(refusal if unpinned else None, points, targets, search)
+    best = search.best.reference
+    point = dict(parameters)
+    rivals = [c for c, fitted in search.rivals(dtype) if not _same_gradient(best, fitted, point)]
+    if not rivals:
+        return _Near(search.best, points, targets, search)
+    names = (best.description, *(candidate.description for candidate in rivals))
+    refusal = Refusal(flat=search.flat, references=names, rtol=rtol, distance=distance)
+    return _Near(refusal, points, targets, search)
+
+
+def _tie_break(
+    cost_fn: Callable[[dict[str, np.ndarray]], Any],
+    candidates: list[Reference],
+    parameters: Mapping[str, np.ndarray],
+    seed: int,
+    rtol: float,
+    dtype: np.dtype[Any],
+    near: _Near,
+) -> tuple[_Match, float] | None:
+    """The reference the cost singles out near ``s · θ`` (each ``s`` of :data:`SHRINK` in turn), if
+    it matches the cost near ``θ`` about as well as the best match there; else None.
+
+    The cost is one function of the parameters: where the evidence near ``θ`` cannot tell references
+    apart (outputs that round to 0 or 1, a float32 cost's staircase there), it can near a point whose
+    outputs are moderate, and what it names there is the cost's network everywhere. A cost that does
+    not give a finite number near ``s · θ`` breaks no tie.
+    """
+    close = rtol if near.search.best is None else near.search.close(dtype)
+    for scale in SHRINK:
+        shrunk = {name: scale * value for name, value in parameters.items()}
+        try:
+            found = _named_near(cost_fn, candidates, shrunk, seed, None, rtol, dtype).found
+        except (GradcheckError, _NotANumberError):
+            return None
+        if isinstance(found, _Match):
+            here = _match(found.reference, near.points, near.targets, rtol, dtype)
+            return (here, scale) if here is not None and here.deviation <= close else None
+    return None
 
 
 def _best_match(

@@ -287,6 +287,25 @@ def test_a_leaky_relu_network_a_relu_one_matches_to_rounding_is_not_judged_as_re
     assert report.reference is None or "relu hidden layer" not in report.reference.replace("leaky_", "")
 
 
+def test_a_float32_relu_network_whose_cost_cannot_tell_its_activation_is_recognised_scaled() -> None:
+    """Found by the 20,000-call run: a float32 ReLU network (2 units, 1 input) with an output at
+    ``Z2 = 12.3`` against label 0, whose ``log(1 − A2)`` steps by 1.3% per float32 value. Near the
+    point the cost matches ReLU, leaky ReLU and identity networks equally well, and finite
+    differences of its staircase missed right entries by up to 30%. Near the point scaled by 1/4 it
+    matches the ReLU network alone: that reference passes the right code and fails an error of 1e-3
+    in one entry."""
+    call = bench.draw_call("float32_large_z2", 0, 1128)
+    assert call.activation == "relu" and call.with_data
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        right = bench.check(call)
+        wrong = bench.check(replace(call, planted=("db1", 1, 1e-3)))
+    assert right.passed, str(right)
+    assert right.reference == "reference network, relu hidden layer (autograd)"
+    assert any("near them scaled by 0.25" in note for note in right.notes), right.notes
+    assert [result.name for result in wrong.failed] == ["b1"], str(wrong)
+
+
 def test_a_cost_that_is_not_finite_at_the_point_is_documented_not_a_false_alarm() -> None:
     """Found by the 20,000-call run: an identity network whose output rounds to 1 with label 0,
     where the course's own ``compute_cost`` takes log(0) and returns NaN; gradcheck raises, as the

@@ -393,29 +393,73 @@ def test_correct_code_in_the_learner_form_with_saturated_outputs_is_right(point:
     assert_named_right(report, point)
 
 
-def test_a_flat_cost_names_no_reference_and_the_report_says_why() -> None:
-    """Every output rounds to 0 (Z2 from -8784 to -1361): the course's cost is the same constant
-    (3 · 708.4 / 5, the floored logs of the three examples with Y = 1) at the point and near it,
-    whatever the hidden layer; no reference is named and the note says so."""
+def all_outputs_at_zero(b2: float) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]:
+    """X, Y and a leaky ReLU network whose every output rounds to 0 (Z2 from about b2 − 7800 to
+    b2 − 360), some hidden units below 0: the course's cost is the same constant (the floored logs of
+    the three examples with Y = 1) at the point and near it, whatever the hidden layer."""
     X = np.array([[-1.7, 0.3, 2.1, -0.4, 1.2], [0.6, -1.1, 0.2, 1.5, -0.8]])
     Y = np.array([[0.0, 0.0, 1.0, 1.0, 1.0]])
     parameters = {
         "W1": np.array([[40.0, -25.0], [-30.0, 45.0], [20.0, 35.0]]),
         "b1": np.array([[1.0], [-2.0], [0.5]]),
         "W2": np.array([[-30.0, -50.0, -40.0]]),
-        "b2": np.array([[-1000.0]]),
+        "b2": np.array([[b2]]),
     }
-    g = get_activation("leaky_relu")
-    forward_propagation, backward_propagation = course_code(g)
+    return X, Y, parameters
+
+
+def flat_report(b2: float, derivative: str = "leaky_relu") -> Any:
+    """The general form with the course's cost, on :func:`all_outputs_at_zero`; the backward pass
+    takes the hidden layer's derivative from ``derivative``."""
+    X, Y, parameters = all_outputs_at_zero(b2)
+    forward_propagation, _ = course_code(get_activation("leaky_relu"))
+    _, backward_propagation = course_code(get_activation(derivative))
     A2, cache = forward_propagation(X, parameters)
     assert np.all(A2 == 0.0)
-    report = verify_gradients(
+    return verify_gradients(
         lambda p: course_cost(forward_propagation(X, p)[0], Y),
         parameters,
         backward_propagation(parameters, cache, X, Y),
         X=X,
         Y=Y,
     )
+
+
+def test_a_cost_flat_at_the_point_names_the_network_where_its_outputs_are_moderate() -> None:
+    """Flat at the point (b2 = −1000), the cost is not near the point scaled by 1/4 (b2 = −250,
+    outputs about e⁻²⁵⁰ there, no longer 0): the leaky ReLU network is named there, and its exact
+    gradient at the point passes the right code and fails the ReLU's derivative, which finite
+    differences of a constant cannot do."""
+    right = flat_report(-1000.0)
+    assert right.passed, str(right)
+    assert right.reference == "reference network, leaky_relu (alpha=0.01) hidden layer (autograd)"
+    assert any("near them scaled by 0.25, where the outputs are moderate" in n for n in right.notes)
+    wrong = flat_report(-1000.0, derivative="relu")
+    assert not wrong.passed
+    assert [result.name for result in wrong.failed] == ["W1", "b1"], str(wrong)
+
+
+def test_a_cost_that_raises_at_the_scaled_points_breaks_no_tie_and_is_not_blamed() -> None:
+    """A cost defined only near the point (it raises for b2 above −900): the tie near the point
+    stays, and the check reports it as without a scaled point, with no error about the cost."""
+    X, Y, parameters = all_outputs_at_zero(-1000.0)
+    forward_propagation, backward_propagation = course_code(get_activation("leaky_relu"))
+    _, cache = forward_propagation(X, parameters)
+
+    def cost_fn(p):  # type: ignore[no-untyped-def]
+        if float(p["b2"][0, 0]) > -900.0:
+            raise ValueError("b2 out of range")
+        return course_cost(forward_propagation(X, p)[0], Y)
+
+    report = verify_gradients(cost_fn, parameters, backward_propagation(parameters, cache, X, Y), X=X, Y=Y)
+    assert report.reference is None
+    assert any(n.startswith("the cost takes the same value, to 1e-09 relative") for n in report.notes)
+
+
+def test_a_flat_cost_names_no_reference_and_the_report_says_why() -> None:
+    """Flat at the point and near it scaled by 1/4 and 1/16 (b2 = −10⁵: outputs round to 0 at all
+    three): no reference is named and the note says so."""
+    report = flat_report(-1e5)
     assert report.reference is None
     flat = [n for n in report.notes if n.startswith("the cost takes the same value, to 1e-09 relative")]
     assert (
