@@ -567,6 +567,19 @@ def draw_course_m1(rng: np.random.Generator) -> dict[str, Any]:
     return general(activation, "course", False, arrays)
 
 
+def draw_course_wide(rng: np.random.Generator) -> dict[str, Any]:
+    """The course's cost, no ``X, Y``: the largest logit ``Z2`` of 20 to 28 on an example of label 0,
+    whose ``log(1 − A2)`` steps by its float64 rounding only every 1e-7 to 3e-4 of ``Z2`` (1e4 to 5e7
+    values of ``1 − A2``: short of the documented 2,048)."""
+    activation = pick(rng)
+    network = CourseNetwork(activation)
+    arrays = logits_up_to(ordinary(rng), float(rng.uniform(20.0, 28.0)), network)
+    _, cache = network.forward_propagation(arrays["X"], {k: arrays[k] for k in KEYS})
+    labels = arrays["Y"].copy()
+    labels[0, int(np.argmax(cache["Z2"][0]))] = 0.0
+    return general(activation, "course", False, {**arrays, "Y": labels})
+
+
 def course_initialised(rng: np.random.Generator) -> dict[str, np.ndarray]:
     """More than 1,000 parameters, the course's ``randn * 0.01`` weights and zero biases.
 
@@ -631,6 +644,11 @@ def kinds() -> dict[str, Kind]:
             draw_smooth_large_z2,
         ),
         Kind("course_m1", "the course's cost, m = 1, Z2 14 to 18, no X, Y", draw_course_m1),
+        Kind(
+            "course_wide",
+            "the course's cost, an output at Z2 20 to 28 against label 0, no X, Y",
+            draw_course_wide,
+        ),
         Kind("directional", "P > 1,000, the course's 0.01 initialisation, no X, Y", draw_directional(False)),
         Kind(
             "directional_xy", "P > 1,000, the course's 0.01 initialisation, with X, Y", draw_directional(True)
