@@ -569,8 +569,8 @@ def draw_course_m1(rng: np.random.Generator) -> dict[str, Any]:
 
 def draw_course_wide(rng: np.random.Generator) -> dict[str, Any]:
     """The course's cost, no ``X, Y``: the largest logit ``Z2`` of 20 to 28 on an example of label 0,
-    whose ``log(1 − A2)`` steps by its float64 rounding only every 1e-7 to 3e-4 of ``Z2`` (1e4 to 5e7
-    values of ``1 − A2``: short of the documented 2,048)."""
+    whose ``log(1 − A2)`` steps by its float64 rounding only every 5e-8 to 2e-4 of ``Z2`` (6e3 to 2e7
+    values of ``1 − A2``: more than the documented 2,048)."""
     activation = pick(rng)
     network = CourseNetwork(activation)
     arrays = logits_up_to(ordinary(rng), float(rng.uniform(20.0, 28.0)), network)
