@@ -48,6 +48,7 @@ __all__ = [
     "KINK_RETRIES",
     "KINK_SHRINK",
     "METHODS",
+    "NOISE_COARSE",
     "NOISE_LINES",
     "NOISE_LINE_POINTS",
     "CostProbe",
@@ -88,6 +89,17 @@ NOISE_STEP_MAX = 1e-4
 NOISE_JITTER = 0.35
 #: A cost is noisier than its dtype's rounding when its measured noise exceeds that many times it.
 NOISIER = 10.0
+#: The two larger spacings the first line is sampled at too, for a staircase wider than its span
+#: (:func:`_staircase`).
+NOISE_COARSE = (1e-5, 1e-3)
+#: Noise's estimates of orders 4, 5 and 6 on one line agree within this factor, and its estimates at
+#: the two spacings of :data:`NOISE_COARSE` within :data:`NOISE_SCALED` (a kink's, or the smooth
+#: cost's, grow with the spacing).
+ORDERS_AGREE = 4.0
+#: At the finer coarse spacing, noise's estimate of order 6 keeps this share of its order 4 one or
+#: more (a slope change among the points: about a third).
+ORDERS_HOLD = 0.5
+NOISE_SCALED = 30.0
 #: Independent directions the noise is estimated along; the largest estimate is kept.
 NOISE_LINES = 2
 #: Evaluations per line of the noise estimate (its default ``points``).
@@ -263,6 +275,15 @@ def estimate_noise(
     line is sampled again with ``δ`` :data:`NOISE_STEP_GROWTH` times larger, up to
     :data:`NOISE_STEP_MAX`.
 
+    Why the first line is sampled at the spacings of :data:`NOISE_COARSE` too: a staircase wider
+    than the line's span is noise the line never sees. ``log(1 − A2)`` with ``A2`` near 1 steps by
+    the rounding of ``1 − A2`` only every ``ε / (1 − A2)`` of ``Z2``: with an output at ``Z2`` of 20
+    to 29 against its label (float64), every 5e-8 to 5e-4, while the differences, at steps far
+    larger than the line's span, cross several steps. A coarse reading counts as noise when it
+    keeps its size from one coarse spacing to the other and across the orders 4, 5 and 6
+    (:func:`_staircase`); a kink's or the smooth cost's grows with the spacing, or falls with the
+    order. It can only raise the estimate.
+
     Parameters
     ----------
     cost_fn : callable
@@ -273,8 +294,8 @@ def estimate_noise(
     eps : float
         Machine epsilon of the cost's dtype.
     points : int, default 8
-        Extra evaluations per line and sampling (``NOISE_LINES · points`` in all, more when a line
-        is sampled again).
+        Extra evaluations per line and sampling (``(NOISE_LINES + 2) · points`` in all, the first
+        line's coarse samplings included; more when a line is sampled again).
     seed : int, default 0
         Seed of the random directions and offsets.
 
@@ -287,7 +308,7 @@ def estimate_noise(
     """
     rng = np.random.default_rng(seed)
     estimates, spent = [eps * max(abs(cost), 1.0)], 0
-    for _ in range(NOISE_LINES):
+    for line in range(NOISE_LINES):
         direction = {
             name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()
         }
@@ -301,7 +322,40 @@ def estimate_noise(
                 break
             step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
         estimates.append(_line_noise(offsets, np.asarray(values)))
+        if line == 0:
+            coarse, more = _staircase(cost_fn, work, direction, cost, offsets)
+            estimates.append(coarse)
+            spent += more
     return max(estimates), spent
+
+
+def _staircase(
+    cost_fn: CostFn,
+    work: dict[str, np.ndarray],
+    direction: dict[str, np.ndarray],
+    cost: float,
+    offsets: np.ndarray,
+) -> tuple[float, int]:
+    """The noise of a staircase wider than a line's span at :data:`NOISE_STEP` (0 if none), and the
+    evaluations spent: the line sampled at each spacing of :data:`NOISE_COARSE`.
+
+    Noise is the same at both spacings, and its estimates of orders 4, 5 and 6 agree within
+    :data:`ORDERS_AGREE`; a smooth cost's fall with the order by the spacing times its rate of
+    change, and a kink's, or the smooth cost's, grow :data:`NOISE_SCALED` times or more from one
+    spacing to the other (see :func:`estimate_noise`). A cost not finite there shows none.
+    """
+    points = offsets.size - 1
+    readings: list[list[float]] = []
+    for spacing in NOISE_COARSE:
+        try:
+            values = _along(cost_fn, work, direction, cost, spacing * offsets[1:])
+        except _NotFiniteError:
+            return 0.0, points * (len(readings) + 1)
+        readings.append(_orders(offsets, np.asarray(values)))
+    low, high = (max(orders) for orders in readings)
+    agree = all(max(orders) <= ORDERS_AGREE * min(orders) for orders in readings)
+    agree = agree and readings[0][-1] >= ORDERS_HOLD * readings[0][0]  # a kink's fall with the order
+    return (min(low, high) if agree and high < NOISE_SCALED * low else 0.0), points * len(NOISE_COARSE)
 
 
 def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
@@ -320,6 +374,12 @@ def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
     float
         ``max_k sqrt(mean_i (J[t_i … t_{i+k}]² / Σ_j w_j²))``, ``k`` = 4, 5, 6.
     """
+    return max(_orders(offsets, values))
+
+
+def _orders(offsets: np.ndarray, values: np.ndarray) -> list[float]:
+    """``σ_k`` of :func:`_line_noise` for ``k`` = 4, 5, 6 (noise: about equal; a smooth cost's fall
+    with the order by the spacing times its rate of change)."""
     estimates = []
     for order in (4, 5, 6):
         t = np.lib.stride_tricks.sliding_window_view(offsets, order + 1)  # (windows, order + 1)
@@ -328,7 +388,7 @@ def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
         weights = 1.0 / np.prod(gaps, axis=2)
         divided = np.sum(weights * np.lib.stride_tricks.sliding_window_view(values, order + 1), axis=1)
         estimates.append(math.sqrt(float(np.mean(divided**2 / np.sum(weights**2, axis=1)))))
-    return max(estimates)
+    return estimates
 
 
 def _along(
