@@ -306,6 +306,25 @@ def test_a_float32_relu_network_whose_cost_cannot_tell_its_activation_is_recogni
     assert [result.name for result in wrong.failed] == ["b1"], str(wrong)
 
 
+@pytest.mark.parametrize("index", [0, 2, 13, 19, 25])
+def test_a_staircase_wider_than_the_noise_line_is_measured_and_right_code_passes(index: int) -> None:
+    """Found by the ``course_wide`` kind (each of these failed before): the course's cost, no
+    ``X, Y``, an output at ``Z2`` of 20 to 28 against label 0, whose ``log(1 − A2)`` steps more
+    widely than the noise estimate's first line reaches. Its coarse samplings see the steps: right
+    code passes, the report says the cost is noisier than rounding, and the largest ``dW1`` entry
+    with its sign flipped still fails (finite differences of such a staircase resolve no finer:
+    ``X, Y`` let the reference judge)."""
+    call = bench.draw_call("course_wide", 0, index)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        right = bench.check(call)
+        flat = int(np.argmax(np.abs(bench.course_gradients(call)["dW1"])))
+        wrong = bench.check(replace(call, planted=("dW1", flat, -2.0)))
+    assert right.passed, str(right)
+    assert any(note.startswith("the cost is noisier than rounding alone") for note in right.notes)
+    assert [result.name for result in wrong.failed] == ["W1"], str(wrong)
+
+
 def test_a_cost_that_is_not_finite_at_the_point_is_documented_not_a_false_alarm() -> None:
     """Found by the 20,000-call run: an identity network whose output rounds to 1 with label 0,
     where the course's own ``compute_cost`` takes log(0) and returns NaN; gradcheck raises, as the
