@@ -306,8 +306,17 @@ def estimate_noise(
     evaluations : int
         Cost evaluations spent.
     """
+    fine, staircase, spent = _noise_parts(cost_fn, work, cost, eps, points, seed)
+    return max(fine, staircase), spent
+
+
+def _noise_parts(
+    cost_fn: CostFn, work: dict[str, np.ndarray], cost: float, eps: float, points: int, seed: int
+) -> tuple[float, float, int]:
+    """:func:`estimate_noise` in its parts: the lines' estimate (at least the rounding), the
+    staircase's (:func:`_staircase`, 0 if none), and the evaluations spent."""
     rng = np.random.default_rng(seed)
-    estimates, spent = [eps * max(abs(cost), 1.0)], 0
+    estimates, spent, staircase = [eps * max(abs(cost), 1.0)], 0, 0.0
     for line in range(NOISE_LINES):
         direction = {
             name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()
@@ -323,10 +332,9 @@ def estimate_noise(
             step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
         estimates.append(_line_noise(offsets, np.asarray(values)))
         if line == 0:
-            coarse, more = _staircase(cost_fn, work, direction, cost, offsets)
-            estimates.append(coarse)
+            staircase, more = _staircase(cost_fn, work, direction, cost, offsets)
             spent += more
-    return max(estimates), spent
+    return max(estimates), staircase, spent
 
 
 def _staircase(
@@ -465,6 +473,9 @@ class CostProbe:
         Machine epsilon of the dtype the cost returned.
     noise : float
         ``σ``: ``eps · max(|J|, 1)`` until :meth:`measure_noise` has measured more.
+    rounding : float
+        ``σ`` without a staircase wider than the noise lines' span (:func:`_staircase`): the
+        precision a cost's value has, to which recognition matches it.
     noise_measured : bool
     evaluations : int
         Cost calls so far.
@@ -487,6 +498,7 @@ class CostProbe:
         self.point, self.work = point, work
         self.cost, self.eps, self.evaluations = cost, eps, evaluations
         self.noise = eps * max(abs(cost), 1.0)
+        self.rounding = self.noise  # the noise at the finest spacing, without a staircase's
         self.noise_measured = False
         self._estimate: float | None = None  # the measured noise, once measured
         self._complex: dict[str, np.ndarray] | None = None
@@ -602,10 +614,12 @@ class CostProbe:
     def measure_noise(self) -> float:
         """Measure the cost's rounding noise once (:func:`estimate_noise`); the new ``σ``."""
         if not self.noise_measured:
-            noise, spent = estimate_noise(self.cost_fn, self.work, self.cost, self.eps)
+            fine, staircase, spent = _noise_parts(
+                self.cost_fn, self.work, self.cost, self.eps, NOISE_LINE_POINTS, 0
+            )
             self.evaluations += spent
-            self.noise_measured, self._estimate = True, noise
-            self.noise = max(self.noise, noise)
+            self.noise_measured, self._estimate, self.rounding = True, max(fine, staircase), fine
+            self.noise = max(self.noise, fine, staircase)
         return self.noise
 
     @property

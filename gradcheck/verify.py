@@ -306,7 +306,8 @@ def _recognise(
         return None
     precision, in_float32 = probe.eps, probe.eps > FLOAT64_EPS
     if given_eps > probe.eps:  # less precise inputs than the cost's dtype: how precise is it?
-        precision = max(precision, probe.measure_noise() / max(abs(probe.cost), 1.0))
+        probe.measure_noise()  # its rounding, not a staircase's (a match is to the cost's precision)
+        precision = max(precision, probe.rounding / max(abs(probe.cost), 1.0))
         in_float32 = precision > FLOAT32_INSIDE * given_eps
     rtol = max(1e-9, 1e3 * precision)  # a float32 cost can only match to its own precision
     dtype = np.float32 if in_float32 else np.float64
