@@ -638,7 +638,8 @@ class CostProbe:
             f"the cost is noisier than rounding alone ({self._estimate:.2g} against {rounding:.2g} for its "
             "dtype): steps and tolerances were widened to match; a cost computed from saturated "
             "probabilities (log(1 - A2) with A2 near 1) does this, and so does one computed in float32 "
-            "but returned as a float64 or a Python float",
+            "but returned as a float64 or a Python float. Finite differences then resolve only coarsely: "
+            "pass X and Y, and the reference judges",
         )
 
     def complex_entry(self, name: str, index: tuple[int, ...], h: float) -> complex:
