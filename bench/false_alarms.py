@@ -867,6 +867,33 @@ def replay(path: Path) -> int:
     return still
 
 
+#: The planted errors of ``--blind-spot``: (label, gradient, relative error) on its largest entry.
+BLIND_SPOT_ERRORS = (("with its sign flipped", "dW1", -2.0), ("10% off", "dW2", 0.1))
+
+
+def run_blind_spot(task: tuple[str, int, int]) -> tuple[bool, ...]:
+    """One call of a kind, right and with each of :data:`BLIND_SPOT_ERRORS` planted: did each get
+    its right verdict (pass, fail, fail)?"""
+    call = draw_call(*task)
+    grads = course_gradients(call)
+    verdicts = [run_call(call).passed]
+    for _, key, delta in BLIND_SPOT_ERRORS:
+        flat = int(np.argmax(np.abs(grads[key])))
+        verdicts.append(not run_call(replace(call, planted=(key, flat, delta))).passed)
+    return tuple(verdicts)
+
+
+def blind_spot_table(kind: str, rows: list[tuple[bool, ...]]) -> str:
+    """How well a kind's problems are judged: right code passing, each planted error caught."""
+    counts = np.sum(np.asarray(rows, dtype=bool), axis=0)
+    labels = ["right code passes"]
+    labels += [f"largest `{key}` entry {label}: caught" for label, key, _ in BLIND_SPOT_ERRORS]
+    lines = [f"| `{kind}`, {len(rows)} calls | count | rate |", "|---|---:|---:|"]
+    for label, n in zip(labels, counts, strict=True):
+        lines.append(f"| {label} | {int(n)} | {100 * n / len(rows):.1f}% |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
@@ -885,16 +912,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--replay", type=Path, default=None, help="run the cases of this file again")
     parser.add_argument("--no-detection", action="store_true", help="skip the detection table")
     parser.add_argument("--write", type=Path, default=None, help="replace the <!-- false-alarms --> block")
+    parser.add_argument(
+        "--blind-spot",
+        default=None,
+        metavar="KIND",
+        help="instead: right code and planted errors in --calls problems of KIND (block <!-- blind-spot -->)",
+    )
     args = parser.parse_args(argv)
     if args.replay is not None:
         return 1 if replay(args.replay) else 0
+    command = "python bench/false_alarms.py " + " ".join(sys.argv[1:] if argv is None else argv)
+    if args.blind_spot is not None:
+        if args.blind_spot not in KINDS:
+            parser.error(f"unknown kind {args.blind_spot}; choose from {', '.join(KINDS)}")
+        start = time.perf_counter()
+        tasks = [(args.blind_spot, args.seed, i) for i in range(args.calls)]
+        table = blind_spot_table(args.blind_spot, list(mapped(run_blind_spot, tasks, args.jobs)))
+        text = f"{table}\n\n{time.perf_counter() - start:.0f} s, `{command.strip()}`"
+        print(text)
+        if args.write is not None:
+            replace_block(args.write, "blind-spot", text)
+        return 0
     names = list(KINDS) if args.kinds is None else [k.strip() for k in args.kinds.split(",") if k.strip()]
     unknown = [k for k in names if k not in KINDS]
     if unknown:
         parser.error(f"unknown kinds {', '.join(unknown)}; choose from {', '.join(KINDS)}")
     per_kind = max(1, args.calls // len(names))
     trials = args.trials if args.trials is not None else max(20, args.calls // 100)
-    command = "python bench/false_alarms.py " + " ".join(sys.argv[1:] if argv is None else argv)
     start = time.perf_counter()
     tasks = [(name, args.seed, i) for name in names for i in range(per_kind)]
     outcomes = list(mapped(run_drawn, tasks, args.jobs))

@@ -49,6 +49,7 @@ __all__ = [
     "KINK_SHRINK",
     "METHODS",
     "NOISE_COARSE",
+    "NOISE_GROWTH",
     "NOISE_LINES",
     "NOISE_LINE_POINTS",
     "CostProbe",
@@ -89,17 +90,20 @@ NOISE_STEP_MAX = 1e-4
 NOISE_JITTER = 0.35
 #: A cost is noisier than its dtype's rounding when its measured noise exceeds that many times it.
 NOISIER = 10.0
-#: The two larger spacings the first line is sampled at too, for a staircase wider than its span
-#: (:func:`_staircase`).
-NOISE_COARSE = (1e-5, 1e-3)
-#: Noise's estimates of orders 4, 5 and 6 on one line agree within this factor, and its estimates at
-#: the two spacings of :data:`NOISE_COARSE` within :data:`NOISE_SCALED` (a kink's, or the smooth
-#: cost's, grow with the spacing).
+#: The larger spacings the first line is sampled at too, for a staircase wider than its span
+#: (:func:`_staircase`): the outer two always, the middle one only when they do not decide. The
+#: finest takes twice the line's points: with 8, white noise's order 6 estimate falls below
+#: :data:`ORDERS_HOLD` of its order 4 one on one line in 20, with 16 on one in a thousand.
+NOISE_COARSE = (1e-5, 1e-4, 1e-3)
+#: Noise's estimates of orders 4, 5 and 6 on one line agree within this factor (a smooth cost's fall
+#: with the order by the spacing times its rate of change).
 ORDERS_AGREE = 4.0
-#: At the finer coarse spacing, noise's estimate of order 6 keeps this share of its order 4 one or
-#: more (a slope change among the points: about a third).
+#: At the finer of two spacings, noise's estimate of order 6 keeps this share of its order 4 one or
+#: more (a slope change at the point: about a third).
 ORDERS_HOLD = 0.5
-NOISE_SCALED = 30.0
+#: From one spacing to a larger one, noise's estimate grows by less than this share of their ratio;
+#: a kink's grows in proportion to the spacing, a smooth cost's faster.
+NOISE_GROWTH = 0.3
 #: Independent directions the noise is estimated along; the largest estimate is kept.
 NOISE_LINES = 2
 #: Evaluations per line of the noise estimate (its default ``points``).
@@ -279,10 +283,10 @@ def estimate_noise(
     than the line's span is noise the line never sees. ``log(1 − A2)`` with ``A2`` near 1 steps by
     the rounding of ``1 − A2`` only every ``ε / (1 − A2)`` of ``Z2``: with an output at ``Z2`` of 20
     to 29 against its label (float64), every 5e-8 to 5e-4, while the differences, at steps far
-    larger than the line's span, cross several steps. A coarse reading counts as noise when it
-    keeps its size from one coarse spacing to the other and across the orders 4, 5 and 6
-    (:func:`_staircase`); a kink's or the smooth cost's grows with the spacing, or falls with the
-    order. It can only raise the estimate.
+    larger than the line's span, cross several steps. Two coarse readings count as noise when each
+    keeps its size across the orders 4, 5 and 6 and the coarser grows less than a kink's would
+    (:func:`_staircase`); a kink's grows in proportion to the spacing and the smooth cost's faster,
+    and both fall with the order. It can only raise the estimate.
 
     Parameters
     ----------
@@ -294,8 +298,9 @@ def estimate_noise(
     eps : float
         Machine epsilon of the cost's dtype.
     points : int, default 8
-        Extra evaluations per line and sampling (``(NOISE_LINES + 2) · points`` in all, the first
-        line's coarse samplings included; more when a line is sampled again).
+        Extra evaluations per line and sampling (``(NOISE_LINES + 3) · points`` in all, the first
+        line's coarse samplings included; more when a line is sampled again or a staircase needs
+        the middle spacing).
     seed : int, default 0
         Seed of the random directions and offsets.
 
@@ -332,7 +337,7 @@ def _noise_parts(
             step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
         estimates.append(_line_noise(offsets, np.asarray(values)))
         if line == 0:
-            staircase, more = _staircase(cost_fn, work, direction, cost, offsets)
+            staircase, more = _staircase(cost_fn, work, direction, cost, offsets, max(estimates))
             spent += more
     return max(estimates), staircase, spent
 
@@ -343,27 +348,58 @@ def _staircase(
     direction: dict[str, np.ndarray],
     cost: float,
     offsets: np.ndarray,
+    rounding: float,
 ) -> tuple[float, int]:
     """The noise of a staircase wider than a line's span at :data:`NOISE_STEP` (0 if none), and the
-    evaluations spent: the line sampled at each spacing of :data:`NOISE_COARSE`.
+    evaluations spent: the line sampled at the spacings of :data:`NOISE_COARSE`.
 
-    Noise is the same at both spacings, and its estimates of orders 4, 5 and 6 agree within
-    :data:`ORDERS_AGREE`; a smooth cost's fall with the order by the spacing times its rate of
-    change, and a kink's, or the smooth cost's, grow :data:`NOISE_SCALED` times or more from one
-    spacing to the other (see :func:`estimate_noise`). A cost not finite there shows none.
+    Two readings of a pair of spacings show noise (:func:`_stairs`) when both agree across the
+    orders 4, 5 and 6 and the coarser grows less than a kink's would. The outer pair, 100 times
+    apart, is read first; when it does not decide and one of its readings agrees across the orders
+    :data:`NOISIER` times above ``rounding`` (the lines' estimate), the middle spacing is read too
+    and paired with each (steps wider than the finest spacing's span, or a smooth cost already
+    showing at the coarsest). A cost not finite there shows none.
     """
-    points = offsets.size - 1
-    readings: list[list[float]] = []
-    for spacing in NOISE_COARSE:
+    finest, middle, coarsest = NOISE_COARSE
+    doubled = np.concatenate([offsets, offsets[1:] + (offsets.size - 1)])  # twice the points
+    readings: dict[float, list[float]] = {}
+    spent = 0
+    for spacing, at in ((finest, doubled), (coarsest, offsets), (middle, offsets)):
+        if spacing == middle and not _undecided(readings[finest], readings[coarsest], rounding):
+            break
+        spent += at.size - 1
         try:
-            values = _along(cost_fn, work, direction, cost, spacing * offsets[1:])
+            values = _along(cost_fn, work, direction, cost, spacing * at[1:])
         except _NotFiniteError:
-            return 0.0, points * (len(readings) + 1)
-        readings.append(_orders(offsets, np.asarray(values)))
-    low, high = (max(orders) for orders in readings)
-    agree = all(max(orders) <= ORDERS_AGREE * min(orders) for orders in readings)
-    agree = agree and readings[0][-1] >= ORDERS_HOLD * readings[0][0]  # a kink's fall with the order
-    return (min(low, high) if agree and high < NOISE_SCALED * low else 0.0), points * len(NOISE_COARSE)
+            return 0.0, spent
+        readings[spacing] = _orders(at, np.asarray(values))
+    pairs = [(fine, coarse) for fine in readings for coarse in readings if fine < coarse]
+    return max(_stairs(readings[fine], readings[coarse], coarse / fine) for fine, coarse in pairs), spent
+
+
+def _stairs(fine: list[float], coarse: list[float], ratio: float) -> float:
+    """Noise two readings (``σ_k``, k = 4, 5, 6, at spacings ``ratio`` apart) both show, or 0.
+
+    Both agree across the orders within :data:`ORDERS_AGREE`, the finer's order 6 keeps
+    :data:`ORDERS_HOLD` of its order 4, and the coarser is less than :data:`NOISE_GROWTH` times
+    ``ratio`` times the finer: then the smaller of the two.
+    """
+    low, high = max(fine), max(coarse)
+    noisy = _agree(fine) and _agree(coarse) and fine[-1] >= ORDERS_HOLD * fine[0]
+    return min(low, high) if noisy and high < NOISE_GROWTH * ratio * low else 0.0
+
+
+def _undecided(finest: list[float], coarsest: list[float], rounding: float) -> bool:
+    """The outer pair shows no noise, but one of its readings agrees across the orders
+    :data:`NOISIER` times above ``rounding``."""
+    ratio = NOISE_COARSE[-1] / NOISE_COARSE[0]
+    above = [_agree(orders) and max(orders) > NOISIER * rounding for orders in (finest, coarsest)]
+    return not _stairs(finest, coarsest, ratio) and any(above)
+
+
+def _agree(orders: list[float]) -> bool:
+    """Do a reading's estimates of orders 4, 5 and 6 agree, as noise's do (and show any)?"""
+    return 0.0 < max(orders) <= ORDERS_AGREE * min(orders)
 
 
 def _line_noise(offsets: np.ndarray, values: np.ndarray) -> float:
