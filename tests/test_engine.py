@@ -259,6 +259,46 @@ def test_correct_relu_code_with_kinks_within_the_step_passes_without_x_and_y(pro
 
 
 @st.composite
+def problems_on_a_staircase(draw) -> Problem:  # type: ignore[no-untyped-def]
+    """A problem whose output of largest magnitude is moved to ``Z2`` of 20 to 28 (``W2, b2``
+    rescaled) on an example of label 0: the course's cross-entropy on ``A2`` then steps by the
+    float64 rounding of ``1 − A2`` only every 5e-8 to 2e-4 of ``Z2``, a staircase wider than the
+    noise estimate's first line (issue 17, the stress bench's ``course_wide``)."""
+    problem = draw(problems(shapes=network_shapes(max_n_y=1), scales=st.floats(0.3, 1.5)))
+    _, cache = forward(problem.X, problem.parameters, problem.activation)
+    Z2 = cache["Z2"][0]
+    k = int(np.argmax(np.abs(Z2)))
+    assume(abs(Z2[k]) > 1e-3)
+    factor = draw(st.floats(20.0, 28.0)) / Z2[k]
+    parameters = dict(problem.parameters)
+    parameters["W2"], parameters["b2"] = parameters["W2"] * factor, parameters["b2"] * factor
+    Y = problem.Y.copy()
+    Y[0, k] = 0.0
+    return Problem(problem.X, Y, parameters, problem.activation, problem.seed, problem.scale)
+
+
+@given(problems_on_a_staircase())
+def test_correct_code_under_the_course_cost_on_a_wide_staircase_passes_without_x_and_y(
+    problem: Problem,
+) -> None:
+    """Right code passes: the staircase is measured as the cost's noise, and the steps and
+    tolerances widen to it (the hand-derived gradient is held to autograd on the exact cost)."""
+    gradients = problem.gradients()
+    exact = exact_gradient(problem)  # from the logits: the gradient the staircase rounds
+    scale = max(1.0, *(float(np.max(np.abs(v))) for v in exact.values()))
+    for name, value in exact.items():
+        np.testing.assert_allclose(gradients[f"d{name}"], value, rtol=1e-10, atol=64 * 2.2e-16 * scale)
+
+    def course_cost(p: dict[str, np.ndarray]) -> float:
+        A2, _ = forward(problem.X, p, problem.activation)
+        return float(-np.sum(problem.Y * np.log(A2) + (1 - problem.Y) * np.log(1 - A2)) / problem.X.shape[1])
+
+    report = verify_gradients(course_cost, problem.parameters, gradients)
+    note(str(report))
+    assert report.passed
+
+
+@st.composite
 def problems_at_zero_weights(draw) -> tuple[Problem, np.ndarray]:  # type: ignore[no-untyped-def]
     """A ReLU or leaky-ReLU problem with ``W1 = 0`` and ``b1 = 0``: every unit of every example on its
     kink at once; blocks large enough to hold more entries than ``MAX_INVESTIGATED``. With the
