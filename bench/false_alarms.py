@@ -897,7 +897,7 @@ def blind_spot_table(kind: str, rows: list[tuple[bool, ...]]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument(
-        "--calls", type=int, default=2000, help="false-alarm calls in all, spread over the kinds"
+        "--calls", type=int, default=2000, help="false-alarm calls in all (at least), spread over the kinds"
     )
     parser.add_argument(
         "--trials",
@@ -937,7 +937,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [k for k in names if k not in KINDS]
     if unknown:
         parser.error(f"unknown kinds {', '.join(unknown)}; choose from {', '.join(KINDS)}")
-    per_kind = max(1, args.calls // len(names))
+    per_kind = max(1, -(-args.calls // len(names)))  # at least --calls in all
     trials = args.trials if args.trials is not None else max(20, args.calls // 100)
     start = time.perf_counter()
     tasks = [(name, args.seed, i) for name in names for i in range(per_kind)]

@@ -52,6 +52,7 @@ __all__ = [
     "NOISE_GROWTH",
     "NOISE_LINES",
     "NOISE_LINE_POINTS",
+    "SECOND_LOOK",
     "CostProbe",
     "FiniteDifferences",
     "GradcheckWarning",
@@ -98,7 +99,7 @@ NOISE_COARSE = (1e-5, 1e-4, 1e-3)
 #: Noise's estimates of orders 4, 5 and 6 on one line agree within this factor (a smooth cost's fall
 #: with the order by the spacing times its rate of change).
 ORDERS_AGREE = 4.0
-#: At the finer of two spacings, noise's estimate of order 6 keeps this share of its order 4 one or
+#: At each of two spacings, noise's estimate of order 6 keeps this share of its order 4 one or
 #: more (a slope change at the point: about a third).
 ORDERS_HOLD = 0.5
 #: From one spacing to a larger one, noise's estimate grows by less than this share of their ratio;
@@ -108,6 +109,9 @@ NOISE_GROWTH = 0.3
 NOISE_LINES = 2
 #: Evaluations per line of the noise estimate (its default ``points``).
 NOISE_LINE_POINTS = 8
+#: Evaluations of a staircase's outer readings along one line (:meth:`CostProbe.look_again`): the
+#: finest spacing's twice :data:`NOISE_LINE_POINTS` and the coarsest's once.
+SECOND_LOOK = 3 * NOISE_LINE_POINTS
 #: Halvings of the step with which a failing entry's truncation is measured (:func:`halved`): the
 #: differences at ``h/2`` and ``h/4``.
 HALVINGS = 2
@@ -320,14 +324,8 @@ def _noise_parts(
 ) -> tuple[float, float, int]:
     """:func:`estimate_noise` in its parts: the lines' estimate (at least the rounding), the
     staircase's (:func:`_staircase`, 0 if none), and the evaluations spent."""
-    rng = np.random.default_rng(seed)
     estimates, spent, staircase = [eps * max(abs(cost), 1.0)], 0, 0.0
-    for line in range(NOISE_LINES):
-        direction = {
-            name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()
-        }
-        offsets = np.arange(points + 1, dtype=np.float64)
-        offsets[1:] += rng.uniform(-NOISE_JITTER, NOISE_JITTER, points)
+    for line, (direction, offsets) in enumerate(_noise_lines(work, points, seed)):
         step = NOISE_STEP
         while True:
             values = _along(cost_fn, work, direction, cost, step * offsets[1:])
@@ -342,6 +340,24 @@ def _noise_parts(
     return max(estimates), staircase, spent
 
 
+def _noise_lines(
+    work: dict[str, np.ndarray], points: int, seed: int
+) -> list[tuple[dict[str, np.ndarray], np.ndarray]]:
+    """The :data:`NOISE_LINES` lines of :func:`estimate_noise`, drawn from ``seed``: each a random
+    direction (entries ``N(0, 1) · max(1, |θ|)``) and ``points + 1`` offsets ``t_k = k + u_k``,
+    ``t_0 = 0``."""
+    rng = np.random.default_rng(seed)
+    lines = []
+    for _ in range(NOISE_LINES):
+        direction = {
+            name: rng.standard_normal(t.shape) * np.maximum(1.0, np.abs(t)) for name, t in work.items()
+        }
+        offsets = np.arange(points + 1, dtype=np.float64)
+        offsets[1:] += rng.uniform(-NOISE_JITTER, NOISE_JITTER, points)
+        lines.append((direction, offsets))
+    return lines
+
+
 def _staircase(
     cost_fn: CostFn,
     work: dict[str, np.ndarray],
@@ -353,8 +369,8 @@ def _staircase(
     """The noise of a staircase wider than a line's span at :data:`NOISE_STEP` (0 if none), and the
     evaluations spent: the line sampled at the spacings of :data:`NOISE_COARSE`.
 
-    Two readings of a pair of spacings show noise (:func:`_stairs`) when both agree across the
-    orders 4, 5 and 6 and the coarser grows less than a kink's would. The outer pair, 100 times
+    Two readings of a pair of spacings show noise (:func:`_stairs`) when both keep their size
+    across the orders 4, 5 and 6 and the coarser grows less than a kink's would. The outer pair, 100 times
     apart, is read first; when it does not decide and one of its readings agrees across the orders
     :data:`NOISIER` times above ``rounding`` (the lines' estimate), the middle spacing is read too
     and paired with each (steps wider than the finest spacing's span, or a smooth cost already
@@ -380,12 +396,13 @@ def _staircase(
 def _stairs(fine: list[float], coarse: list[float], ratio: float) -> float:
     """Noise two readings (``σ_k``, k = 4, 5, 6, at spacings ``ratio`` apart) both show, or 0.
 
-    Both agree across the orders within :data:`ORDERS_AGREE`, the finer's order 6 keeps
-    :data:`ORDERS_HOLD` of its order 4, and the coarser is less than :data:`NOISE_GROWTH` times
-    ``ratio`` times the finer: then the smaller of the two.
+    Both agree across the orders within :data:`ORDERS_AGREE`, the order 6 estimate of each keeps
+    :data:`ORDERS_HOLD` of its order 4 one, and the coarser is less than :data:`NOISE_GROWTH` times
+    ``ratio`` times the finer: then the smaller of the two. A kink's readings may grow by less
+    than a tenth's ratio when other kinks enter the coarser span, but fall with the order there.
     """
     low, high = max(fine), max(coarse)
-    noisy = _agree(fine) and _agree(coarse) and fine[-1] >= ORDERS_HOLD * fine[0]
+    noisy = all(_agree(orders) and orders[-1] >= ORDERS_HOLD * orders[0] for orders in (fine, coarse))
     return min(low, high) if noisy and high < NOISE_GROWTH * ratio * low else 0.0
 
 
@@ -537,6 +554,7 @@ class CostProbe:
         self.rounding = self.noise  # the noise at the finest spacing, without a staircase's
         self.noise_measured = False
         self._estimate: float | None = None  # the measured noise, once measured
+        self._looked_again = False  # a staircase read along the second line too (look_again)
         self._complex: dict[str, np.ndarray] | None = None
 
     @classmethod
@@ -646,6 +664,27 @@ class CostProbe:
         finally:
             theta[flat] = origin[flat]
         return value, moved - origin[flat]
+
+    def look_again(self) -> bool:
+        """Read a staircase along the second noise line too (:func:`_staircase`), once, after
+        :meth:`measure_noise`: did ``σ`` rise, to more than :data:`NOISIER` times the rounding?
+
+        The first line's direction can barely move the output whose rounding steps (``Z2`` of one
+        example moving 500 times less than along a typical direction), and then sees none of its
+        steps while the differences, along coordinates, cross many. Taken when a disagreement
+        outlives the measured noise (:func:`gradcheck.setting.measure`): :data:`SECOND_LOOK`
+        evaluations, more when the staircase needs the middle spacing.
+        """
+        if not self.noise_measured or self._looked_again:
+            return False
+        self._looked_again = True
+        direction, offsets = _noise_lines(self.work, NOISE_LINE_POINTS, 0)[1]
+        staircase, spent = _staircase(self.cost_fn, self.work, direction, self.cost, offsets, self.rounding)
+        self.evaluations += spent
+        if staircase <= max(self.noise, NOISIER * self.eps * max(abs(self.cost), 1.0)):
+            return False  # nothing beyond σ, or the rounding the first look already measured
+        self._estimate, self.noise = max(self._estimate or 0.0, staircase), staircase
+        return True
 
     def measure_noise(self) -> float:
         """Measure the cost's rounding noise once (:func:`estimate_noise`); the new ``σ``."""

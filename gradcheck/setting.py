@@ -154,6 +154,9 @@ def measure(
                 fd = _differences(probe, options, entries)  # the steps and errors of the measured noise
             else:  # the estimate's own scatter: the differences stand, and so does the σ they took
                 probe.noise = assumed
+        if options.step is None and _disagrees(fd, recognised, options, analytic, inputs_eps):
+            if probe.look_again():  # a staircase the first noise line's direction did not cross
+                fd = _differences(probe, options, entries)
     return Setting(
         probe=probe,
         recognised=recognised,

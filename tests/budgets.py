@@ -13,7 +13,7 @@ from gradcheck.arguments import Options
 from gradcheck.directional import SENSITIVE_DIRECTIONS
 from gradcheck.judge import MAX_INVESTIGATED
 from gradcheck.kinks import ONE_SIDED_DIVISORS, RESTEP
-from gradcheck.numerical import DIRECTION_EVALUATIONS, HALVINGS
+from gradcheck.numerical import DIRECTION_EVALUATIONS, HALVINGS, SECOND_LOOK
 from gradcheck.setting import NOISE_POINTS, NOISE_UP_FRONT
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "MAX_INVESTIGATED",
     "NOISE",
     "ONE_SIDED_PAIR",
+    "SECOND_LOOK",
     "SENSITIVE",
     "START",
     "TRUNCATION",
@@ -77,9 +78,10 @@ def directional(directions: int = DIRECTIONS) -> int:
 
 
 def late_noise(entries: int) -> int:
-    """What a first disagreement among ``entries`` entries checked one by one adds for the noise: the
-    estimate, unless it was measured up front (at least ``NOISE_UP_FRONT`` entries)."""
-    return NOISE if entries < NOISE_UP_FRONT else 0
+    """What a disagreement among ``entries`` entries checked one by one adds for the noise when it
+    outlives the estimate (a wrong entry): the estimate, unless it was measured up front (at least
+    ``NOISE_UP_FRONT`` entries), and the staircase read along its second line (``SECOND_LOOK``)."""
+    return (NOISE if entries < NOISE_UP_FRONT else 0) + SECOND_LOOK
 
 
 def exhaustive(entries: int) -> int:
