@@ -91,11 +91,11 @@ NOISE_STEP_MAX = 1e-4
 NOISE_JITTER = 0.35
 #: A cost is noisier than its dtype's rounding when its measured noise exceeds that many times it.
 NOISIER = 10.0
-#: The larger spacings the first line is sampled at too, for a staircase wider than its span
-#: (:func:`_staircase`): the outer two always, the middle one only when they do not decide. The
-#: finest takes twice the line's points: with 8, white noise's order 6 estimate falls below
-#: :data:`ORDERS_HOLD` of its order 4 one on one line in 20, with 16 on one in a thousand.
-NOISE_COARSE = (1e-5, 1e-4, 1e-3)
+#: The two larger spacings the first line is sampled at too, for a staircase wider than its span
+#: (:func:`_staircase`). Each takes twice the line's points: with 8, white noise's order 6 estimate
+#: falls below :data:`ORDERS_HOLD` of its order 4 one on one line in 20, with 16 on one in a
+#: thousand.
+NOISE_COARSE = (1e-5, 1e-3)
 #: Noise's estimates of orders 4, 5 and 6 on one line agree within this factor (a smooth cost's fall
 #: with the order by the spacing times its rate of change).
 ORDERS_AGREE = 4.0
@@ -109,9 +109,9 @@ NOISE_GROWTH = 0.3
 NOISE_LINES = 2
 #: Evaluations per line of the noise estimate (its default ``points``).
 NOISE_LINE_POINTS = 8
-#: Evaluations of a staircase's outer readings along one line (:meth:`CostProbe.look_again`): the
-#: finest spacing's twice :data:`NOISE_LINE_POINTS` and the coarsest's once.
-SECOND_LOOK = 3 * NOISE_LINE_POINTS
+#: Evaluations of a staircase's readings along one line (:meth:`CostProbe.look_again`): twice
+#: :data:`NOISE_LINE_POINTS` at each of the two spacings of :data:`NOISE_COARSE`.
+SECOND_LOOK = 4 * NOISE_LINE_POINTS
 #: Halvings of the step with which a failing entry's truncation is measured (:func:`halved`): the
 #: differences at ``h/2`` and ``h/4``.
 HALVINGS = 2
@@ -302,9 +302,8 @@ def estimate_noise(
     eps : float
         Machine epsilon of the cost's dtype.
     points : int, default 8
-        Extra evaluations per line and sampling (``(NOISE_LINES + 3) · points`` in all, the first
-        line's coarse samplings included; more when a line is sampled again or a staircase needs
-        the middle spacing).
+        Extra evaluations per line, twice that per coarse sampling (``(NOISE_LINES + 4) · points``
+        in all, the first line's coarse samplings included; more when a line is sampled again).
     seed : int, default 0
         Seed of the random directions and offsets.
 
@@ -335,7 +334,7 @@ def _noise_parts(
             step *= NOISE_STEP_GROWTH  # the cost did not resolve the steps: a coarser one
         estimates.append(_line_noise(offsets, np.asarray(values)))
         if line == 0:
-            staircase, more = _staircase(cost_fn, work, direction, cost, offsets, max(estimates))
+            staircase, more = _staircase(cost_fn, work, direction, cost, offsets)
             spent += more
     return max(estimates), staircase, spent
 
@@ -364,33 +363,26 @@ def _staircase(
     direction: dict[str, np.ndarray],
     cost: float,
     offsets: np.ndarray,
-    rounding: float,
 ) -> tuple[float, int]:
     """The noise of a staircase wider than a line's span at :data:`NOISE_STEP` (0 if none), and the
-    evaluations spent: the line sampled at the spacings of :data:`NOISE_COARSE`.
+    evaluations spent: the line sampled at the two spacings of :data:`NOISE_COARSE`.
 
-    Two readings of a pair of spacings show noise (:func:`_stairs`) when both keep their size
-    across the orders 4, 5 and 6 and the coarser grows less than a kink's would. The outer pair, 100 times
-    apart, is read first; when it does not decide and one of its readings agrees across the orders
-    :data:`NOISIER` times above ``rounding`` (the lines' estimate), the middle spacing is read too
-    and paired with each (steps wider than the finest spacing's span, or a smooth cost already
-    showing at the coarsest). A cost not finite there shows none.
+    The two readings show noise (:func:`_stairs`) when both keep their size across the orders 4, 5
+    and 6 and the coarser grows less than a kink's would. Each takes twice the line's points and
+    leaves the point itself out: kinks closer to it than the first offset make ``J(θ)`` an outlier
+    of the same size at every spacing (the slope change times their distance), which reads as
+    noise; a staircase shows among the other points. A cost not finite there shows none.
     """
-    finest, middle, coarsest = NOISE_COARSE
-    doubled = np.concatenate([offsets, offsets[1:] + (offsets.size - 1)])  # twice the points
-    readings: dict[float, list[float]] = {}
-    spent = 0
-    for spacing, at in ((finest, doubled), (coarsest, offsets), (middle, offsets)):
-        if spacing == middle and not _undecided(readings[finest], readings[coarsest], rounding):
-            break
-        spent += at.size - 1
+    at = np.concatenate([offsets[1:], offsets[1:] + (offsets.size - 1)])  # twice the points, not 0
+    readings: list[list[float]] = []
+    for spacing in NOISE_COARSE:
         try:
-            values = _along(cost_fn, work, direction, cost, spacing * at[1:])
+            values = _along(cost_fn, work, direction, cost, spacing * at)[1:]  # J(θ) left out
         except _NotFiniteError:
-            return 0.0, spent
-        readings[spacing] = _orders(at, np.asarray(values))
-    pairs = [(fine, coarse) for fine in readings for coarse in readings if fine < coarse]
-    return max(_stairs(readings[fine], readings[coarse], coarse / fine) for fine, coarse in pairs), spent
+            return 0.0, at.size * (len(readings) + 1)
+        readings.append(_orders(at, np.asarray(values)))
+    fine, coarse = readings
+    return _stairs(fine, coarse, NOISE_COARSE[1] / NOISE_COARSE[0]), at.size * len(NOISE_COARSE)
 
 
 def _stairs(fine: list[float], coarse: list[float], ratio: float) -> float:
@@ -398,20 +390,11 @@ def _stairs(fine: list[float], coarse: list[float], ratio: float) -> float:
 
     Both agree across the orders within :data:`ORDERS_AGREE`, the order 6 estimate of each keeps
     :data:`ORDERS_HOLD` of its order 4 one, and the coarser is less than :data:`NOISE_GROWTH` times
-    ``ratio`` times the finer: then the smaller of the two. A kink's readings may grow by less
-    than a tenth's ratio when other kinks enter the coarser span, but fall with the order there.
+    ``ratio`` times the finer: then the smaller of the two.
     """
     low, high = max(fine), max(coarse)
     noisy = all(_agree(orders) and orders[-1] >= ORDERS_HOLD * orders[0] for orders in (fine, coarse))
     return min(low, high) if noisy and high < NOISE_GROWTH * ratio * low else 0.0
-
-
-def _undecided(finest: list[float], coarsest: list[float], rounding: float) -> bool:
-    """The outer pair shows no noise, but one of its readings agrees across the orders
-    :data:`NOISIER` times above ``rounding``."""
-    ratio = NOISE_COARSE[-1] / NOISE_COARSE[0]
-    above = [_agree(orders) and max(orders) > NOISIER * rounding for orders in (finest, coarsest)]
-    return not _stairs(finest, coarsest, ratio) and any(above)
 
 
 def _agree(orders: list[float]) -> bool:
@@ -673,13 +656,13 @@ class CostProbe:
         example moving 500 times less than along a typical direction), and then sees none of its
         steps while the differences, along coordinates, cross many. Taken when a disagreement
         outlives the measured noise (:func:`gradcheck.setting.measure`): :data:`SECOND_LOOK`
-        evaluations, more when the staircase needs the middle spacing.
+        evaluations.
         """
         if not self.noise_measured or self._looked_again:
             return False
         self._looked_again = True
         direction, offsets = _noise_lines(self.work, NOISE_LINE_POINTS, 0)[1]
-        staircase, spent = _staircase(self.cost_fn, self.work, direction, self.cost, offsets, self.rounding)
+        staircase, spent = _staircase(self.cost_fn, self.work, direction, self.cost, offsets)
         self.evaluations += spent
         if staircase <= max(self.noise, NOISIER * self.eps * max(abs(self.cost), 1.0)):
             return False  # nothing beyond σ, or the rounding the first look already measured

@@ -45,9 +45,9 @@ EXHAUSTIVE_UP_TO = 1000
 #: entries in all (2 evaluations each).
 EXHAUSTIVE_FALLBACK_UP_TO = 10 * EXHAUSTIVE_UP_TO
 #: Evaluations :meth:`CostProbe.measure_noise` costs: ``NOISE_LINES`` lines of ``NOISE_LINE_POINTS``,
-#: the first sampled at the outer ``NOISE_COARSE`` spacings too, the finest with twice the points
-#: (more for a cost coarser than its steps, or a staircase that needs the middle spacing).
-NOISE_POINTS = (NOISE_LINES + 3) * NOISE_LINE_POINTS
+#: the first sampled at the two ``NOISE_COARSE`` spacings too, with twice the points (more for a
+#: cost coarser than its steps).
+NOISE_POINTS = (NOISE_LINES + 4) * NOISE_LINE_POINTS
 #: The noise is measured up front when at least this many entries are checked one by one: their
 #: central differences (2 evaluations each) then cost 8 times the estimate, and taking them again
 #: for a cost found noisy late would cost 8 times more. With fewer, only once an entry disagrees:

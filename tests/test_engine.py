@@ -10,7 +10,7 @@ import autograd
 import autograd.numpy as anp
 import numpy as np
 import pytest
-from hypothesis import assume, given, note
+from hypothesis import assume, example, given, note
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
@@ -177,7 +177,51 @@ def test_any_convention_at_a_kink_passes_and_is_counted(problem: Problem, side: 
         assert report["db1"].n_kinks > 0 and report.n_kinks == report.to_dict()["n_kinks"]
 
 
+#: Found by the thorough profile (each let a wrong ``db1`` pass while a staircase was looked for
+#: at three spacings): a unit with a weight of 3.6e-5 puts a kink within 1e-4 of the point for
+#: every example, which made the point's own value read as noise at every coarse spacing until the
+#: readings left it out; and kinks spread over four decades of distance (inputs of 0.005 to 1.7)
+#: read alike 1e-4 and 1e-3 apart, a pair only ten times apart.
+KINKS_CLOSE_TO_THE_POINT = Problem(
+    X=np.array(
+        [[0.0, -1.28307855, 0.8296998, -1.96492102, -1.24836609, -2.28536653, 0.53731794, 0.21271788]]
+    ),
+    Y=np.array([[0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 1.0, 0.0], [1.0, 0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 0.0]]),
+    parameters={
+        "W1": np.array([[-1.18571863], [2.04420668], [0.204860974], [0.680590979], [-3.59286999e-05]]),
+        "b1": np.zeros((5, 1)),
+        "W2": np.array(
+            [
+                [0.19147568, -0.01830632, -0.9878222, 1.18620089, 2.09085721],
+                [-0.20354476, 0.13890307, -0.70828561, 0.05800403, 2.18282085],
+            ]
+        ),
+        "b2": np.array([[-0.52104136], [0.10825581]]),
+    },
+    activation=get_activation("relu"),
+    seed=3430,
+    scale=1.0,
+)
+
+
+KINKS_OVER_FOUR_DECADES = Problem(
+    X=np.array([[0.0, -0.17471729, 1.66372399, 0.65914775, -1.64139729, -0.00520326, -0.62346374]]),
+    Y=np.array([[1.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0]]),
+    parameters={
+        "W1": np.array([[-0.07669238], [0.00827919], [0.16915483], [-0.02829415]]),
+        "b1": np.zeros((4, 1)),
+        "W2": np.array([[-0.00132701, 0.05454587, -0.07955991, -0.0328149]]),
+        "b2": np.array([[-0.04128031]]),
+    },
+    activation=get_activation("relu"),
+    seed=4,
+    scale=0.09375,
+)
+
+
 @given(problems_on_kinks(zero_weights=False))
+@example(KINKS_CLOSE_TO_THE_POINT)
+@example(KINKS_OVER_FOUR_DECADES)
 def test_a_gradient_outside_the_one_sided_derivatives_still_fails(problem: Problem) -> None:
     act = problem.activation
     _, cache = forward(problem.X, problem.parameters, act)

@@ -315,12 +315,13 @@ def test_a_staircase_wider_than_the_noise_line_is_measured_and_right_code_passes
     widely than the noise estimate's first line reaches. Its coarse samplings see the steps: right
     code passes, the report says the cost is noisier than rounding, and the largest ``dW1`` entry
     with its sign flipped still fails (finite differences of such a staircase resolve no finer:
-    ``X, Y`` let the reference judge). Calls 0 and 76 are decided by the readings 1e-5 and 1e-3
-    apart (76 only with 16 points at 1e-5: with 8 its order 6 estimate fell to 0.45 of its order 4
-    one), 819 by 1e-4 and 1e-3 (steps wider than the finest reading's span), 602 and 768 by 1e-5
-    and 1e-4 (the smooth cost already shows at 1e-3). Call 860 of seed 2 is decided by the second
-    line: along the first, the output at ``Z2 = 26.3`` moves 500 times less than usual and shows no
-    step, and the right differences disagreed."""
+    ``X, Y`` let the reference judge). Calls 0, 76, 602 and 768 are decided by the first line's
+    readings 1e-5 and 1e-3 apart (76, 602 and 768 only since each reading takes 16 points and
+    leaves the point out: with 8 and the point, 76's order 6 estimate fell to 0.45 of its order 4
+    one, and the readings of 602 and 768 at 1e-3 fell with the order). Calls 819 and 860 of seed 2
+    are decided by the second line, read once the right differences disagreed: along the first,
+    819's steps are wider than the finest reading's span, and 860's output at ``Z2 = 26.3`` moves
+    500 times less than usual and shows no step."""
     call = bench.draw_call("course_wide", seed, index)
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
