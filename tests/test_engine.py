@@ -4,6 +4,7 @@ Expected values come from autograd (exact) or from the planted change, never fro
 """
 
 import sys
+import warnings
 from dataclasses import replace
 
 import autograd
@@ -340,6 +341,56 @@ def test_correct_code_under_the_course_cost_on_a_wide_staircase_passes_without_x
     report = verify_gradients(course_cost, problem.parameters, gradients)
     note(str(report))
     assert report.passed
+
+
+def test_a_staircase_reading_that_meets_log_0_warns_nobody() -> None:
+    """The staircase readings reach 1.6% of each entry away from the point, where an output at
+    ``Z2 = 28`` against label 0 can round to 1 and the learner's ``log(1 − A2)`` divides by zero.
+    That value shows no staircase, and numpy's warning about it concerns gradcheck's probe, not
+    the learner's point: none reaches the user, right code passes and a flipped entry fails."""
+    rng = np.random.default_rng(30)
+    n_x, n_h, m = int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(2, 10))
+    X = rng.standard_normal((n_x, m))
+    Y = (rng.random((1, m)) < 0.5).astype(float)
+    p = {
+        "W1": rng.standard_normal((n_h, n_x)),
+        "b1": 0.5 * rng.standard_normal((n_h, 1)),
+        "W2": rng.standard_normal((1, n_h)),
+        "b2": 0.5 * rng.standard_normal((1, 1)),
+    }
+
+    def forward_pass(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        A1 = np.tanh(q["W1"] @ X + q["b1"])
+        Z2 = q["W2"] @ A1 + q["b2"]
+        return A1, Z2, 1 / (1 + np.exp(-Z2))
+
+    Z2 = forward_pass(p)[1]
+    k = int(np.argmax(np.abs(Z2)))
+    factor = 28.0 / Z2[0, k]
+    p["W2"], p["b2"] = p["W2"] * factor, p["b2"] * factor
+    Y[0, k] = 0.0
+
+    def course_cost(q: dict[str, np.ndarray]) -> float:
+        A2 = forward_pass(q)[2]
+        return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
+
+    A1, _, A2 = forward_pass(p)
+    dZ2 = A2 - Y
+    dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
+    gradients = {
+        "dW1": dZ1 @ X.T / m,
+        "db1": dZ1.sum(axis=1, keepdims=True) / m,
+        "dW2": dZ2 @ A1.T / m,
+        "db2": dZ2.sum(axis=1, keepdims=True) / m,
+    }
+    flipped = gradients["dW1"].copy()
+    flipped.flat[int(np.argmax(np.abs(flipped)))] *= -1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        right = verify_gradients(course_cost, p, gradients)
+        wrong = verify_gradients(course_cost, p, {**gradients, "dW1": flipped})
+    assert right.passed, str(right)
+    assert [result.name for result in wrong.failed] == ["W1"], str(wrong)
 
 
 @st.composite
