@@ -385,17 +385,19 @@ def _staircase(
             return 0.0, at.size * (len(readings) + 1)
         readings.append(_orders(at, np.asarray(values)))
     fine, coarse = readings
-    return _stairs(fine, coarse, NOISE_COARSE[1] / NOISE_COARSE[0]), at.size * len(NOISE_COARSE)
+    return _stairs(fine, coarse), at.size * len(NOISE_COARSE)
 
 
-def _stairs(fine: list[float], coarse: list[float], ratio: float) -> float:
-    """Noise two readings (``σ_k``, k = 4, 5, 6, at spacings ``ratio`` apart) both show, or 0.
+def _stairs(fine: list[float], coarse: list[float]) -> float:
+    """Noise the two readings (``σ_k``, k = 4, 5, 6, at the spacings of :data:`NOISE_COARSE`) both
+    show, or 0.
 
     Both agree across the orders within :data:`ORDERS_AGREE`, the order 6 estimate of each keeps
     :data:`ORDERS_HOLD` of its order 4 one, and the coarser is less than :data:`NOISE_GROWTH` times
-    ``ratio`` times the finer: then the smaller of the two.
+    the spacings' ratio times the finer: then the smaller of the two.
     """
     low, high = max(fine), max(coarse)
+    ratio = NOISE_COARSE[1] / NOISE_COARSE[0]
     noisy = all(_agree(orders) and orders[-1] >= ORDERS_HOLD * orders[0] for orders in (fine, coarse))
     return min(low, high) if noisy and high < NOISE_GROWTH * ratio * low else 0.0
 

@@ -21,6 +21,7 @@ from gradcheck.numerical import (
     FLOAT64_EPS,
     NOISE_LINE_POINTS,
     NOISE_LINES,
+    SECOND_LOOK,
     CostProbe,
     FiniteDifferences,
     Method,
@@ -45,9 +46,9 @@ EXHAUSTIVE_UP_TO = 1000
 #: entries in all (2 evaluations each).
 EXHAUSTIVE_FALLBACK_UP_TO = 10 * EXHAUSTIVE_UP_TO
 #: Evaluations :meth:`CostProbe.measure_noise` costs: ``NOISE_LINES`` lines of ``NOISE_LINE_POINTS``,
-#: the first sampled at the two ``NOISE_COARSE`` spacings too, with twice the points (more for a
+#: the first read for a staircase too (``SECOND_LOOK``, what that costs along one line; more for a
 #: cost coarser than its steps).
-NOISE_POINTS = (NOISE_LINES + 4) * NOISE_LINE_POINTS
+NOISE_POINTS = NOISE_LINES * NOISE_LINE_POINTS + SECOND_LOOK
 #: The noise is measured up front when at least this many entries are checked one by one: their
 #: central differences (2 evaluations each) then cost 8 times the estimate, and taking them again
 #: for a cost found noisy late would cost 8 times more. With fewer, only once an entry disagrees:

@@ -5,6 +5,7 @@ Expected values come from autograd (exact) or from the planted change, never fro
 
 import sys
 import warnings
+from collections.abc import Callable
 from dataclasses import replace
 
 import autograd
@@ -303,23 +304,39 @@ def test_correct_relu_code_with_kinks_within_the_step_passes_without_x_and_y(pro
     assert report.passed
 
 
-@st.composite
-def problems_on_a_staircase(draw) -> Problem:  # type: ignore[no-untyped-def]
-    """A problem whose output of largest magnitude is moved to ``Z2`` of 20 to 28 (``W2, b2``
-    rescaled) on an example of label 0: the course's cross-entropy on ``A2`` then steps by the
-    float64 rounding of ``1 − A2`` only every 5e-8 to 2e-4 of ``Z2``, a staircase wider than the
-    noise estimate's first line (issue 17, the stress bench's ``course_wide``)."""
-    problem = draw(problems(shapes=network_shapes(max_n_y=1), scales=st.floats(0.3, 1.5)))
-    _, cache = forward(problem.X, problem.parameters, problem.activation)
-    Z2 = cache["Z2"][0]
+def on_a_staircase(problem: Problem, largest: float) -> Problem:
+    """``problem`` with ``W2, b2`` rescaled so that its output of largest magnitude sits at
+    ``Z2 = largest``, on an example relabelled 0: for ``largest`` of 20 to 28 the course's
+    cross-entropy on ``A2`` steps by the float64 rounding of ``1 − A2`` only every 5e-8 to 2e-4 of
+    ``Z2``, a staircase wider than the noise estimate's first line (issue 17, the stress bench's
+    ``course_wide``)."""
+    Z2 = forward(problem.X, problem.parameters, problem.activation)[1]["Z2"][0]
     k = int(np.argmax(np.abs(Z2)))
-    assume(abs(Z2[k]) > 1e-3)
-    factor = draw(st.floats(20.0, 28.0)) / Z2[k]
+    factor = largest / Z2[k]
     parameters = dict(problem.parameters)
     parameters["W2"], parameters["b2"] = parameters["W2"] * factor, parameters["b2"] * factor
     Y = problem.Y.copy()
     Y[0, k] = 0.0
     return Problem(problem.X, Y, parameters, problem.activation, problem.seed, problem.scale)
+
+
+def course_cost(problem: Problem) -> Callable[[dict[str, np.ndarray]], float]:
+    """The course's cross-entropy on ``A2``, as a learner writes it (no floor on the logs)."""
+
+    def cost_fn(p: dict[str, np.ndarray]) -> float:
+        A2, _ = forward(problem.X, p, problem.activation)
+        return float(-np.sum(problem.Y * np.log(A2) + (1 - problem.Y) * np.log(1 - A2)) / problem.X.shape[1])
+
+    return cost_fn
+
+
+@st.composite
+def problems_on_a_staircase(draw) -> Problem:  # type: ignore[no-untyped-def]
+    """A problem :func:`on_a_staircase` at ``Z2`` of 20 to 28."""
+    problem = draw(problems(shapes=network_shapes(max_n_y=1), scales=st.floats(0.3, 1.5)))
+    Z2 = forward(problem.X, problem.parameters, problem.activation)[1]["Z2"]
+    assume(float(np.max(np.abs(Z2))) > 1e-3)
+    return on_a_staircase(problem, draw(st.floats(20.0, 28.0)))
 
 
 @given(problems_on_a_staircase())
@@ -333,12 +350,7 @@ def test_correct_code_under_the_course_cost_on_a_wide_staircase_passes_without_x
     scale = max(1.0, *(float(np.max(np.abs(v))) for v in exact.values()))
     for name, value in exact.items():
         np.testing.assert_allclose(gradients[f"d{name}"], value, rtol=1e-10, atol=64 * 2.2e-16 * scale)
-
-    def course_cost(p: dict[str, np.ndarray]) -> float:
-        A2, _ = forward(problem.X, p, problem.activation)
-        return float(-np.sum(problem.Y * np.log(A2) + (1 - problem.Y) * np.log(1 - A2)) / problem.X.shape[1])
-
-    report = verify_gradients(course_cost, problem.parameters, gradients)
+    report = verify_gradients(course_cost(problem), problem.parameters, gradients)
     note(str(report))
     assert report.passed
 
@@ -348,47 +360,23 @@ def test_a_staircase_reading_that_meets_log_0_warns_nobody() -> None:
     ``Z2 = 28`` against label 0 can round to 1 and the learner's ``log(1 − A2)`` divides by zero.
     That value shows no staircase, and numpy's warning about it concerns gradcheck's probe, not
     the learner's point: none reaches the user, right code passes and a flipped entry fails."""
-    rng = np.random.default_rng(30)
+    rng = np.random.default_rng(30)  # a tanh network of 2 inputs, 3 units and 8 examples
     n_x, n_h, m = int(rng.integers(1, 6)), int(rng.integers(1, 6)), int(rng.integers(2, 10))
-    X = rng.standard_normal((n_x, m))
-    Y = (rng.random((1, m)) < 0.5).astype(float)
-    p = {
+    X, Y = rng.standard_normal((n_x, m)), (rng.random((1, m)) < 0.5).astype(float)
+    parameters = {
         "W1": rng.standard_normal((n_h, n_x)),
         "b1": 0.5 * rng.standard_normal((n_h, 1)),
         "W2": rng.standard_normal((1, n_h)),
         "b2": 0.5 * rng.standard_normal((1, 1)),
     }
-
-    def forward_pass(q: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        A1 = np.tanh(q["W1"] @ X + q["b1"])
-        Z2 = q["W2"] @ A1 + q["b2"]
-        return A1, Z2, 1 / (1 + np.exp(-Z2))
-
-    Z2 = forward_pass(p)[1]
-    k = int(np.argmax(np.abs(Z2)))
-    factor = 28.0 / Z2[0, k]
-    p["W2"], p["b2"] = p["W2"] * factor, p["b2"] * factor
-    Y[0, k] = 0.0
-
-    def course_cost(q: dict[str, np.ndarray]) -> float:
-        A2 = forward_pass(q)[2]
-        return float(-np.sum(Y * np.log(A2) + (1 - Y) * np.log(1 - A2)) / m)
-
-    A1, _, A2 = forward_pass(p)
-    dZ2 = A2 - Y
-    dZ1 = (p["W2"].T @ dZ2) * (1 - A1**2)
-    gradients = {
-        "dW1": dZ1 @ X.T / m,
-        "db1": dZ1.sum(axis=1, keepdims=True) / m,
-        "dW2": dZ2 @ A1.T / m,
-        "db2": dZ2.sum(axis=1, keepdims=True) / m,
-    }
+    problem = on_a_staircase(Problem(X, Y, parameters, get_activation("tanh"), 30, 1.0), 28.0)
+    gradients = problem.gradients()
     flipped = gradients["dW1"].copy()
     flipped.flat[int(np.argmax(np.abs(flipped)))] *= -1
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
-        right = verify_gradients(course_cost, p, gradients)
-        wrong = verify_gradients(course_cost, p, {**gradients, "dW1": flipped})
+        right = verify_gradients(course_cost(problem), problem.parameters, gradients)
+        wrong = verify_gradients(course_cost(problem), problem.parameters, {**gradients, "dW1": flipped})
     assert right.passed, str(right)
     assert [result.name for result in wrong.failed] == ["W1"], str(wrong)
 
